@@ -1,0 +1,106 @@
+/**
+ * @module util/log — structured logging to stderr.
+ *
+ * Usage: `const log = logger("fuse"); log.info("mounted", { path });`
+ * Levels: error < warn < info < debug < trace. The filter is a tracing-style directive list
+ * (`info,fuse=debug,remote=trace`), set once at start by `configureLogging`.
+ */
+
+export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
+export type LogFields = Record<string, unknown>;
+
+const RANK: Record<LogLevel | "off", number> = { off: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 };
+
+export interface Logger {
+  error(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  trace(msg: string, fields?: LogFields): void;
+  enabled(level: LogLevel): boolean;
+}
+
+interface Filter {
+  defaultRank: number;
+  targets: Array<{ prefix: string; rank: number }>;
+}
+
+let filter: Filter = { defaultRank: RANK.info, targets: [] };
+let jsonFormat = false;
+let sink: (line: string) => void = (line) => process.stderr.write(line + "\n");
+
+/** Parses `info,fuse=debug` style directives. Throws on an unknown level so config validation can name it. */
+export function parseLogDirectives(spec: string): Filter {
+  const out: Filter = { defaultRank: RANK.info, targets: [] };
+  for (const raw of spec.split(",")) {
+    const part = raw.trim();
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const levelText = (eq < 0 ? part : part.slice(eq + 1)).toLowerCase();
+    const rank = RANK[levelText as LogLevel | "off"];
+    if (rank === undefined) {
+      if (eq < 0) {
+        // A bare target name means "everything from it" (tracing semantics).
+        out.targets.push({ prefix: normalizeTarget(part), rank: RANK.trace });
+        continue;
+      }
+      throw new Error(`invalid log level '${levelText}' in directive '${part}'`);
+    }
+    if (eq < 0) out.defaultRank = rank;
+    else out.targets.push({ prefix: normalizeTarget(part.slice(0, eq)), rank });
+  }
+  // Longest prefix wins.
+  out.targets.sort((a, b) => b.prefix.length - a.prefix.length);
+  return out;
+}
+
+function normalizeTarget(t: string): string {
+  // Accept Rust-style `scorpio::fuse` as well as `fuse`.
+  return t.trim().replace(/^scorpio(::|\/|\.)?/, "").replace(/::/g, "/");
+}
+
+export function configureLogging(opts: { directives?: string; json?: boolean; sink?: (line: string) => void }): void {
+  if (opts.directives !== undefined) filter = parseLogDirectives(opts.directives);
+  if (opts.json !== undefined) jsonFormat = opts.json;
+  if (opts.sink) sink = opts.sink;
+}
+
+function rankFor(target: string): number {
+  for (const t of filter.targets) if (target === t.prefix || target.startsWith(t.prefix + "/") || t.prefix === "") return t.rank;
+  return filter.defaultRank;
+}
+
+function render(level: LogLevel, target: string, msg: string, fields?: LogFields): string {
+  const ts = new Date().toISOString();
+  if (jsonFormat) return JSON.stringify({ ts, level, target, msg, ...fields }, jsonReplacer);
+  let line = `${ts} ${level.toUpperCase().padStart(5)} ${target}: ${msg}`;
+  if (fields) for (const [k, v] of Object.entries(fields)) line += ` ${k}=${formatValue(v)}`;
+  return line;
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Error) return { name: v.name, message: v.message };
+  return v;
+}
+
+function formatValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(v.message);
+  if (typeof v === "string") return /[\s"=]/.test(v) || v === "" ? JSON.stringify(v) : v;
+  if (typeof v === "bigint") return v.toString();
+  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
+}
+
+export function logger(target: string): Logger {
+  const emit = (level: LogLevel) => (msg: string, fields?: LogFields) => {
+    if (RANK[level] <= rankFor(target)) sink(render(level, target, msg, fields));
+  };
+  return {
+    error: emit("error"),
+    warn: emit("warn"),
+    info: emit("info"),
+    debug: emit("debug"),
+    trace: emit("trace"),
+    enabled: (level) => RANK[level] <= rankFor(target),
+  };
+}
