@@ -1,0 +1,12 @@
+/**
+ * @module remote — the Mega HTTP client (public surface). Other folders import only from here.
+ */
+export { createMegaClient } from "./client.ts";
+export type { MegaClient, MegaClientOptions, DirEntry, DirEntryKind, LatestCommit, ClFile, ClAction, RequestOptions, ClientStats } from "./types.ts";
+export { RemoteError, type RemoteFailure } from "./remote-error.ts";
+export { parseGitTree, type TreeEntry, type TreeEntryKind } from "./git-tree.ts";
+export { gitBlobOid, gitTreeOid, gitObjectOid, parseOid, isOid, EMPTY_BLOB_OID, EMPTY_TREE_OID, type Oid } from "./oid.ts";
+export { Semaphore, type Release } from "./semaphore.ts";
+export { SingleFlight, raceSignal } from "./single-flight.ts";
+export { normalizeBaseUrl, normalizeRepoPath, encodeQueryValue } from "./url.ts";
+export { clEntryRepoPath, expandRenames } from "./cl-path.ts";
