@@ -36,8 +36,8 @@ export function parseLogDirectives(spec: string): Filter {
     const part = raw.trim();
     if (!part) continue;
     const eq = part.indexOf("=");
-    const levelText = (eq < 0 ? part : part.slice(eq + 1)).toLowerCase();
-    const rank = RANK[levelText as LogLevel | "off"];
+    const levelText = (eq < 0 ? part : part.slice(eq + 1)).trim().toLowerCase();
+    const rank = levelRank(levelText);
     if (rank === undefined) {
       if (eq < 0) {
         // A bare target name means "everything from it" (tracing semantics).
@@ -52,6 +52,12 @@ export function parseLogDirectives(spec: string): Filter {
   // Longest prefix wins.
   out.targets.sort((a, b) => b.prefix.length - a.prefix.length);
   return out;
+}
+
+/** A level name (any case) or, as in tracing's `LevelFilter`, a number 0 (off) to 5 (trace). */
+function levelRank(text: string): number | undefined {
+  if (/^[0-5]$/.test(text)) return Number(text);
+  return Object.hasOwn(RANK, text) ? RANK[text as LogLevel | "off"] : undefined;
 }
 
 function normalizeTarget(t: string): string {

@@ -1,0 +1,16 @@
+/**
+ * @module config — public face of the configuration layer: load/validate `scorpio.toml` (+ `SCORPIO_*` env +
+ * CLI overrides + defaults), `config show`/`config init` text, log filter resolution and the runtime state
+ * file. Other folders import only from here.
+ */
+export type {
+  ScorpioConfig, ConfigOverrides, LoadOptions, LoadResult, RuntimeState, WorkDir, DaemonRecord, StatMode, LogFormat,
+} from "./types.ts";
+export { ConfigError } from "./errors.ts";
+export { loadConfig, initConfig, validateConfigFile, ensureRuntimePaths } from "./load.ts";
+export { renderConfigShow } from "./show.ts";
+export { CONFIG_TEMPLATE, renderExample, renderKeyReference } from "./template.ts";
+export { resolveLogFilter, initLogging } from "./logging.ts";
+export { readRuntimeState, writeRuntimeState, EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
+export { KEYS, KEY_NAMES, envName, type KeyName } from "./keys.ts";
+export { defaultDirs } from "./paths.ts";

@@ -1,0 +1,32 @@
+/**
+ * @module config/show — `scorpio config show`: the effective configuration as the original printed it, a Rust
+ * pretty `Debug` dump in struct field order (byte parity for the original's fields), new keys appended.
+ * Unlike the original, the one secret (`http_token`) is redacted.
+ */
+import { SHOW_ORDER, keySpec } from "./keys.ts";
+import { rustDebugString } from "./rust-debug.ts";
+import type { ScorpioConfig } from "./types.ts";
+
+const REDACTED = "<redacted>";
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function renderValue(name: keyof ScorpioConfig, value: unknown): string {
+  const kind = keySpec(name).kind;
+  if (kind === "stat_mode" || kind === "log_format") return capitalize(String(value)); // Rust enum variants
+  if (kind === "secret") return rustDebugString(value === "" ? "" : REDACTED);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[\n${value.map((v) => `        ${rustDebugString(String(v))},\n`).join("")}    ]`;
+  }
+  if (typeof value === "string") return rustDebugString(value);
+  return String(value);
+}
+
+/** The dump without a trailing newline (print it as a line, like Rust's `println!("{:#?}")`). */
+export function renderConfigShow(config: ScorpioConfig): string {
+  const lines = SHOW_ORDER.map((name) => `    ${name}: ${renderValue(name, config[name])},`);
+  return `ScorpioConfig {\n${lines.join("\n")}\n}`;
+}
