@@ -15,7 +15,7 @@ import type { BlobHandle, BlobUsage, GcOptions, GcReport, Oid, VerifyOptions, Ve
 import { BlobFiles } from "./blob-files.ts";
 import { BlobIndex, type BlobRow } from "./blob-index.ts";
 import { AccessLog, PinSet } from "./lru.ts";
-import { gitBlobOid, isOid } from "./oid.ts";
+import { gitBlobOid, isOid } from "../remote/index.ts";
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 

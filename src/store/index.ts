@@ -6,7 +6,6 @@
 export { LocalStore, openLocalStore } from "./local-store.ts";
 export { InodeTable, kindOfMode } from "./inode-table.ts";
 export { BlobCache } from "./blob-cache.ts";
-export { EMPTY_BLOB_OID, gitBlobOid, isOid, parseOid } from "./oid.ts";
 export {
   DEFAULT_ACCESS_FLUSH_MS,
   DEFAULT_CACHE_MAX_BYTES,

@@ -24,7 +24,7 @@ import {
   type ReplaceDirectoryOptions,
   type ReplaceDirectoryResult,
 } from "./types.ts";
-import { isOid } from "./oid.ts";
+import { isOid } from "../remote/index.ts";
 import { FsError } from "../util/errno.ts";
 
 const COLUMNS = "ino, parent, name, kind, mode, oid, size, mtime, target, generation, position";
@@ -297,7 +297,7 @@ export class InodeTable {
     const out: RemovedInode[] = [{ ino: row.ino, parent: row.parent, name: row.name, kind: row.kind }];
     if (row.kind === "dir") {
       const below = this.#db
-        .query<RemovedInode, [number]>(
+        .query<RemovedInode, [number, number]>(
           `WITH RECURSIVE sub(ino) AS (SELECT ? UNION ALL SELECT i.ino FROM inodes i JOIN sub ON i.parent = sub.ino)
            SELECT i.ino, i.parent, i.name, i.kind FROM inodes i JOIN sub ON i.ino = sub.ino WHERE i.ino != ?`,
         )

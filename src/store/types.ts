@@ -4,8 +4,10 @@
  * Pure types and tiny constant tables; knows nothing of SQLite, files, FUSE or Mega.
  */
 
-/** A git object id: 40 lowercase hex characters (SHA-1). Build one with `parseOid` (store/oid.ts). */
-export type Oid = string & { readonly __brand: "Oid" };
+import type { Oid } from "../remote/index.ts";
+
+/** A git object id (40 lowercase hex), shared with src/remote, which owns parsing and hashing. */
+export type { Oid };
 
 /** An inode number of the store's tree. Root is 1; numbers are allocated upward and never reused. */
 export type Ino = number & { readonly __brand: "Ino" };
