@@ -1,0 +1,27 @@
+# Scorpio container image: the `scorpio` daemon (FUSE workspace mount + HTTP API on 2725) and the `antares` alias.
+#
+#   docker build -t scorpiofs .
+#   docker run --device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor:unconfined \
+#     -e SCORPIO_BASE_URL=http://mega.example:8000 -p 127.0.0.1:2725:2725 scorpiofs
+#
+# Keep this file simple (one instruction per line, RUN continuations with "\"): scripts/docker-steps.sh reads it
+# and performs the same steps on a host without a Docker engine, which is how CI exercises it.
+
+FROM oven/bun:1.4.5 AS build
+WORKDIR /src
+COPY package.json bun.lock bunfig.toml ./
+RUN bun install --frozen-lockfile
+COPY . .
+RUN bun run build
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fuse3 libfuse3-3 ca-certificates git curl \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/dist/scorpio /src/dist/antares /usr/local/bin/
+COPY --from=build /src/deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+COPY --from=build /src/scorpio.toml.example /usr/local/share/scorpiofs/scorpio.toml.example
+EXPOSE 2725
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD curl -fsS --max-time 4 http://127.0.0.1:2725/health || exit 1
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["serve", "--http-addr", "0.0.0.0:2725"]
