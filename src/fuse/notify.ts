@@ -1,0 +1,82 @@
+/**
+ * @module fuse/notify — kernel cache invalidation (`fuse_lowlevel_notify_inval_inode`,
+ * `..._inval_entry`, `..._delete`) sent from a Worker thread.
+ *
+ * Why a thread: an entry invalidation takes the parent directory's lock in the kernel. If a lookup
+ * in that directory is waiting for our reply while the JS thread blocks inside the notify call, the
+ * two wait on each other forever. Sending from another thread keeps the JS thread free to answer.
+ */
+import { logger } from "../util/log.ts";
+import { loadLibfuse } from "./libfuse.ts";
+
+const log = logger("fuse/notify");
+
+const WORKER_SOURCE = (libPath: string) => `
+import { dlopen, FFIType } from "bun:ffi";
+const P = FFIType.ptr, u64 = FFIType.u64, i64 = FFIType.i64, i32 = FFIType.i32;
+const lib = dlopen(${JSON.stringify(libPath)}, {
+  fuse_lowlevel_notify_inval_inode: { args: [P, u64, i64, i64], returns: i32 },
+  fuse_lowlevel_notify_inval_entry: { args: [P, u64, FFIType.ptr, u64], returns: i32 },
+  fuse_lowlevel_notify_delete: { args: [P, u64, u64, FFIType.ptr, u64], returns: i32 },
+}).symbols;
+self.onmessage = (ev) => {
+  const m = ev.data;
+  let rc;
+  try {
+    if (m.kind === "inode") rc = lib.fuse_lowlevel_notify_inval_inode(m.se, m.ino, m.off, m.len);
+    else {
+      const name = Buffer.from(m.name + "\\0");
+      rc = m.kind === "entry"
+        ? lib.fuse_lowlevel_notify_inval_entry(m.se, m.parent, name, name.length - 1)
+        : lib.fuse_lowlevel_notify_delete(m.se, m.parent, m.child, name, name.length - 1);
+    }
+  } catch (e) { rc = -5; }
+  postMessage({ id: m.id, rc });
+};
+`;
+
+type Message =
+  | { kind: "inode"; se: number; ino: number; off: number; len: number }
+  | { kind: "entry"; se: number; parent: number; name: string }
+  | { kind: "delete"; se: number; parent: number; child: number; name: string };
+
+class Notifier {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, (rc: number) => void>();
+
+  constructor() {
+    const lib = loadLibfuse();
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE(lib.path)], { type: "application/javascript" }));
+    this.worker = new Worker(url);
+    this.worker.onmessage = (ev: MessageEvent<{ id: number; rc: number }>) => {
+      const done = this.pending.get(ev.data.id);
+      this.pending.delete(ev.data.id);
+      if (this.pending.size === 0) this.worker.unref();
+      done?.(ev.data.rc);
+    };
+    this.worker.onerror = (ev) => log.error("notify worker failed", { error: (ev as ErrorEvent).message });
+    this.worker.unref();
+  }
+
+  send(msg: Message): Promise<number> {
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+}
+
+let notifier: Notifier | undefined;
+
+/**
+ * Sends one notification for session `se`. Resolves to libfuse's return code: 0, or -errno
+ * (-ENOENT when the kernel had nothing cached, which callers may ignore).
+ */
+export function sendNotification(msg: Message): Promise<number> {
+  notifier ??= new Notifier();
+  return notifier.send(msg);
+}
+

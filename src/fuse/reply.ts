@@ -1,0 +1,252 @@
+/**
+ * @module fuse/reply — turns typed replies into libfuse reply calls. Every `fuse_reply_*` copies its
+ * arguments before returning, so one set of scratch buffers serves every request of every session
+ * (all replies happen on the JS thread).
+ */
+import { ptr, type Pointer } from "bun:ffi";
+import { nativeBuffer } from "./memory.ts";
+import type { Libfuse } from "./libfuse.ts";
+import { ENTRY_PARAM, FILE_INFO, FI_BIT, FUSE_BUF, FUSE_BUFVEC, FUSE_BUF_FLAG, STAT, STATVFS } from "./structs.ts";
+import type { Attr, CreateReply, DirEntry, DirEntryPlus, EntryReply, NegativeEntryReply, OpenReply, ReadReply, StatfsReply } from "./types.ts";
+
+export interface ReplyTimeouts {
+  attr: number;
+  entry: number;
+}
+
+const MAX_NAME = 4096;
+
+export class Replier {
+  private readonly statMem = nativeBuffer(STAT.size);
+  private readonly stat = this.statMem.bytes;
+  private readonly statPtr = this.statMem.ptr;
+  private readonly entryMem = nativeBuffer(ENTRY_PARAM.size);
+  private readonly entry = this.entryMem.bytes;
+  private readonly entryPtr = this.entryMem.ptr;
+  private readonly fiMem = nativeBuffer(FILE_INFO.alloc);
+  private readonly fi = this.fiMem.bytes;
+  private readonly fiPtr = this.fiMem.ptr;
+  private readonly statvfsMem = nativeBuffer(STATVFS.size);
+  private readonly statvfs = this.statvfsMem.bytes;
+  private readonly statvfsPtr = this.statvfsMem.ptr;
+  private readonly nameMem = nativeBuffer(MAX_NAME * 4 + 1);
+  private readonly name = this.nameMem.bytes;
+  private readonly namePtr = this.nameMem.ptr;
+  private readonly bufvecMem = nativeBuffer(FUSE_BUFVEC.size + FUSE_BUF.alloc);
+  private readonly bufvec = this.bufvecMem.bytes;
+  private readonly bufvecPtr = this.bufvecMem.ptr;
+  private dirMem = nativeBuffer(128 * 1024);
+  private dirBuf = this.dirMem.bytes;
+  private dirBufPtr = this.dirMem.ptr;
+
+  constructor(private readonly lib: Libfuse) {}
+
+  err(req: Pointer, errno: number): void {
+    this.lib.fuse.fuse_reply_err(req, errno);
+  }
+
+  none(req: Pointer): void {
+    this.lib.fuse.fuse_reply_none(req);
+  }
+
+  attr(req: Pointer, attr: Attr, timeout: number): void {
+    writeStat(this.stat, attr);
+    this.lib.fuse.fuse_reply_attr(req, this.statPtr, timeout);
+  }
+
+  entryReply(req: Pointer, e: EntryReply | NegativeEntryReply, t: ReplyTimeouts): void {
+    this.fillEntry(e, t);
+    this.lib.fuse.fuse_reply_entry(req, this.entryPtr);
+  }
+
+  create(req: Pointer, c: CreateReply, flags: number, t: ReplyTimeouts): void {
+    this.fillEntry(c, t);
+    this.fillFileInfo(flags, c);
+    this.lib.fuse.fuse_reply_create(req, this.entryPtr, this.fiPtr);
+  }
+
+  open(req: Pointer, o: OpenReply, flags: number): void {
+    this.fillFileInfo(flags, o);
+    this.lib.fuse.fuse_reply_open(req, this.fiPtr);
+  }
+
+  readlink(req: Pointer, target: string | Uint8Array): void {
+    const n = this.putCString(target);
+    if (n < 0) return this.err(req, 36 /* ENAMETOOLONG */);
+    this.lib.fuse.fuse_reply_readlink(req, this.namePtr);
+  }
+
+  write(req: Pointer, count: number): void {
+    this.lib.fuse.fuse_reply_write(req, count);
+  }
+
+  buf(req: Pointer, data: Uint8Array): void {
+    // ptr() of an empty view throws: an empty reply is a NULL pointer with size 0.
+    if (data.byteLength === 0) this.lib.fuse.fuse_reply_buf(req, null, 0);
+    else this.lib.fuse.fuse_reply_buf(req, ptr(data), data.byteLength);
+  }
+
+  data(req: Pointer, r: ReadReply, spliceFlags: number): void {
+    if (r instanceof Uint8Array) return this.buf(req, r);
+    // An fd-backed bufvec: libfuse reads (or splices) the range itself, the bytes never enter JS.
+    const b = this.bufvec;
+    b.fill(0);
+    b.writeBigUInt64LE(1n, FUSE_BUFVEC.count);
+    const o = FUSE_BUFVEC.buf0;
+    put64(viewOf(b), o + FUSE_BUF.size_, r.length);
+    b.writeInt32LE(FUSE_BUF_FLAG.isFd | FUSE_BUF_FLAG.fdSeek, o + FUSE_BUF.flags);
+    b.writeInt32LE(r.fd, o + FUSE_BUF.fd);
+    put64(viewOf(b), o + FUSE_BUF.pos, r.offset);
+    this.lib.fuse.fuse_reply_data(req, this.bufvecPtr, spliceFlags);
+  }
+
+  statfs(req: Pointer, s: StatfsReply): void {
+    const b = this.statvfs;
+    b.fill(0);
+    put64(viewOf(b), STATVFS.bsize, s.bsize);
+    put64(viewOf(b), STATVFS.frsize, s.frsize ?? s.bsize);
+    put64(viewOf(b), STATVFS.blocks, s.blocks);
+    put64(viewOf(b), STATVFS.bfree, s.bfree);
+    put64(viewOf(b), STATVFS.bavail, s.bavail);
+    put64(viewOf(b), STATVFS.files, s.files);
+    put64(viewOf(b), STATVFS.ffree, s.ffree);
+    put64(viewOf(b), STATVFS.favail, s.favail ?? s.ffree);
+    put64(viewOf(b), STATVFS.namemax, s.namemax);
+    this.lib.fuse.fuse_reply_statfs(req, this.statvfsPtr);
+  }
+
+  xattrSize(req: Pointer, size: number): void {
+    this.lib.fuse.fuse_reply_xattr(req, size);
+  }
+
+  lseek(req: Pointer, off: number): void {
+    this.lib.fuse.fuse_reply_lseek(req, off);
+  }
+
+  /**
+   * Encodes directory entries into one kernel buffer of at most `size` bytes and replies.
+   * Returns how many entries were sent, so readdirplus can give back the references of the rest.
+   */
+  dir(req: Pointer, size: number, entries: readonly (DirEntry | DirEntryPlus)[], plus: boolean, t: ReplyTimeouts): number {
+    if (this.dirBuf.length < size) {
+      this.dirMem = nativeBuffer(size);
+      this.dirBuf = this.dirMem.bytes;
+      this.dirBufPtr = this.dirMem.ptr;
+    }
+    const f = this.lib.fuse;
+    let used = 0;
+    let sent = 0;
+    for (const e of entries) {
+      if (this.putCString(e.name) < 0) continue;
+      let n: number;
+      if (plus) {
+        const full = (e as DirEntryPlus).entry;
+        if (full) this.fillEntry(full, t);
+        else {
+          // "." and "..": only ino and type matter; the kernel takes no reference.
+          this.entry.fill(0);
+          put64(viewOf(this.entry), ENTRY_PARAM.attr + STAT.ino, e.ino);
+          this.entry.writeUInt32LE(e.mode >>> 0, ENTRY_PARAM.attr + STAT.mode);
+        }
+        n = Number(f.fuse_add_direntry_plus(req, this.dirBufPtr + used as unknown as Pointer, size - used, this.namePtr, this.entryPtr, e.nextOffset));
+      } else {
+        this.stat.fill(0);
+        put64(viewOf(this.stat), STAT.ino, e.ino);
+        this.stat.writeUInt32LE(e.mode >>> 0, STAT.mode);
+        n = Number(f.fuse_add_direntry(req, this.dirBufPtr + used as unknown as Pointer, size - used, this.namePtr, this.statPtr, e.nextOffset));
+      }
+      if (n > size - used) break;
+      used += n;
+      sent++;
+    }
+    if (used === 0) f.fuse_reply_buf(req, null, 0);
+    else f.fuse_reply_buf(req, this.dirBufPtr, used);
+    return sent;
+  }
+
+  private fillEntry(e: EntryReply | NegativeEntryReply, t: ReplyTimeouts): void {
+    const b = this.entry;
+    if (e.ino === 0) {
+      b.fill(0);
+      b.writeDoubleLE((e as NegativeEntryReply).entryTimeout, ENTRY_PARAM.entryTimeout);
+      return;
+    }
+    const full = e as EntryReply;
+    const dv = viewOf(b);
+    put64(dv, ENTRY_PARAM.ino, full.ino);
+    put64(dv, ENTRY_PARAM.generation, full.generation ?? 0);
+    writeStat(b, full.attr, ENTRY_PARAM.attr);
+    b.writeDoubleLE(full.attrTimeout ?? t.attr, ENTRY_PARAM.attrTimeout);
+    b.writeDoubleLE(full.entryTimeout ?? t.entry, ENTRY_PARAM.entryTimeout);
+  }
+
+  private fillFileInfo(flags: number, o: OpenReply | CreateReply): void {
+    const b = this.fi;
+    b.fill(0);
+    b.writeInt32LE(flags | 0, FILE_INFO.flags);
+    let bits = 0;
+    if (o.keepCache) bits |= FI_BIT.keepCache;
+    if (o.directIo) bits |= FI_BIT.directIo;
+    if ((o as OpenReply).nonseekable) bits |= FI_BIT.nonseekable;
+    if ((o as OpenReply).cacheReaddir) bits |= FI_BIT.cacheReaddir;
+    b.writeUInt32LE(bits, FILE_INFO.bits);
+    put64(viewOf(b), FILE_INFO.fh, o.fh);
+  }
+
+  /** Writes a NUL-terminated copy into the name scratch buffer; -1 if it does not fit. */
+  private putCString(s: string | Uint8Array): number {
+    let n: number;
+    if (typeof s === "string") {
+      if (s.length * 3 >= this.name.length) {
+        const bytes = Buffer.from(s);
+        if (bytes.length >= this.name.length) return -1;
+        bytes.copy(this.name);
+        n = bytes.length;
+      } else n = this.name.write(s, 0, "utf8");
+    } else {
+      if (s.byteLength >= this.name.length) return -1;
+      this.name.set(s);
+      n = s.byteLength;
+    }
+    this.name[n] = 0;
+    return n;
+  }
+}
+
+const TWO32 = 4294967296;
+
+/** Stores a 64-bit integer without BigInt (hot path): exact for |v| < 2^53. */
+export function put64(dv: DataView, off: number, v: number): void {
+  if (v >= 0) {
+    dv.setUint32(off, v % TWO32, true);
+    dv.setUint32(off + 4, Math.floor(v / TWO32), true);
+  } else dv.setBigInt64(off, BigInt(Math.trunc(v)), true);
+}
+
+const views = new WeakMap<Buffer, DataView>();
+function viewOf(b: Buffer): DataView {
+  let dv = views.get(b);
+  if (!dv) views.set(b, (dv = new DataView(b.buffer, b.byteOffset, b.byteLength)));
+  return dv;
+}
+
+/** Fills a `struct stat` at `base`. Unset optional fields are zero (blocks derive from size). */
+export function writeStat(b: Buffer, a: Attr, base = 0): void {
+  const dv = viewOf(b);
+  b.fill(0, base, base + STAT.size);
+  put64(dv, base + STAT.ino, a.ino);
+  put64(dv, base + STAT.nlink, a.nlink);
+  dv.setUint32(base + STAT.mode, a.mode >>> 0, true);
+  dv.setUint32(base + STAT.uid, a.uid >>> 0, true);
+  dv.setUint32(base + STAT.gid, a.gid >>> 0, true);
+  if (a.rdev) put64(dv, base + STAT.rdev, a.rdev);
+  put64(dv, base + STAT.size_, a.size);
+  put64(dv, base + STAT.blksize, a.blksize ?? 4096);
+  put64(dv, base + STAT.blocks, a.blocks ?? Math.ceil(a.size / 512));
+  put64(dv, base + STAT.atimeSec, Math.trunc(a.atimeSec));
+  put64(dv, base + STAT.atimeNsec, a.atimeNsec ?? 0);
+  put64(dv, base + STAT.mtimeSec, Math.trunc(a.mtimeSec));
+  put64(dv, base + STAT.mtimeNsec, a.mtimeNsec ?? 0);
+  put64(dv, base + STAT.ctimeSec, Math.trunc(a.ctimeSec));
+  put64(dv, base + STAT.ctimeNsec, a.ctimeNsec ?? 0);
+}
