@@ -1,3 +1,8 @@
-// Placeholder entry point; replaced by the clipanion CLI (src/cli helper).
-import { VERSION } from "../version.ts";
-console.log(`scorpio ${VERSION}`);
+#!/usr/bin/env bun
+/**
+ * @module cli/scorpio — entry point of the `scorpio` executable.
+ */
+import { runCli } from "./runner.ts";
+
+const code = await runCli("scorpio", process.argv.slice(2));
+process.exit(code);

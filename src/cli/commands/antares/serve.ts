@@ -1,0 +1,40 @@
+/**
+ * @module cli/commands/antares/serve — `antares serve [--bind ADDR]`: the standalone Antares daemon
+ * (Antares routes at the root, default 0.0.0.0:2726). Registered only in the `antares` binary.
+ */
+import { Command, Option } from "clipanion";
+import { parseSocketAddr, runDaemon } from "../../../server/index.ts";
+import { BaseCommand } from "../../base-command.ts";
+import { CliError, ExitCode } from "../../exit-codes.ts";
+
+export class AntaresServeCommand extends BaseCommand {
+  static override paths = [["serve"]];
+  static override usage = Command.Usage({
+    category: "Daemon",
+    description: "run the standalone Antares daemon",
+    details: `
+      Serves the Antares job-mount API (\`/health\`, \`/mounts\`, ...) at the root of \`--bind\`.
+      Prefer \`scorpio serve\`, which serves the same routes under \`/antares\`. SIGTERM or SIGINT
+      unmounts every job mount and exits 0.
+    `,
+    examples: [
+      ["Serve on the default port 2726", "$0 serve"],
+      ["Serve on loopback only", "$0 --config-path scorpio.toml serve --bind 127.0.0.1:2726"],
+    ],
+  });
+
+  bind = Option.String("--bind", "0.0.0.0:2726", { description: "Address to listen on, ip:port" });
+
+  async run(): Promise<number> {
+    const config = this.loadConfiguration({ init: true });
+    // Parsed after config init, as in the original: a bad address is a config-class error (exit 2).
+    try {
+      parseSocketAddr(this.bind);
+    } catch (err) {
+      throw new CliError(`Invalid bind address '${this.bind}': ${(err as Error).message}`, ExitCode.CONFIG);
+    }
+    // antares has no --log-level: the filter comes from SCORPIO_LOG/RUST_LOG/config.
+    this.setupLogging(config, undefined);
+    return runDaemon({ config, httpAddr: this.bind, mode: "antares", configPath: this.configPath });
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * @module cli/commands/default — `scorpio` with no subcommand: the deprecated shorthand for
+ * `scorpio serve`. Loads the config first (so a bad config exits 2 without the note), then prints
+ * the deprecation note on stderr and serves.
+ */
+import { Command } from "clipanion";
+import { runDaemon } from "../../server/index.ts";
+import { BaseCommand } from "../base-command.ts";
+
+export class DefaultCommand extends BaseCommand {
+  static override paths = [Command.Default];
+  // No `usage`: the deprecated form stays out of the command list.
+
+  async run(): Promise<number> {
+    const config = this.loadConfiguration({ init: true });
+    this.err("note: running `scorpio` without a subcommand is deprecated; use `scorpio serve`");
+    this.setupLogging(config);
+    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * @module cli/commands/http-mount — `http-mount <PATH> [--job-id] [--cl] [--endpoint]`: creates an
+ * Antares mount of a monorepo path over HTTP and prints the daemon's JSON answer. Output lines and
+ * exit codes are the original's; unlike it, the request has a deadline (120 s) and no config file is
+ * needed.
+ */
+import { Command, Option } from "clipanion";
+import { BaseCommand } from "../base-command.ts";
+import { Deadline, describeFetchError } from "../daemon-client.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { statusLine } from "../format.ts";
+
+export class HttpMountCommand extends BaseCommand {
+  static override paths = [["http-mount"]];
+  static override usage = Command.Usage({
+    category: "Job mounts",
+    description: "create an Antares mount of a monorepo path through the HTTP API",
+    details: `
+      Sends \`POST <endpoint>/mounts\` with \`{"job_id", "path", "cl"}\` and prints the answer
+      (\`{"mount_id", "mountpoint"}\`) as pretty JSON. The default endpoint is the scorpio daemon's
+      Antares API, http://127.0.0.1:2725/antares (http://127.0.0.1:2726 for \`antares\`).
+
+      Exit codes: 1 transport error or a non-JSON answer, 3 the daemon refused (non-2xx).
+    `,
+    examples: [
+      ["Mount third-party/mega for job ci-7", "$0 http-mount /third-party/mega --job-id ci-7"],
+      ["Against a remote daemon", "$0 http-mount / --endpoint http://build-host:2725/antares"],
+    ],
+  });
+
+  monorepoPath = Option.String({ name: "PATH" });
+  jobId = Option.String("--job-id", { description: "Job id; makes the call idempotent" });
+  cl = Option.String("--cl", { description: "Change list to layer over the path" });
+  endpoint = Option.String("--endpoint", { description: "Antares API base URL" });
+
+  async run(): Promise<number> {
+    this.setupLogging(undefined);
+    const fallback = this.context.binaryName === "antares" ? "http://127.0.0.1:2726" : "http://127.0.0.1:2725/antares";
+    const url = `${(this.endpoint ?? fallback).replace(/\/+$/, "")}/mounts`;
+    let res: Response;
+    let body: string;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        // Nulls are sent explicitly, as the original did.
+        body: JSON.stringify({ job_id: this.jobId ?? null, path: this.monorepoPath, cl: this.cl ?? null }),
+        signal: AbortSignal.timeout(Deadline.CREATE_MS),
+      });
+      body = await res.text();
+    } catch (err) {
+      this.err(`http mount request failed: ${describeFetchError(err, Deadline.CREATE_MS)}`);
+      return ExitCode.INTERNAL;
+    }
+    if (!res.ok) {
+      this.err(`http mount failed: status=${statusLine(res.status)} body=${body}`);
+      return ExitCode.MOUNT;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      this.err(`failed to parse response json: ${(err as Error).message}`);
+      return ExitCode.INTERNAL;
+    }
+    this.out(JSON.stringify(parsed, null, 2));
+    return ExitCode.SUCCESS;
+  }
+}

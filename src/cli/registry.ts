@@ -1,0 +1,63 @@
+/**
+ * @module cli/registry — which commands each executable registers, and the clipanion `Cli` for it.
+ * `antares` gets a subset (plus its own `serve`) under its own binary name.
+ */
+import { Cli, type CommandClass } from "clipanion";
+import { VERSION } from "../version.ts";
+import type { BinaryName, CliContext } from "./base-command.ts";
+import { AntaresServeCommand } from "./commands/antares/serve.ts";
+import { CompletionsCommand } from "./commands/completions.ts";
+import { ConfigInitCommand } from "./commands/config/init.ts";
+import { ConfigShowCommand } from "./commands/config/show.ts";
+import { ConfigValidateCommand } from "./commands/config/validate.ts";
+import { DefaultCommand } from "./commands/default.ts";
+import { DevserverCommand } from "./commands/devserver.ts";
+import { DoctorCommand } from "./commands/doctor.ts";
+import { DuCommand } from "./commands/du.ts";
+import { GcCommand } from "./commands/gc.ts";
+import { HelpCommand } from "./commands/help.ts";
+import { HttpMountCommand } from "./commands/http-mount.ts";
+import { ListCommand } from "./commands/list.ts";
+import { MountCommand } from "./commands/mount.ts";
+import { PrefetchCommand } from "./commands/prefetch.ts";
+import { ServeCommand } from "./commands/serve.ts";
+import { StatusCommand } from "./commands/status.ts";
+import { UmountCommand } from "./commands/umount.ts";
+import { VersionCommand } from "./commands/version.ts";
+
+export function commandsFor(binary: BinaryName): Array<CommandClass<CliContext>> {
+  if (binary === "antares") {
+    return [AntaresServeCommand, MountCommand, UmountCommand, ListCommand, HttpMountCommand, HelpCommand, VersionCommand];
+  }
+  return [
+    DefaultCommand,
+    ServeCommand,
+    MountCommand,
+    UmountCommand,
+    ListCommand,
+    HttpMountCommand,
+    StatusCommand,
+    PrefetchCommand,
+    DuCommand,
+    GcCommand,
+    ConfigInitCommand,
+    ConfigValidateCommand,
+    ConfigShowCommand,
+    DoctorCommand,
+    CompletionsCommand,
+    DevserverCommand,
+    HelpCommand,
+    VersionCommand,
+  ];
+}
+
+export function buildCli(binary: BinaryName): Cli<CliContext> {
+  const cli = new Cli<CliContext>({
+    binaryLabel: binary === "antares" ? "Antares (deprecated alias of scorpio)" : "Scorpio — mount a Mega monorepo on demand",
+    binaryName: binary,
+    binaryVersion: VERSION,
+    enableColors: false,
+  });
+  for (const command of commandsFor(binary)) cli.register(command);
+  return cli;
+}
