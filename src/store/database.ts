@@ -20,6 +20,8 @@ export function openDatabase(file: string): Database {
     db.run("PRAGMA busy_timeout = 1000");
     db.run("PRAGMA foreign_keys = OFF");
     migrate(db);
+    // A deliberate write: in EXCLUSIVE mode it is what makes SQLite take (and keep) its exclusive lock now,
+    // so a second process fails here at open rather than at its first write.
     db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_by_pid', ?)", [String(process.pid)]);
   } catch (err) {
     db.close();
