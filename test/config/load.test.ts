@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, KEY_NAMES, KEYS, envName, loadConfig, type KeyName, type ScorpioConfig } from "../../src/config/index.ts";
 import { TempDir, baseEnv } from "./helpers.ts";
@@ -284,5 +285,19 @@ describe("fail-fast validation names the key", () => {
     expect(() => loadConfig({ configPath: tmp.path, env })).toThrow(
       `Config file not found at '${tmp.path}': Is a directory (os error 21)`,
     );
+  });
+});
+
+describe("secrets", () => {
+  test("a token in a file readable by others is warned about", () => {
+    const path = tmp.file('[server]\nhttp_token = "abc"\n');
+    chmodSync(path, 0o644);
+    const r = loadConfig({ configPath: path, env });
+    expect(r.config.http_token).toBe("abc");
+    expect(r.warnings).toEqual([
+      `config file '${path}' sets http_token but is readable by other users; run 'chmod 600 ${path}' or use SCORPIO_HTTP_TOKEN`,
+    ]);
+    chmodSync(path, 0o600);
+    expect(loadConfig({ configPath: path, env }).warnings).toEqual([]);
   });
 });

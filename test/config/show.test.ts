@@ -62,3 +62,23 @@ describe("config show", () => {
     expect(out).not.toContain("s3cret");
   });
 });
+
+describe("config get helpers", async () => {
+  const { isConfigKey, renderConfigValue } = await import("../../src/config/index.ts");
+  test("isConfigKey knows flat keys only", () => {
+    expect(isConfigKey("load_dir_depth")).toBe(true);
+    expect(isConfigKey("stat_mode")).toBe(false);
+    expect(isConfigKey("toString")).toBe(false);
+  });
+  test("renderConfigValue prints plain values", () => {
+    const { config } = loadConfig({
+      configPath: tmp.file('prefetch = ["a/**", "b"]\n'),
+      env: { ...env, SCORPIO_HTTP_TOKEN: "tok" },
+    });
+    expect(renderConfigValue(config, "workspace")).toBe("/home/alice/.local/share/scorpio/mount");
+    expect(renderConfigValue(config, "prefetch")).toBe("a/**,b");
+    expect(renderConfigValue(config, "dicfuse_stat_mode")).toBe("accurate");
+    expect(renderConfigValue(config, "load_dir_depth")).toBe("3");
+    expect(renderConfigValue(config, "http_token")).toBe("<redacted>");
+  });
+});

@@ -1,18 +1,28 @@
 /**
  * Test child process: mounts MemFs at argv[2] and serves until SIGTERM/SIGINT.
- * Prints "ready" on stdout once mounted; `stats` on stdout when sent SIGUSR2.
+ * argv[3]: attr/entry timeout in seconds (default 1).
+ * Prints "ready" once mounted. SIGUSR2 prints stats as one JSON line. SIGUSR1 changes
+ * "notify.txt" behind the kernel's back, invalidates the kernel caches, then prints one JSON line.
+ * SCORPIO_TEST_GC=1 forces a full GC every 20 ms (a soak for native-memory lifetime bugs).
  */
 import { FuseSession, unmountAll } from "../../src/fuse/index.ts";
 import { MemFs } from "./memfs.ts";
 
 const mountpoint = process.argv[2];
 if (!mountpoint) {
-  console.error("usage: memfs-main <mountpoint> [attrTimeout]");
+  console.error("usage: memfs-main <mountpoint> [timeout-seconds]");
   process.exit(2);
 }
 const timeout = Number(process.argv[3] ?? "1");
 const fs = new MemFs({ slowMs: 20 });
-const session = await FuseSession.mount(fs, { mountpoint, fsname: "memfs", subtype: "memfs", attrTimeout: timeout, entryTimeout: timeout, extraOptions: process.env.FUSE_DEBUG ? ["debug"] : [] });
+const session = await FuseSession.mount(fs, {
+  mountpoint,
+  fsname: "memfs",
+  subtype: "memfs",
+  attrTimeout: timeout,
+  entryTimeout: timeout,
+  extraOptions: process.env.FUSE_DEBUG ? ["debug"] : [],
+});
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, async () => {
     await unmountAll();
@@ -22,6 +32,14 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 process.on("SIGUSR2", () => {
   console.log(JSON.stringify({ inodes: fs.inodeCount, forgets: fs.forgets, stats: session.stats }));
 });
+let generation = 0;
+process.on("SIGUSR1", async () => {
+  const { ino } = fs.changeBehindKernel("notify.txt", `generation ${++generation} ${"x".repeat(generation)}\n`);
+  await session.invalidateInode(ino);
+  await session.invalidateEntry(1, "notify.txt");
+  console.log(JSON.stringify({ ino, generation }));
+});
+if (process.env.SCORPIO_TEST_GC === "1") setInterval(() => Bun.gc(true), 20);
 console.log("ready");
 await session.closed;
 process.exit(0);

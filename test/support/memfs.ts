@@ -298,6 +298,25 @@ export class MemFs implements LowLevelFs {
     if (whence === 4 /* SEEK_HOLE */) { if (offset >= n.size) throw err("ENXIO"); return n.size; }
     throw err("EINVAL");
   }
+  /**
+   * Changes a root-level file behind the kernel's back (as a remote update would) and returns its
+   * inode, so the caller can invalidate the kernel's caches. Creates the file if missing.
+   */
+  changeBehindKernel(name: string, text: string): { ino: number; created: boolean } {
+    const root = this.dir(1);
+    const bytes = new TextEncoder().encode(text);
+    const existing = root.children!.get(name);
+    if (existing !== undefined) {
+      const n = this.get(existing);
+      n.data = bytes;
+      n.size = bytes.byteLength;
+      n.mtime = n.ctime = nowNs();
+      return { ino: n.ino, created: false };
+    }
+    const n = this.newNode(root, name, S_IF.REG | 0o644, { uid: 0, gid: 0, pid: 0, umask: 0 }, bytes);
+    return { ino: n.ino, created: true };
+  }
+
   /** Live inode count, for the forget test. */
   get inodeCount(): number {
     return this.nodes.size;
