@@ -46,7 +46,7 @@ class HttpMegaClient implements MegaClient {
       backoffMaxMs: positive("backoffMaxMs", o.backoffMaxMs, 2_000),
       token: o.token,
     };
-    this.blobTimeoutMs = positive("blobTimeoutMs", o.blobTimeoutMs, Math.max(requestTimeoutMs, 30_000));
+    this.blobTimeoutMs = positive("blobTimeoutMs", o.blobTimeoutMs, requestTimeoutMs * 3);
     this.connectTimeoutMs = positive("connectTimeoutMs", o.connectTimeoutMs, 3_000);
     const concurrency = o.concurrency ?? 10;
     this.metaLimit = new Semaphore(concurrency);
@@ -57,7 +57,7 @@ class HttpMegaClient implements MegaClient {
     return { ...this.counters };
   }
 
-  listDir(path: string, opts?: RequestOptions): Promise<DirEntry[]> {
+  async listDir(path: string, opts?: RequestOptions): Promise<DirEntry[]> {
     const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/content-hash", path);
     return this.shared(`ls:${url}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeTreeHashItems(url, unwrapCommon(url, await readJson(url, res), res.status)) }),
@@ -79,7 +79,7 @@ class HttpMegaClient implements MegaClient {
     return hit && hit.kind === "directory" ? hit.oid : null;
   }
 
-  rawTree(path: string, opts?: RequestOptions): Promise<{ oid: Oid; body: Uint8Array }> {
+  async rawTree(path: string, opts?: RequestOptions): Promise<{ oid: Oid; body: Uint8Array }> {
     const url = pathQueryUrl(this.baseUrl, "/api/v1/file/tree", path);
     return this.shared(`rt:${url}`, opts, () =>
       this.meta({
@@ -102,9 +102,9 @@ class HttpMegaClient implements MegaClient {
     }
   }
 
-  fetchBlob(oid: string, opts?: RequestOptions): Promise<Uint8Array> {
+  async fetchBlob(oid: string, opts?: RequestOptions): Promise<Uint8Array> {
     const id = parseOid(oid);
-    if (id === EMPTY_BLOB_OID) return Promise.resolve(new Uint8Array(0));
+    if (id === EMPTY_BLOB_OID) return new Uint8Array(0);
     const url = `${this.baseUrl}/api/v1/file/blob/${id}`;
     return this.shared(`blob:${id}`, opts, () =>
       this.blobLimit.run(() => {
@@ -172,22 +172,22 @@ class HttpMegaClient implements MegaClient {
     });
   }
 
-  latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit> {
+  async latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit> {
     const url = pathQueryUrl(this.baseUrl, "/api/v1/latest-commit", path);
     return this.shared(`lc:${url}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeLatestCommit(url, await readJson(url, res)) }),
     );
   }
 
-  clFilesList(link: string, opts?: RequestOptions): Promise<ClFile[]> {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(link)) return Promise.reject(FsError.of("EINVAL", `invalid CL link: ${JSON.stringify(link)}`));
+  async clFilesList(link: string, opts?: RequestOptions): Promise<ClFile[]> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(link)) throw FsError.of("EINVAL", `invalid CL link: ${JSON.stringify(link)}`);
     const url = `${this.baseUrl}/api/v1/cl/${encodeQueryValue(link)}/files-list`;
     return this.shared(`cl:${link}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeClFiles(url, unwrapCommon(url, await readJson(url, res), res.status)) }),
     );
   }
 
-  status(opts?: RequestOptions): Promise<string> {
+  async status(opts?: RequestOptions): Promise<string> {
     const url = `${this.baseUrl}/api/v1/status`;
     return this.meta({
       method: "GET",

@@ -15,7 +15,7 @@ export interface MegaClientOptions {
   connectTimeoutMs?: number;
   /** Deadline of one attempt (headers + body). Default 10 000. */
   requestTimeoutMs?: number;
-  /** Deadline of one blob download attempt. Default max(requestTimeoutMs, 30 000). */
+  /** Deadline of one blob download attempt. Default 3 × requestTimeoutMs (30 s with the defaults, as the original). */
   blobTimeoutMs?: number;
   /** Extra attempts on transient failures (network, 5xx, 429). Default 3. */
   maxRetries?: number;
