@@ -4,11 +4,11 @@
  * collect-all `validateConfigFile`. The config file must exist, as in the original, even though every key
  * has a default: a typo in `--config-path` must not silently run with defaults.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { errnoOf, Errno } from "../util/errno.ts";
 import { ConfigError } from "./errors.ts";
-import { readConfigFile } from "./file-source.ts";
+import { readConfigFile, type FileSource } from "./file-source.ts";
 import { ioErrorText } from "./io-error.ts";
 import { resolveConfig } from "./resolve.ts";
 import { EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
@@ -18,7 +18,20 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const file = readConfigFile(opts.configPath);
   const r = resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "load" });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { config: r.config, warnings: r.warnings };
+  return { config: r.config, warnings: [...r.warnings, ...secretWarnings(file)] };
+}
+
+/** A token in a file other users can read is as good as no token. */
+function secretWarnings(file: FileSource): string[] {
+  if (file.lookup("http_token").kind === "absent") return [];
+  try {
+    if ((statSync(file.path).mode & 0o044) === 0) return [];
+  } catch {
+    return [];
+  }
+  return [
+    `config file '${file.path}' sets http_token but is readable by other users; run 'chmod 600 ${file.path}' or use SCORPIO_HTTP_TOKEN`,
+  ];
 }
 
 export function validateConfigFile(opts: LoadOptions): string[] {

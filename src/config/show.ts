@@ -3,7 +3,7 @@
  * pretty `Debug` dump in struct field order (byte parity for the original's fields), new keys appended.
  * Unlike the original, the one secret (`http_token`) is redacted.
  */
-import { SHOW_ORDER, keySpec } from "./keys.ts";
+import { KEY_NAMES, SHOW_ORDER, keySpec, type KeyName } from "./keys.ts";
 import { rustDebugString } from "./rust-debug.ts";
 import type { ScorpioConfig } from "./types.ts";
 
@@ -29,4 +29,20 @@ function renderValue(name: keyof ScorpioConfig, value: unknown): string {
 export function renderConfigShow(config: ScorpioConfig): string {
   const lines = SHOW_ORDER.map((name) => `    ${name}: ${renderValue(name, config[name])},`);
   return `ScorpioConfig {\n${lines.join("\n")}\n}`;
+}
+
+/** True if `name` is a flat key name (for `config get <key>` style commands). */
+export function isConfigKey(name: string): name is KeyName {
+  return (KEY_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * One value as plain text for scripts (`scorpio config get workspace`): strings unquoted, lists
+ * comma-separated, enums lower-case as written in the file, the token redacted.
+ */
+export function renderConfigValue(config: ScorpioConfig, name: KeyName): string {
+  const value = config[name];
+  if (keySpec(name).kind === "secret") return value === "" ? "" : REDACTED;
+  if (Array.isArray(value)) return value.join(",");
+  return String(value);
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { loadConfig, renderConfigShow } from "../../src/config/index.ts";
+import { isConfigKey, loadConfig, renderConfigShow, renderConfigValue } from "../../src/config/index.ts";
 import { TempDir } from "./helpers.ts";
 
 const tmp = new TempDir();
@@ -63,8 +63,7 @@ describe("config show", () => {
   });
 });
 
-describe("config get helpers", async () => {
-  const { isConfigKey, renderConfigValue } = await import("../../src/config/index.ts");
+describe("config get helpers", () => {
   test("isConfigKey knows flat keys only", () => {
     expect(isConfigKey("load_dir_depth")).toBe(true);
     expect(isConfigKey("stat_mode")).toBe(false);
