@@ -155,8 +155,8 @@ export const KIND_DOC: Record<Kind, string> = {
   usize: "integer",
   u64: "integer",
   u32: "integer",
-  stat_mode: "`fast` \\| `accurate`",
-  log_format: "`text` \\| `json`",
+  stat_mode: "`fast` | `accurate`",
+  log_format: "`text` | `json`",
   size: "size (bytes or `10GiB`)",
   globs: "list of globs",
 };
