@@ -97,10 +97,19 @@ export class InodeTable {
   readonly #now: () => number;
   /** Mirror of meta.next_ino; written back inside every transaction that allocates. */
   #nextIno: number;
+  // Statements of the per-entry loops, held so a 100k-entry listing does not look them up per row.
+  readonly #insertRow;
+  readonly #deleteRow;
+  readonly #deleteState;
 
   constructor(db: Database, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
+    this.#insertRow = db.prepare<null, [number, number, string, string, number, string | null, number | null, number, string | null, number]>(
+      `INSERT INTO inodes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+    );
+    this.#deleteRow = db.prepare<null, [number]>("DELETE FROM inodes WHERE ino = ?");
+    this.#deleteState = db.prepare<null, [number]>("DELETE FROM dir_state WHERE ino = ?");
     const row = db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get("next_ino");
     this.#nextIno = Number(row?.value ?? 2);
   }
@@ -284,11 +293,7 @@ export class InodeTable {
   #insert(parent: Ino, e: Normalized, position: number, mtime: number): InodeRecord {
     const ino = this.#nextIno++ as Ino;
     const size = e.size ?? null;
-    this.#db
-      .query<null, [number, number, string, string, number, string | null, number | null, number, string | null, number]>(
-        `INSERT INTO inodes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-      )
-      .run(ino, parent, e.name, e.kind, e.mode, e.oid, size, mtime, e.target, position);
+    this.#insertRow.run(ino, parent, e.name, e.kind, e.mode, e.oid, size, mtime, e.target, position);
     return { ino, parent, name: e.name, kind: e.kind, mode: e.mode, oid: e.oid, size, mtime, target: e.target, generation: 0, position };
   }
 
@@ -304,11 +309,9 @@ export class InodeTable {
         .all(row.ino, row.ino);
       out.push(...below);
     }
-    const del = this.#db.query<null, [number]>("DELETE FROM inodes WHERE ino = ?");
-    const delState = this.#db.query<null, [number]>("DELETE FROM dir_state WHERE ino = ?");
     for (const r of out) {
-      del.run(r.ino);
-      if (r.kind === "dir") delState.run(r.ino);
+      this.#deleteRow.run(r.ino);
+      if (r.kind === "dir") this.#deleteState.run(r.ino);
     }
     return out;
   }
