@@ -80,6 +80,7 @@ export function hoistAntaresGlobals(argv: readonly string[]): string[] {
     else throw new UsageError(`a value is required for '${arg} <VALUE>' but none was supplied`);
   }
   const tail = argv.slice(i);
+  if (tail.length === 0) throw new UsageError("'antares' requires a subcommand but one was not provided (try 'antares --help')");
   const dashDash = tail.indexOf("--");
   const options = dashDash < 0 ? tail : tail.slice(0, dashDash);
   for (const arg of options) {
