@@ -3,7 +3,7 @@
  * (memoised: bun test runs every file in one process), and serving a directory over HTTP on 127.0.0.1.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -70,14 +70,8 @@ export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
-/** Whether the built binary already implements `completions <shell>` (the CLI may still be a placeholder). */
-export async function binarySupportsCompletions(): Promise<boolean> {
-  await ensureBuilt();
-  const r = await run([join(REPO, "dist/scorpio"), "completions", "bash"], { timeoutMs: 30_000 });
-  return r.code === 0 && r.stdout.includes("complete ") && r.stdout.includes("scorpio");
-}
-
 let built: Promise<void> | undefined;
+/** Runs `bun run build` once if dist/ has no binaries yet (the full test run builds first anyway). */
 export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     if (existsSync(join(REPO, "dist/scorpio")) && existsSync(join(REPO, "dist/antares"))) return;
@@ -87,23 +81,32 @@ export function ensureBuilt(): Promise<void> {
   return built;
 }
 
+/** Whether a binary already implements `completions <shell>` (the CLI may still be a placeholder). */
+export async function supportsCompletions(bin: string): Promise<boolean> {
+  const r = await run([bin, "completions", "bash"], { timeoutMs: 30_000 });
+  return r.code === 0 && r.stdout.includes("complete ") && r.stdout.includes("scorpio");
+}
+
 /**
- * A tree to run scripts/release from: the repository itself when every input exists, otherwise a copy of the
- * release inputs with placeholders for the files other parts of the project have not written yet (said aloud).
+ * A tree to run scripts/release from: the repository's release inputs copied into a temporary directory,
+ * with a snapshot of dist/ (other work in the same checkout may rebuild dist/ while the tests run) and
+ * placeholders, said aloud, for the files other parts of the project have not written yet.
  */
-export function releaseSourceRoot(): string {
-  const missing = ["scorpio.toml.example", "README.md"].filter((f) => !existsSync(join(REPO, f)));
-  if (missing.length === 0) return REPO;
-  console.log(`packaging tests: ${missing.join(", ")} not in the repository yet; releasing from a copy with placeholders`);
+export async function releaseSourceRoot(): Promise<string> {
+  await ensureBuilt();
   const root = shared.make("scorpio-src-");
   mkdirSync(join(root, "scripts"));
   cpSync(join(REPO, "scripts/release"), join(root, "scripts/release"));
   cpSync(join(REPO, "deploy"), join(root, "deploy"), { recursive: true });
   for (const f of ["install.sh", "package.json", "LICENSE", "README.md", "scorpio.toml.example"]) {
     if (existsSync(join(REPO, f))) cpSync(join(REPO, f), join(root, f));
-    else writeFileSync(join(root, f), `# placeholder ${f} written by test/packaging\n`);
+    else {
+      console.log(`packaging tests: ${f} is not in the repository yet; releasing with a placeholder`);
+      writeFileSync(join(root, f), `# placeholder ${f} written by test/packaging\n`);
+    }
   }
-  symlinkSync(join(REPO, "dist"), join(root, "dist"));
+  mkdirSync(join(root, "dist"));
+  for (const b of ["scorpio", "antares"]) cpSync(join(REPO, "dist", b), join(root, "dist", b));
   return root;
 }
 
@@ -117,8 +120,11 @@ export function placeholderCompletions(): string {
 }
 
 export interface Release {
+  /** The release directory (tarball, SHA256SUMS, install.sh, LATEST). */
   out: string;
+  /** The source tree it was built from; its dist/ holds the exact binaries that were packed. */
   srcRoot: string;
+  /** Whether the completions came from the binary (false: placeholders, the CLI is not there yet). */
   realCompletions: boolean;
 }
 
@@ -126,9 +132,8 @@ let release: Promise<Release> | undefined;
 /** Builds one release for the whole test run (scripts/release --no-build --out <tmp>). */
 export function getRelease(): Promise<Release> {
   release ??= (async () => {
-    await ensureBuilt();
-    const srcRoot = releaseSourceRoot();
-    const realCompletions = await binarySupportsCompletions();
+    const srcRoot = await releaseSourceRoot();
+    const realCompletions = await supportsCompletions(join(srcRoot, "dist/scorpio"));
     const out = shared.make("scorpio-release-");
     const args = [join(srcRoot, "scripts/release"), "--no-build", "--out", out];
     if (!realCompletions) {

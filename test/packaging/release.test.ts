@@ -72,8 +72,8 @@ describe("scripts/release", () => {
     const x = temps.make();
     const r = await run(["tar", "-xzf", join(rel.out, TARBALL), "-C", x]);
     expect(r.code).toBe(0);
-    expect(sha256File(join(x, PKG, "bin/scorpio"))).toBe(sha256File(join(REPO, "dist/scorpio")));
-    expect(sha256File(join(x, PKG, "bin/antares"))).toBe(sha256File(join(REPO, "dist/antares")));
+    expect(sha256File(join(x, PKG, "bin/scorpio"))).toBe(sha256File(join(rel.srcRoot, "dist/scorpio")));
+    expect(sha256File(join(x, PKG, "bin/antares"))).toBe(sha256File(join(rel.srcRoot, "dist/antares")));
     const license = readFileSync(join(x, PKG, "LICENSE"), "utf8");
     expect(license).toStartWith("MIT License");
     expect(license).toContain("Copyright (c) 2026 Scorpio contributors");
@@ -90,7 +90,7 @@ describe("scripts/release", () => {
     const x = temps.make();
     await run(["tar", "-xzf", join(rel.out, TARBALL), "-C", x]);
     for (const [shell, file] of [["bash", "scorpio.bash"], ["zsh", "_scorpio"], ["fish", "scorpio.fish"]] as const) {
-      const r = await run([join(REPO, "dist/scorpio"), "completions", shell]);
+      const r = await run([join(rel.srcRoot, "dist/scorpio"), "completions", shell]);
       expect(r.code).toBe(0);
       expect(readFileSync(join(x, PKG, "completions", file), "utf8")).toBe(r.stdout);
     }
