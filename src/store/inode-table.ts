@@ -98,6 +98,8 @@ export class InodeTable {
   /** Mirror of meta.next_ino; written back inside every transaction that allocates. */
   #nextIno: number;
   // Statements of the per-entry loops, held so a 100k-entry listing does not look them up per row.
+  // Made with `query` (cached by the Database), never `prepare`: close() finalizes cached statements,
+  // while a live prepared one would keep the database — and its exclusive lock — open.
   readonly #insertRow;
   readonly #deleteRow;
   readonly #deleteState;
@@ -105,11 +107,11 @@ export class InodeTable {
   constructor(db: Database, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
-    this.#insertRow = db.prepare<null, [number, number, string, string, number, string | null, number | null, number, string | null, number]>(
+    this.#insertRow = db.query<null, [number, number, string, string, number, string | null, number | null, number, string | null, number]>(
       `INSERT INTO inodes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
     );
-    this.#deleteRow = db.prepare<null, [number]>("DELETE FROM inodes WHERE ino = ?");
-    this.#deleteState = db.prepare<null, [number]>("DELETE FROM dir_state WHERE ino = ?");
+    this.#deleteRow = db.query<null, [number]>("DELETE FROM inodes WHERE ino = ?");
+    this.#deleteState = db.query<null, [number]>("DELETE FROM dir_state WHERE ino = ?");
     const row = db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get("next_ino");
     this.#nextIno = Number(row?.value ?? 2);
   }

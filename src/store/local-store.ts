@@ -107,7 +107,14 @@ export class LocalStore {
       this.blobs.close();
       this.#db.run("PRAGMA wal_checkpoint(TRUNCATE)");
     } finally {
-      this.#db.close();
+      try {
+        // throwOnError: a statement left unfinalized would otherwise keep the file (and SQLite's
+        // exclusive lock) open silently until garbage collection.
+        this.#db.close(true);
+      } catch (err) {
+        log.error("store database did not close cleanly", { path: this.path, err });
+        this.#db.close(false);
+      }
       this.#lock.release();
     }
   }
