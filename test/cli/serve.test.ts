@@ -1,0 +1,105 @@
+/**
+ * `scorpio serve` / `antares serve`: the daemon starts, answers /health, records its address in the
+ * runtime state file (so `list`/`status` find it without flags), stops on SIGTERM with exit 0 and
+ * clears the record; bind failure exits 4; an unreadable state file exits 2.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { makeSandbox, runCli, spawnCli, waitForDaemonRecord } from "./harness.ts";
+
+const sb = makeSandbox();
+afterAll(() => sb.cleanup());
+const opts = { cwd: sb.dir, env: sb.env };
+
+describe("scorpio serve", () => {
+  test("lifecycle: health, state record, clients find it, SIGTERM → 0 and record cleared", async () => {
+    const proc = spawnCli("scorpio", ["serve", "-c", sb.configPath, "--http-addr", "127.0.0.1:0"], opts);
+    try {
+      const addr = await waitForDaemonRecord(sb.stateFile, proc);
+      expect(addr).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(readFileSync(sb.stateFile, "utf8")).toContain(`pid = ${proc.pid}`);
+
+      const health = await fetch(`http://${addr}/health`, { signal: AbortSignal.timeout(5000) });
+      expect(health.status).toBe(200);
+      const body = (await health.json()) as Record<string, unknown>;
+      expect(Object.keys(body)).toEqual(["status", "version", "uptime_secs", "mount_count"]);
+      expect(body.status).toBe("ok");
+      expect(body.mount_count).toBe(0);
+      expect(JSON.stringify(body)).not.toContain("/");
+
+      const unknown = await fetch(`http://${addr}/no/such/route`, { signal: AbortSignal.timeout(5000) });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ error: "no such route", code: "NOT_FOUND" });
+
+      const status = await runCli("scorpio", ["status", "-c", sb.configPath], opts);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain(`daemon: running at http://${addr} (pid ${proc.pid})`);
+      expect(status.stdout).toContain("status: ok");
+
+      // The minimal daemon has no Antares routes yet; list must reach it and report that cleanly.
+      const list = await runCli("scorpio", ["list", "-c", sb.configPath], opts);
+      expect(list.stderr).not.toContain("no scorpio daemon");
+      expect(list.stderr).not.toContain("cannot reach");
+
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      const state = readFileSync(sb.stateFile, "utf8");
+      expect(state).not.toContain("[daemon]");
+      expect(state).toContain("works = []");
+      const stderr = await new Response(proc.stderr).text();
+      expect(stderr).toContain(`server running on ${addr}`);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
+  test("SIGINT also stops it cleanly", async () => {
+    const proc = spawnCli("scorpio", ["serve", "-c", sb.configPath, "--http-addr", "127.0.0.1:0"], opts);
+    try {
+      await waitForDaemonRecord(sb.stateFile, proc);
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
+  test("bind failure: `failed to bind HTTP address …`, exit 4", async () => {
+    const blocker = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("busy") });
+    try {
+      const r = await runCli("scorpio", ["serve", "-c", sb.configPath, "--http-addr", `127.0.0.1:${blocker.port}`], opts);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(`failed to bind HTTP address 127.0.0.1:${blocker.port}: `);
+      expect(readFileSync(sb.stateFile, "utf8")).not.toContain("[daemon]");
+    } finally {
+      blocker.stop(true);
+    }
+  });
+
+  test("unparsable state file: `failed to load state file …`, exit 2", async () => {
+    writeFileSync(sb.stateFile, "works = [[[\n");
+    try {
+      const r = await runCli("scorpio", ["serve", "-c", sb.configPath, "--http-addr", "127.0.0.1:0"], opts);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`failed to load state file '${sb.stateFile}'`);
+    } finally {
+      writeFileSync(sb.stateFile, "works = []\n");
+    }
+  });
+});
+
+describe("antares serve", () => {
+  test("serves the Antares health shape at the root and stops on SIGTERM (the original ignored it)", async () => {
+    const proc = spawnCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"], opts);
+    try {
+      const addr = await waitForDaemonRecord(sb.stateFile, proc);
+      const body = await (await fetch(`http://${addr}/health`, { signal: AbortSignal.timeout(5000) })).json();
+      expect(body).toEqual({ status: "healthy", mount_count: 0, uptime_secs: expect.any(Number) });
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      expect(readFileSync(sb.stateFile, "utf8")).not.toContain("[daemon]");
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+});
