@@ -142,9 +142,11 @@ export class SmartHttp {
     return this.locked(async () => {
       const ns = await this.seedPushNamespace(parts);
       const before = await this.nsMain(ns);
+      // denyCurrentBranch=ignore: inside the namespace "refs/heads/main" is our scratch ref, not the
+      // work tree's checked-out branch, which receive-pack would otherwise refuse to update.
       const r = await runGit(
         this.store.gitDir,
-        ["-c", `core.hooksPath=${this.hooksDir}`, "-c", "receive.denyDeletes=true", "receive-pack", "--stateless-rpc", this.store.gitDir],
+        ["-c", `core.hooksPath=${this.hooksDir}`, "-c", "receive.denyDeletes=true", "-c", "receive.denyCurrentBranch=ignore", "receive-pack", "--stateless-rpc", this.store.gitDir],
         { stdin: body, env: { GIT_NAMESPACE: ns } },
       );
       const after = await this.nsMain(ns);

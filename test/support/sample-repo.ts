@@ -29,6 +29,17 @@ export function git(cwd: string, args: string[], opts: { stdin?: string | Uint8A
   return r.stdout.toString();
 }
 
+/**
+ * Async git: use it for anything that talks to a server running in this process (clone, push, ls-remote),
+ * since a synchronous spawn blocks the event loop the server needs.
+ */
+export async function gitAsync(cwd: string, args: string[], opts: { env?: Record<string, string> } = {}): Promise<string> {
+  const p = Bun.spawn(["git", ...args], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...GIT_ENV, ...opts.env } });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`git ${args.join(" ")} failed in ${cwd}: ${err}`);
+  return out;
+}
+
 /** A CL change set: path → new content, or null to delete. Paths are relative to the CL's path. */
 export type ClChanges = Record<string, string | Uint8Array | null>;
 
