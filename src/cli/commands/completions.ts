@@ -5,7 +5,7 @@
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
 import { BaseCommand } from "../base-command.ts";
-import { renderCompletions, SHELLS } from "../completions.ts";
+import { renderCompletionScript, SHELLS } from "../completion-scripts.ts";
 
 export class CompletionsCommand extends BaseCommand {
   static override paths = [["completions"]];
@@ -25,7 +25,7 @@ export class CompletionsCommand extends BaseCommand {
   shell = Option.String({ name: "SHELL", validator: t.isEnum(SHELLS) });
 
   async run(): Promise<number> {
-    this.context.stdout.write(renderCompletions(this.shell, this.context.binaryName));
+    this.context.stdout.write(renderCompletionScript(this.shell, this.context.binaryName, this.cli.definitions()));
     return 0;
   }
 }

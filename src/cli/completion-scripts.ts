@@ -1,0 +1,351 @@
+/**
+ * @module cli/completion-scripts — renders shell completion scripts from clipanion command
+ * definitions (paths, options, descriptions), so they never drift from the real CLI. The script
+ * shapes follow clap_complete's, which the original shipped. Does not import the command registry
+ * (the `completions` command itself is registered there).
+ */
+import type { Definition } from "clipanion";
+import { GLOBAL_OPTIONS, type BinaryName } from "./base-command.ts";
+
+export const SHELLS = ["bash", "elvish", "fish", "powershell", "zsh"] as const;
+export type Shell = (typeof SHELLS)[number];
+
+interface OptionSpec {
+  names: string[];
+  takesValue: boolean;
+  description: string;
+}
+
+interface Node {
+  /** Words after the binary name, e.g. ["config", "init"]. */
+  path: string[];
+  description: string;
+  options: OptionSpec[];
+  /** Sub-command names directly below this node. */
+  children: Array<{ name: string; description: string }>;
+  /** Fixed values of the first positional argument (e.g. shell names). */
+  values: string[];
+}
+
+/** Options whose value is a file-system path (completed with file names). */
+const PATH_OPTIONS = new Set(["-c", "--config-path", "--upper-root", "--cl-root", "--mount-root", "--state-file", "--repo"]);
+const HELP_OPTION: OptionSpec = { names: ["-h", "--help"], takesValue: false, description: "Print help" };
+const POSITIONAL_VALUES: Record<string, string[]> = { completions: [...SHELLS] };
+
+function parseOption(definition: string, description: string | undefined): OptionSpec {
+  const [flags = "", ...rest] = definition.split(" ");
+  return { names: flags.split(","), takesValue: rest.length > 0, description: (description ?? "").replace(/\s+/g, " ").trim() };
+}
+
+/** The command tree of one binary, root first. */
+export function completionModel(binary: BinaryName, definitions: Definition[]): Node[] {
+  const nodes = new Map<string, Node>();
+  const node = (path: string[]): Node => {
+    const key = path.join(" ");
+    let n = nodes.get(key);
+    if (!n) {
+      n = { path, description: "", options: [HELP_OPTION], children: [], values: POSITIONAL_VALUES[key] ?? [] };
+      nodes.set(key, n);
+    }
+    return n;
+  };
+  const root = node([]);
+  root.options.push({ names: ["-V", "--version"], takesValue: false, description: "Print version" });
+  const globals: OptionSpec[] = GLOBAL_OPTIONS.filter((o) => binary === "scorpio" || o.antares).map((o) => ({
+    names: binary === "antares" ? o.names.filter((n) => n !== "-c") : o.names,
+    takesValue: true,
+    description: o.description,
+  }));
+  root.options.push(...globals);
+  for (const def of definitions) {
+    const words = def.path.split(" ").slice(1);
+    if (words.length === 0 || words[0]!.startsWith("-") || words[0] === "help") continue;
+    const n = node(words);
+    n.description = (def.description ?? "").trim();
+    for (const o of def.options) n.options.push(parseOption(o.definition, o.description));
+    for (let i = 0; i < words.length; i++) {
+      const parent = node(words.slice(0, i));
+      const name = words[i]!;
+      if (!parent.children.some((c) => c.name === name)) {
+        parent.children.push({ name, description: i === words.length - 1 ? n.description : `${name} commands` });
+      }
+    }
+    // scorpio's global options are accepted after the command too; antares' only before it.
+    if (binary === "scorpio") n.options.push(...globals);
+  }
+  // A group node like `config` gets the help option only; its description comes from its children.
+  for (const n of nodes.values()) if (!n.description && n.path.length > 0) n.description = `${n.path.at(-1)} commands`;
+  node(["help"]).description = "Print help for all commands or for one command";
+  if (!root.children.some((c) => c.name === "help")) root.children.push({ name: "help", description: "Print help" });
+  return [...nodes.values()];
+}
+
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`; // POSIX shells
+const psq = (s: string) => `'${s.replace(/'/g, "''")}'`; // powershell, elvish
+const fsq = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`; // fish
+
+function valueOptions(nodes: Node[]): string[] {
+  const set = new Set<string>();
+  for (const n of nodes) for (const o of n.options) if (o.takesValue) o.names.forEach((x) => set.add(x));
+  return [...set].sort();
+}
+
+function renderBash(bin: string, nodes: Node[]): string {
+  const fn = `_${bin}`;
+  const values = valueOptions(nodes);
+  const paths = values.filter((v) => PATH_OPTIONS.has(v));
+  const transitions = nodes.flatMap((n) => n.children.map((c) => `${[bin, ...n.path].join("__")},${c.name}`));
+  const cases = nodes.map((n) => {
+    const key = [bin, ...n.path].join("__");
+    const subs = [...n.children.map((c) => c.name), ...n.values].join(" ");
+    const opts = n.options.flatMap((o) => o.names).join(" ");
+    return `        ${sq(key)})\n            subs=${sq(subs)}\n            opts=${sq(opts)}\n            ;;`;
+  });
+  return `# bash completion for ${bin}; generated by \`${bin} completions bash\`
+${fn}_takes_value() {
+    case "$1" in
+        ${values.map(sq).join("|")}) return 0 ;;
+    esac
+    return 1
+}
+
+${fn}() {
+    local cur prev cmd="${bin}" w i skip=0 subs="" opts=""
+    COMPREPLY=()
+    cur="\${COMP_WORDS[COMP_CWORD]}"
+    prev="\${COMP_WORDS[COMP_CWORD-1]}"
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w="\${COMP_WORDS[i]}"
+        if [[ $skip -eq 1 ]]; then skip=0; continue; fi
+        case "$w" in
+            --*=*) continue ;;
+            -*) if ${fn}_takes_value "$w"; then skip=1; fi; continue ;;
+        esac
+        case "$cmd,$w" in
+            ${transitions.map(sq).join("|") || "''"}) cmd="\${cmd}__\${w}" ;;
+        esac
+    done
+    if [[ $COMP_CWORD -gt 1 ]] && ${fn}_takes_value "$prev"; then
+        case "$prev" in
+            ${paths.map(sq).join("|") || "''"}) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        esac
+        return 0
+    fi
+    case "$cmd" in
+${cases.join("\n")}
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    elif [[ -n "$subs" ]]; then
+        COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+    return 0
+}
+
+complete -F ${fn} -o bashdefault -o default ${bin}
+`;
+}
+
+function zshItem(name: string, description: string): string {
+  return sq(`${name.replace(/:/g, "\\:")}:${description}`);
+}
+
+function renderZsh(bin: string, nodes: Node[]): string {
+  const fn = `_${bin}`;
+  const values = valueOptions(nodes);
+  const paths = values.filter((v) => PATH_OPTIONS.has(v));
+  const transitions = nodes.flatMap((n) => n.children.map((c) => `${[bin, ...n.path].join("__")},${c.name}`));
+  const cases = nodes.map((n) => {
+    const key = [bin, ...n.path].join("__");
+    const subs = [...n.children.map((c) => zshItem(c.name, c.description)), ...n.values.map((v) => zshItem(v, v))];
+    const opts = n.options.flatMap((o) => o.names.map((name) => zshItem(name, o.description)));
+    return `    (${sq(key)})\n      subs=(${subs.join(" ")})\n      opts=(${opts.join(" ")})\n      ;;`;
+  });
+  return `#compdef ${bin}
+# zsh completion for ${bin}; generated by \`${bin} completions zsh\`
+
+${fn}_takes_value() {
+  case "$1" in
+    (${values.map(sq).join("|")}) return 0 ;;
+  esac
+  return 1
+}
+
+${fn}() {
+  local cmd="${bin}" w prev i skip=0
+  local -a subs opts
+  for ((i = 2; i < CURRENT; i++)); do
+    w="\${words[i]}"
+    if (( skip )); then skip=0; continue; fi
+    case "$w" in
+      (--*=*) continue ;;
+      (-*) ${fn}_takes_value "$w" && skip=1; continue ;;
+    esac
+    case "$cmd,$w" in
+      (${transitions.map(sq).join("|") || "''"}) cmd="\${cmd}__\${w}" ;;
+    esac
+  done
+  prev="\${words[CURRENT-1]}"
+  if (( CURRENT > 2 )) && ${fn}_takes_value "$prev"; then
+    case "$prev" in
+      (${paths.map(sq).join("|") || "''"}) _files ;;
+    esac
+    return
+  fi
+  case "$cmd" in
+${cases.join("\n")}
+  esac
+  if [[ "\${words[CURRENT]}" == -* ]]; then
+    _describe -t options 'option' opts
+  elif (( \${#subs} )); then
+    _describe -t commands 'command' subs
+  else
+    _files
+  fi
+}
+
+if [ "$funcstack[1]" = "${fn}" ]; then
+  ${fn} "$@"
+else
+  compdef ${fn} ${bin}
+fi
+`;
+}
+
+function renderFish(bin: string, nodes: Node[]): string {
+  const lines = [`# fish completion for ${bin}; generated by \`${bin} completions fish\``, `complete -c ${bin} -f`];
+  const root = nodes.find((n) => n.path.length === 0)!;
+  const rootNames = root.children.map((c) => c.name);
+  const rootOptionNames = new Set(root.options.flatMap((o) => o.names));
+  for (const n of nodes) {
+    let condition: string;
+    if (n.path.length === 0) condition = "__fish_use_subcommand";
+    else {
+      const own = n.children.map((c) => c.name);
+      condition = n.path.map((w) => `__fish_seen_subcommand_from ${w}`).join("; and ");
+      if (own.length) condition += `; and not __fish_seen_subcommand_from ${own.join(" ")}`;
+    }
+    if (n.path.length === 0) condition = `not __fish_seen_subcommand_from ${rootNames.join(" ")}`;
+    for (const c of n.children) lines.push(`complete -c ${bin} -n ${fsq(condition)} -a ${fsq(c.name)} -d ${fsq(c.description)}`);
+    if (n.values.length) lines.push(`complete -c ${bin} -n ${fsq(condition)} -a ${fsq(n.values.join(" "))}`);
+    if (n.path.length === 0) continue;
+    for (const o of n.options) {
+      // Root options (help, version, globals) are declared once without a condition below.
+      if (o.names.some((x) => rootOptionNames.has(x))) continue;
+      lines.push(`complete -c ${bin} -n ${fsq(condition)} ${fishFlags(o)}`);
+    }
+  }
+  for (const o of root.options) lines.push(`complete -c ${bin} ${fishFlags(o)}`);
+  return lines.join("\n") + "\n";
+}
+
+function fishFlags(o: OptionSpec): string {
+  const parts: string[] = [];
+  for (const name of o.names) {
+    if (name.startsWith("--")) parts.push(`-l ${name.slice(2)}`);
+    else parts.push(`-s ${name.slice(1)}`);
+  }
+  if (o.takesValue) parts.push(o.names.some((x) => PATH_OPTIONS.has(x)) ? "-r -F" : "-x");
+  parts.push(`-d ${fsq(o.description)}`);
+  return parts.join(" ");
+}
+
+function renderElvish(bin: string, nodes: Node[]): string {
+  const entries = nodes.map((n) => {
+    const key = [bin, ...n.path].join(";");
+    const cands = [
+      ...n.options.flatMap((o) => o.names.map((name) => `            cand ${name} ${psq(o.description)}`)),
+      ...n.children.map((c) => `            cand ${c.name} ${psq(c.description)}`),
+      ...n.values.map((v) => `            cand ${v} ${psq(v)}`),
+    ];
+    return `        &${psq(key)}= {\n${cands.join("\n")}\n        }`;
+  });
+  return `# elvish completion for ${bin}; generated by \`${bin} completions elvish\`
+use builtin;
+use str;
+
+set edit:completion:arg-completer[${bin}] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = '${bin}'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+${entries.join("\n")}
+    ]
+    if (has-key $completions $command) {
+        $completions[$command]
+    }
+}
+`;
+}
+
+function renderPowershell(bin: string, nodes: Node[]): string {
+  const cases = nodes.map((n) => {
+    const key = [bin, ...n.path].join(";");
+    const results = [
+      ...n.options.flatMap((o) =>
+        o.names.map((name) => `            [CompletionResult]::new(${psq(name)}, ${psq(name)}, [CompletionResultType]::ParameterName, ${psq(o.description || name)})`),
+      ),
+      ...n.children.map((c) => `            [CompletionResult]::new(${psq(c.name)}, ${psq(c.name)}, [CompletionResultType]::ParameterValue, ${psq(c.description || c.name)})`),
+      ...n.values.map((v) => `            [CompletionResult]::new(${psq(v)}, ${psq(v)}, [CompletionResultType]::ParameterValue, ${psq(v)})`),
+    ];
+    return `        ${psq(key)} {\n${results.join("\n")}\n            break\n        }`;
+  });
+  return `# powershell completion for ${bin}; generated by \`${bin} completions powershell\`
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName ${psq(bin)} -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        ${psq(bin)}
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+            }
+            $element.Value
+        }) -join ';'
+
+    $completions = @(switch ($command) {
+${cases.join("\n")}
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}
+`;
+}
+
+/** The completion script of `binaryName` for `shell`, from that binary's command definitions. */
+export function renderCompletionScript(shell: Shell, binaryName: BinaryName, definitions: Definition[]): string {
+  const nodes = completionModel(binaryName, definitions);
+  switch (shell) {
+    case "bash":
+      return renderBash(binaryName, nodes);
+    case "zsh":
+      return renderZsh(binaryName, nodes);
+    case "fish":
+      return renderFish(binaryName, nodes);
+    case "elvish":
+      return renderElvish(binaryName, nodes);
+    case "powershell":
+      return renderPowershell(binaryName, nodes);
+  }
+}
