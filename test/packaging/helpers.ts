@@ -167,6 +167,6 @@ export function serveDirs(roots: Record<string, string>) {
 /** Every path under dir (relative), with size and mtime, to prove a run changed nothing. */
 export async function snapshot(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
-  const r = await run(["find", dir, "-printf", "%P %y %s %T@ %m\\n"], { timeoutMs: 30_000 });
+  const r = await run(["find", dir, "-mindepth", "1", "-printf", "%P %y %s %T@ %m\\n"], { timeoutMs: 30_000 });
   return r.stdout.split("\n").filter(Boolean).sort();
 }
