@@ -141,9 +141,9 @@ describe("daemon app", () => {
     expect(await missing.json()).toEqual({ error: "no such route", code: "NOT_FOUND" });
     const badJson = await get(app, "/antares/mounts", { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" });
     expect(badJson.status).toBe(400);
-    expect((await badJson.json()).code).toBe("BAD_PAYLOAD");
+    expect(((await badJson.json()) as { code: string }).code).toBe("BAD_PAYLOAD");
     const wrongShape = await get(app, "/antares/mounts", { method: "POST", headers: { "content-type": "application/json" }, body: `{"x":1}` });
     expect(wrongShape.status).toBe(400);
-    expect((await wrongShape.json()).code).toBe("BAD_PAYLOAD");
+    expect(((await wrongShape.json()) as { code: string }).code).toBe("BAD_PAYLOAD");
   });
 });
