@@ -9,6 +9,11 @@ set -e
 
 CONFIG="${SCORPIO_CONFIG_PATH:-/etc/scorpio/scorpio.toml}"
 
+# Top-level help and version need no config (and take no --config-path).
+case "${1:-}" in
+  -V|--version|-h|--help|help) exec scorpio "$@" ;;
+esac
+
 serve_mode=0
 [ "$#" -eq 0 ] && serve_mode=1
 for arg in "$@"; do

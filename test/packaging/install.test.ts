@@ -112,6 +112,10 @@ describe("install.sh", () => {
     expect(unit).toContain(`ExecStart=${prefix}/bin/scorpio --config-path ${d}/etc/scorpio.toml serve --http-addr 127.0.0.1:2725`);
     expect(unit).not.toContain("/usr/local/bin/");
     expect(readFileSync(join(d, "etc/scorpio.toml"), "utf8")).toContain('base_url = "http://localhost:8000"');
+    // The generated config is one the installed scorpio accepts.
+    const valid = await run([join(prefix, "bin/scorpio"), "--config-path", join(d, "etc/scorpio.toml"), "config", "validate"]);
+    expect(valid.stdout).toContain(": OK");
+    expect(valid.code).toBe(0);
 
     // A user edit to the config; a reinstall keeps it. Twice with --enable-user-allow-other: one line.
     writeFileSync(join(d, "etc/scorpio.toml"), 'base_url = "http://mega.example:8000"\n');
