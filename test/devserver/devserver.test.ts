@@ -157,6 +157,20 @@ describe("blob endpoint", () => {
     }
   });
 
+  test("large blobs and many concurrent requests stay byte-exact", async () => {
+    const big = new Uint8Array(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+    repo.commitFile("big/large.bin", big);
+    const bigOid = oidOf("big/large.bin");
+    const small = ["README.md", "src/main.rs", "src/lib/util.rs", "bin/run.sh"].map(oidOf);
+    const jobs = [bigOid, ...small, bigOid, ...small].map(async (oid) => Buffer.from(await (await get(`/api/v1/file/blob/${oid}`)).arrayBuffer()));
+    const bodies = await Promise.all(jobs);
+    expect(bodies[0]!.equals(Buffer.from(big))).toBe(true);
+    expect(bodies[5]!.equals(Buffer.from(big))).toBe(true);
+    expect(bodies[1]!.toString()).toBe("# Sample monorepo\n");
+    expect(bodies[6]!.toString()).toBe("# Sample monorepo\n");
+  });
+
   test("/api/v1/blob returns text or null", async () => {
     expect((await json("/api/v1/blob?path=/README.md")).body).toEqual({ req_result: true, data: "# Sample monorepo\n", err_message: "" });
     expect((await json("/api/v1/blob?path=/nope")).body.data).toBeNull();
@@ -169,7 +183,8 @@ describe("commits, refs and CLs", () => {
     expect(status).toBe(200);
     expect(Object.keys(body).sort()).toEqual(["author", "committer", "date", "oid", "short_message", "status"]);
     expect(body.oid).toBe(git(repo.path, ["rev-parse", "HEAD"]).trim());
-    expect(body.short_message).toBe("Initial sample monorepo");
+    expect(body.short_message).toBe(git(repo.path, ["log", "-1", "--format=%s"]).trim());
+    expect((await json("/api/v1/latest-commit?path=/src/lib")).body.short_message).toBe("Initial sample monorepo");
     expect(body.status).toBe("success");
     expect(typeof body.date).toBe("string");
     expect(await json("/api/v1/latest-commit?path=/nope")).toEqual({ status: 404, body: { req_result: false, data: null, err_message: "File not found" } });
