@@ -34,7 +34,7 @@ write_config() {
     log_level "${SCORPIO_LOG_LEVEL:-info}" \
     workspace "${SCORPIO_WORKSPACE:-$data/mount}" \
     store_path "${SCORPIO_STORE_PATH:-$data/store}" \
-    config_file "${SCORPIO_CONFIG_FILE:-$data/config.toml}" \
+    config_file "${SCORPIO_CONFIG_FILE:-$data/runtime.toml}" \
     antares_upper_root "${SCORPIO_ANTARES_UPPER_ROOT:-$data/antares/upper}" \
     antares_cl_root "${SCORPIO_ANTARES_CL_ROOT:-$data/antares/cl}" \
     antares_mount_root "${SCORPIO_ANTARES_MOUNT_ROOT:-$data/antares/mnt}" \
