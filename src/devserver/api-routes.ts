@@ -37,7 +37,8 @@ export function apiRoutes(store: GitStore) {
     return obj && obj.type === "tree" ? { obj, parts, commit } : null;
   }
 
-  return new Elysia({ name: "devserver-api" })
+  // Unnamed on purpose: a named plugin is deduplicated, and each server instance needs its own store.
+  return new Elysia()
     .get("/api/v1/status", () => Response.json("http ready"))
     .get("/api/v1/tree/content-hash", async ({ request }) => {
       const q = query(request);
