@@ -8,3 +8,4 @@ export { HttpError, type ErrorBody } from "./http-error.ts";
 export { minimalServices, type DaemonServices, type DaemonMode, type HealthStatus, type ServicesContext, type ServicesFactory } from "./services.ts";
 export { recordDaemon, clearDaemonRecord, type DaemonRecord } from "./state-record.ts";
 export { parseSocketAddr, formatSocketAddr, dialableUrl, type SocketAddr } from "./socket-addr.ts";
+export { workspaceServices, openWorkspace, workspaceRoutes, megaClientFor, type Workspace } from "./workspace.ts";

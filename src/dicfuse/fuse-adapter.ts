@@ -1,0 +1,195 @@
+/**
+ * @module dicfuse/fuse-adapter — the view as a read-only FUSE filesystem: shapes view results into
+ * replies, keeps the kernel's lookup counts, hands out file handles for pinned blob files (read by
+ * libfuse straight from the fd) and answers every write with EROFS.
+ */
+import { Errno, FsError } from "../util/errno.ts";
+import { O, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
+import type { BlobHandle } from "../store/index.ts";
+import { attrOf, modeOf, type Owner } from "./attrs.ts";
+import type { Node } from "./types.ts";
+import type { DicfuseView } from "./view.ts";
+
+const WRITE_FLAGS = O.WRONLY | O.RDWR | O.APPEND | O.CREAT | O.TRUNC;
+const erofs = () => new FsError(Errno.EROFS, "the monorepo view is read-only");
+
+interface DirHandle {
+  entries: Node[];
+  parent: number;
+}
+
+export class DicfuseFs implements LowLevelFs {
+  private readonly owner: Owner;
+  private readonly files = new Map<number, BlobHandle | null>();
+  private readonly dirs = new Map<number, DirHandle>();
+  private readonly lookups = new Map<number, number>();
+  private nextFh = 1;
+
+  constructor(private readonly view: DicfuseView) {
+    this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0 };
+  }
+
+  /** Inodes the kernel currently holds references to (for status and leak checks). */
+  get referencedInodes(): number {
+    return this.lookups.size;
+  }
+
+  get openFiles(): number {
+    return this.files.size;
+  }
+
+  private ttl(node: Node): number {
+    // An unknown size must not be cached: the next stat or open will learn it.
+    return node.size === null && (node.kind === "file" || node.kind === "symlink") ? 0 : this.view.opts.replyTtlSecs;
+  }
+
+  private entryOf(node: Node): EntryReply {
+    this.lookups.set(node.ino, (this.lookups.get(node.ino) ?? 0) + 1);
+    const ttl = this.ttl(node);
+    return { ino: node.ino, attr: attrOf(node, this.owner), attrTimeout: ttl, entryTimeout: this.view.opts.replyTtlSecs };
+  }
+
+  async lookup(parent: number, name: string): Promise<EntryReply | NegativeEntryReply> {
+    const found = await this.view.lookup(parent, name);
+    if (!found) return { ino: 0, entryTimeout: this.view.opts.negativeTtlSecs };
+    const node = this.view.opts.statMode === "accurate" || found.kind === "symlink" ? await this.view.withSize(found) : found;
+    if (node.kind === "symlink" && node.target === null) {
+      try {
+        const target = await this.view.readlink(node);
+        return this.entryOf({ ...node, target });
+      } catch {
+        // Fall through with the blob size; readlink will report the error.
+      }
+    }
+    return this.entryOf(node);
+  }
+
+  forget(ino: number, nlookup: number): void {
+    const n = (this.lookups.get(ino) ?? 0) - nlookup;
+    if (n < 0) throw new Error(`INTERNAL ERROR: lookup count of inode ${ino} would go negative`);
+    if (n === 0) this.lookups.delete(ino);
+    else this.lookups.set(ino, n);
+  }
+
+  async getattr(ino: number): Promise<AttrReply> {
+    const node = await this.view.withSize(this.view.node(ino));
+    const childDirs = node.kind === "dir" ? this.view.subdirCount(ino) : 0;
+    return { attr: attrOf(node, this.owner, childDirs), attrTimeout: this.ttl(node) };
+  }
+
+  async readlink(ino: number): Promise<string> {
+    return this.view.readlink(this.view.node(ino));
+  }
+
+  async open(ino: number, flags: number): Promise<OpenReply> {
+    if (flags & WRITE_FLAGS) throw erofs();
+    const node = this.view.node(ino);
+    const handle = await this.view.openContent(node);
+    const fh = this.nextFh++;
+    this.files.set(fh, handle);
+    // Blob content never changes under an inode without an invalidation, so the page cache may stay.
+    return { fh, keepCache: true };
+  }
+
+  read(_ino: number, size: number, offset: number, fh: number): ReadReply {
+    if (!this.files.has(fh)) throw new FsError(Errno.EBADF);
+    const h = this.files.get(fh);
+    if (!h || offset >= h.size) return new Uint8Array(0);
+    return { fd: h.fd, offset, length: Math.min(size, h.size - offset) };
+  }
+
+  release(_ino: number, fi: { fh: number }): void {
+    this.files.get(fi.fh)?.close();
+    this.files.delete(fi.fh);
+  }
+
+  flush(): void {}
+  fsync(): void {}
+
+  async opendir(ino: number): Promise<OpenReply> {
+    const node = this.view.node(ino);
+    if (node.kind !== "dir" && node.kind !== "gitlink") throw new FsError(Errno.ENOTDIR);
+    // Snapshot at opendir: offsets stay valid however the listing changes while it is read.
+    const entries = await this.view.children(ino);
+    const fh = this.nextFh++;
+    this.dirs.set(fh, { entries, parent: node.parent === 0 ? node.ino : node.parent });
+    return { fh, keepCache: false };
+  }
+
+  private dotEntries(ino: number, d: DirHandle): DirEntryPlus[] {
+    return [
+      { name: ".", ino, mode: modeOf(this.view.node(ino)), nextOffset: 1 },
+      { name: "..", ino: d.parent, mode: 0o040000, nextOffset: 2 },
+    ];
+  }
+
+  readdir(ino: number, fh: number, offset: number, max: number): DirEntryPlus[] {
+    const d = this.dirs.get(fh);
+    if (!d) throw new FsError(Errno.EBADF);
+    const out: DirEntryPlus[] = [];
+    // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
+    if (offset < 2) for (const e of this.dotEntries(ino, d)) if (e.nextOffset > offset) out.push(e);
+    for (let i = Math.max(0, offset - 2); i < d.entries.length && out.length < max; i++) {
+      const c = d.entries[i]!;
+      out.push({ name: c.name, ino: c.ino, mode: modeOf(c), nextOffset: i + 3 });
+    }
+    return out;
+  }
+
+  async readdirplus(ino: number, fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
+    const plain = this.readdir(ino, fh, offset, max);
+    const nodes = plain.map((e) => (e.name === "." || e.name === ".." ? null : this.dirs.get(fh)!.entries[e.nextOffset - 3]!));
+    if (this.view.opts.statMode === "accurate") {
+      const sized = await Promise.all(nodes.map((n) => (n ? this.view.withSize(n).catch(() => n) : null)));
+      sized.forEach((n, i) => (nodes[i] = n));
+    }
+    return plain.map((e, i) => {
+      const n = nodes[i];
+      return n ? { ...e, entry: this.entryOf(n) } : e;
+    });
+  }
+
+  releasedir(_ino: number, fh: number): void {
+    this.dirs.delete(fh);
+  }
+
+  fsyncdir(): void {}
+
+  statfs(): StatfsReply {
+    const usage = this.view.store.du();
+    return { bsize: 4096, blocks: Math.ceil(Math.max(usage.maxBytes, usage.bytes) / 4096), bfree: Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096)), bavail: Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096)), files: usage.inodes + 1_000_000, ffree: 1_000_000, namemax: 255 };
+  }
+
+  access(ino: number): void {
+    this.view.node(ino);
+  }
+
+  getxattr(): never {
+    throw new FsError(Errno.ENODATA);
+  }
+
+  listxattr(): string[] {
+    return [];
+  }
+
+  setattr(): never { throw erofs(); }
+  mknod(): never { throw erofs(); }
+  mkdir(): never { throw erofs(); }
+  unlink(): never { throw erofs(); }
+  rmdir(): never { throw erofs(); }
+  symlink(): never { throw erofs(); }
+  rename(): never { throw erofs(); }
+  link(): never { throw erofs(); }
+  write(): never { throw erofs(); }
+  create(): never { throw erofs(); }
+  setxattr(): never { throw erofs(); }
+  removexattr(): never { throw erofs(); }
+  fallocate(): never { throw erofs(); }
+
+  /** Closes every open blob handle (at unmount). */
+  destroy(): void {
+    for (const h of this.files.values()) h?.close();
+    this.files.clear();
+    this.dirs.clear();
+  }
+}

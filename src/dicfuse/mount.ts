@@ -1,0 +1,44 @@
+/**
+ * @module dicfuse/mount — puts a view on a mountpoint: a FUSE session serving `DicfuseFs`, with the
+ * view's change events turned into kernel cache invalidations.
+ */
+import { FuseSession, type MountOptions } from "../fuse/index.ts";
+import { logger } from "../util/log.ts";
+import { DicfuseFs } from "./fuse-adapter.ts";
+import type { DicfuseView } from "./view.ts";
+
+const log = logger("dicfuse");
+
+export interface DicfuseMount {
+  readonly session: FuseSession;
+  readonly fs: DicfuseFs;
+  unmount(): Promise<void>;
+}
+
+export async function mountDicfuse(view: DicfuseView, opts: Omit<MountOptions, "readOnly">): Promise<DicfuseMount> {
+  const fs = new DicfuseFs(view);
+  const session = await FuseSession.mount(fs, {
+    fsname: "scorpio",
+    subtype: "scorpio",
+    attrTimeout: view.opts.replyTtlSecs,
+    entryTimeout: view.opts.replyTtlSecs,
+    ...opts,
+    readOnly: true,
+  });
+  const unsubscribe = view.onChange((changes) => {
+    // Fire and forget: notifications are sent from a worker thread and must not block replies.
+    for (const c of changes) {
+      const p = c.kind === "entry" ? session.invalidateEntry(c.parent, c.name) : session.invalidateInode(c.ino);
+      p.catch((err) => log.debug("invalidation failed", { error: err as Error }));
+    }
+  });
+  void session.closed.then(unsubscribe);
+  return {
+    session,
+    fs,
+    async unmount() {
+      unsubscribe();
+      await session.unmount();
+    },
+  };
+}

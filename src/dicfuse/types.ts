@@ -1,0 +1,49 @@
+/**
+ * @module dicfuse/types — the vocabulary of the read-only monorepo view: options, the node shape the
+ * view hands to its adapters (FUSE, overlay lower layer), and change events. No FUSE structs here.
+ */
+import type { InodeRecord } from "../store/index.ts";
+
+export type StatMode = "fast" | "accurate";
+
+export interface DicfuseOptions {
+  /** Monorepo path this view shows at its root ("/" for the whole repository). */
+  basePath: string;
+  /** A directory listing older than this is re-checked with the server before use. */
+  dirSyncTtlMs: number;
+  /** Kernel entry/attr cache lifetime, seconds. */
+  replyTtlSecs: number;
+  /**
+   * "accurate": every attribute carries the true size (unknown sizes are asked of the server, also
+   * for each entry of a listing). "fast": listings never go to the network; entries of unknown size
+   * are sent with a zero attr timeout so the first stat or open resolves the size.
+   */
+  statMode: StatMode;
+  /** Pre-load directory listings (not file contents) this many levels deep at start; 0 = none. */
+  loadDirDepth: number;
+  /** How often the background watcher checks the server for new commits; 0 = never. */
+  watchIntervalMs: number;
+  /** Seconds the kernel may remember a name that does not exist. */
+  negativeTtlSecs: number;
+  /** Owner shown for every entry; defaults to the daemon's user. */
+  uid?: number;
+  gid?: number;
+}
+
+/** What the view knows of one entry: its store row. */
+export type Node = InodeRecord;
+
+/** Something the kernel (or any cache above the view) may hold that is now out of date. */
+export type ViewChange =
+  | { kind: "entry"; parent: number; name: string }
+  | { kind: "inode"; ino: number };
+
+export type ChangeListener = (changes: readonly ViewChange[]) => void;
+
+export interface PrefetchProgress {
+  matched: number;
+  fetched: number;
+  bytes: number;
+  failed: number;
+  done: boolean;
+}

@@ -1,0 +1,138 @@
+/**
+ * @module server/workspace — the services of `scorpio serve`: opens the store, connects to Mega,
+ * mounts the whole-repository Dicfuse view at `workspace`, keeps it fresh (directory TTL + change
+ * watcher), pre-loads directories and prefetches configured globs in the background, and serves
+ * the cache and prefetch routes. Unmounts and closes everything on stop.
+ */
+import { Elysia, t } from "elysia";
+import type { ScorpioConfig } from "../config/index.ts";
+import { ChangeWatcher, DicfuseView, mountDicfuse, type DicfuseMount } from "../dicfuse/index.ts";
+import { createMegaClient, type MegaClient } from "../remote/index.ts";
+import { openLocalStore, type LocalStore } from "../store/index.ts";
+import { logger } from "../util/log.ts";
+import type { DaemonServices, ServicesFactory } from "./services.ts";
+
+const log = logger("server/workspace");
+
+/** How often the watcher asks Mega for a new commit. */
+const WATCH_INTERVAL_MS = 60_000;
+
+export function megaClientFor(config: ScorpioConfig): MegaClient {
+  return createMegaClient({
+    baseUrl: config.base_url,
+    requestTimeoutMs: config.dicfuse_fetch_dir_timeout_secs * 1000,
+    connectTimeoutMs: config.dicfuse_connect_timeout_secs * 1000,
+    // The original treats 0 retries as one attempt; our client counts extra attempts.
+    maxRetries: Math.max(0, config.dicfuse_fetch_dir_max_retries - 1),
+    concurrency: config.fetch_file_thread,
+  });
+}
+
+export interface Workspace {
+  readonly store: LocalStore;
+  readonly client: MegaClient;
+  readonly view: DicfuseView;
+  readonly mount: DicfuseMount;
+  readonly watcher: ChangeWatcher;
+  close(): Promise<void>;
+}
+
+/** Opens the store and mounts the workspace view. Throws (exit 3 in the daemon) when the mount fails. */
+export async function openWorkspace(config: ScorpioConfig, opts: { watchIntervalMs?: number } = {}): Promise<Workspace> {
+  const store = await openLocalStore({ path: config.store_path, ...(config.cache_max_bytes > 0 ? { cacheMaxBytes: config.cache_max_bytes } : { cacheMaxBytes: Number.MAX_SAFE_INTEGER }) });
+  const client = megaClientFor(config);
+  const view = new DicfuseView(store, client, {
+    basePath: "/",
+    dirSyncTtlMs: config.dicfuse_dir_sync_ttl_secs * 1000,
+    replyTtlSecs: config.dicfuse_reply_ttl_secs,
+    statMode: config.dicfuse_stat_mode,
+    loadDirDepth: config.load_dir_depth,
+    watchIntervalMs: opts.watchIntervalMs ?? WATCH_INTERVAL_MS,
+    negativeTtlSecs: Math.min(5, Math.max(1, config.dicfuse_reply_ttl_secs)),
+  });
+  let mount: DicfuseMount;
+  try {
+    mount = await mountDicfuse(view, { mountpoint: config.workspace, allowOther: config.mount_allow_other, fsname: `scorpio:${config.base_url}` });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs);
+  // Background warm-up: the mount answers right away; these only make later accesses faster.
+  void (async () => {
+    try {
+      await view.loadDir(1);
+      if (config.load_dir_depth > 0) log.info("directories pre-loaded", { count: await view.preloadDirs(config.load_dir_depth) });
+      if (config.prefetch.length > 0) log.info("prefetch done", { ...(await view.prefetch(config.prefetch)) });
+    } catch (err) {
+      log.warn("warm-up failed; directories load on first use", { error: err as Error });
+    }
+    watcher.start();
+  })();
+  return {
+    store,
+    client,
+    view,
+    mount,
+    watcher,
+    async close() {
+      await watcher.stop();
+      await mount.unmount();
+      store.close();
+    },
+  };
+}
+
+/** Routes for the cache (`du`, `gc`) and prefetch, over a workspace. */
+export function workspaceRoutes(ws: Workspace) {
+  return new Elysia({ name: "workspace-routes" })
+    .get("/api/v1/cache", () => {
+      const u = ws.store.du();
+      return { bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs };
+    })
+    .post(
+      "/api/v1/cache/gc",
+      ({ body }) => {
+        const before = ws.store.du();
+        const r = ws.store.gc(body.target_bytes === undefined ? {} : { targetBytes: body.target_bytes });
+        return { removed_blobs: r.evictedBlobs, freed_bytes: r.evictedBytes, bytes: r.remainingBytes, pinned_bytes: r.pinnedBytes, before_bytes: before.bytes };
+      },
+      { body: t.Object({ target_bytes: t.Optional(t.Integer({ minimum: 0 })) }) },
+    )
+    .post(
+      "/api/v1/prefetch",
+      ({ body }) => {
+        // NDJSON progress: one {done,total,bytes,failed} line per step, then a final summary line.
+        const stream = new ReadableStream<string>({
+          async start(controller) {
+            try {
+              const r = await ws.view.prefetch(body.globs, (p) => controller.enqueue(JSON.stringify({ done: p.fetched + p.failed, total: p.matched, bytes: p.bytes, failed: p.failed }) + "\n"));
+              controller.enqueue(JSON.stringify({ done: r.fetched + r.failed, total: r.matched, bytes: r.bytes, failed: r.failed, finished: true }) + "\n");
+            } catch (err) {
+              controller.enqueue(JSON.stringify({ error: (err as Error).message }) + "\n");
+            }
+            controller.close();
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+      },
+      { body: t.Object({ globs: t.Array(t.String({ minLength: 1 }), { minItems: 1 }), job_id: t.Optional(t.Nullable(t.String())) }) },
+    );
+}
+
+/** The `scorpio serve` services: workspace mount + cache/prefetch routes. */
+export const workspaceServices: ServicesFactory = async (ctx) => {
+  let ws: Workspace | undefined;
+  const services: DaemonServices = {
+    async start() {
+      ws = await openWorkspace(ctx.config);
+    },
+    mountCount: () => (ws ? 1 : 0) + ctx.state.works.length,
+    healthStatus: () => "ok",
+    plugins: () => (ws ? [workspaceRoutes(ws)] : []),
+    async stop() {
+      await ws?.close();
+    },
+  };
+  return services;
+};

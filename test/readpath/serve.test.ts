@@ -1,0 +1,181 @@
+/**
+ * The read path end to end through the compiled binary: `scorpio devserver` over a real git
+ * repository, `scorpio serve` mounting it, and the mount checked against git itself.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import { join } from "node:path";
+import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { git, makeSampleRepo, SAMPLE, type SampleRepo } from "../support/sample-repo.ts";
+import { ensureBuilt, forceUnmount, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+
+let dir: string;
+let repo: SampleRepo;
+let dev: DevServerProc;
+let sb: ServeSandbox;
+let serve: ServeProc;
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = makeTempDir("readpath");
+  repo = makeSampleRepo(join(dir, "repo"));
+  dev = await startDevServerProcess(repo.path);
+  sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_sync_ttl_secs: 1, dicfuse_reply_ttl_secs: 1 });
+  serve = await startServe(sb);
+});
+
+afterAll(async () => {
+  await serve?.stop();
+  await dev?.stop();
+  if (sb) forceUnmount(sb.workspace);
+  removeDir(dir);
+});
+
+interface GitEntry {
+  mode: string;
+  type: string;
+  oid: string;
+  path: string;
+}
+
+function lsTree(): GitEntry[] {
+  return git(repo.path, ["ls-tree", "-r", "-t", "-z", "HEAD"])
+    .split("\0")
+    .filter(Boolean)
+    .map((line) => {
+      const [meta, path] = line.split("\t") as [string, string];
+      const [mode, type, oid] = meta.split(" ") as [string, string, string];
+      return { mode, type, oid, path };
+    });
+}
+
+function blob(oid: string): Buffer {
+  return Buffer.from(Bun.spawnSync(["git", "cat-file", "blob", oid], { cwd: repo.path }).stdout);
+}
+
+describe("a mounted monorepo equals git", () => {
+  test("every path's bytes, mode and link target", async () => {
+    const ws = sb.workspace;
+    const entries = lsTree();
+    expect(entries.length).toBeGreaterThan(15);
+    for (const e of entries) {
+      const p = join(ws, e.path);
+      const st = await fsp.lstat(p);
+      switch (e.mode) {
+        case "040000":
+          expect(st.isDirectory()).toBe(true);
+          break;
+        case "160000":
+          expect(st.isDirectory()).toBe(true);
+          expect(await fsp.readdir(p)).toEqual([]);
+          break;
+        case "120000":
+          expect(st.isSymbolicLink()).toBe(true);
+          expect(await fsp.readlink(p)).toBe(blob(e.oid).toString());
+          break;
+        default: {
+          expect(`${e.path} ${st.isFile()}`).toBe(`${e.path} true`);
+          expect(`${e.path} ${(st.mode & 0o777).toString(8)}`).toBe(`${e.path} ${e.mode === "100755" ? "755" : "644"}`);
+          const bytes = await fsp.readFile(p);
+          expect(`${e.path} ${st.size}`).toBe(`${e.path} ${bytes.length}`);
+          expect(Buffer.compare(bytes, blob(e.oid))).toBe(0);
+        }
+      }
+    }
+  });
+
+  test("directory listings are git's, in order", async () => {
+    for (const d of ["", "src", "project", ...SAMPLE.weird.map((w) => w.split("/")[0]!)]) {
+      const expected = git(repo.path, ["ls-tree", "-z", "--name-only", `HEAD:${d}`]).split("\0").filter(Boolean);
+      const got = await fsp.readdir(join(sb.workspace, d));
+      expect(got.sort()).toEqual(expected.sort());
+    }
+  });
+
+  test("symlinks resolve inside the mount and the exec file runs", async () => {
+    expect(await fsp.readFile(join(sb.workspace, SAMPLE.fileLink), "utf8")).toBe("# Sample monorepo\n");
+    const run = Bun.spawnSync(["sh", join(sb.workspace, SAMPLE.exec)]);
+    expect(run.stdout.toString()).toBe("run\n");
+    const direct = Bun.spawnSync([join(sb.workspace, SAMPLE.exec)]);
+    expect(direct.exitCode).toBe(0);
+  });
+
+  test("writes are refused with EROFS", async () => {
+    await expect(fsp.writeFile(join(sb.workspace, "README.md"), "x")).rejects.toMatchObject({ code: "EROFS" });
+    await expect(fsp.mkdir(join(sb.workspace, "newdir"))).rejects.toMatchObject({ code: "EROFS" });
+  });
+
+  test("GET /health and the cache route answer", async () => {
+    const health = (await (await fetch(`${serve.httpUrl()}/health`)).json()) as Record<string, unknown>;
+    expect(health.status).toBe("ok");
+    expect(health.mount_count).toBe(1);
+    const cache = (await (await fetch(`${serve.httpUrl()}/api/v1/cache`)).json()) as Record<string, number>;
+    expect(cache.blobs).toBeGreaterThan(5);
+  });
+});
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const until = Date.now() + ms;
+  let v = await probe();
+  while (!ok(v) && Date.now() < until) {
+    await Bun.sleep(100);
+    v = await probe();
+  }
+  return v;
+}
+
+describe("freshness", () => {
+  test("upstream commits become visible after the TTL: new, changed and removed files", async () => {
+    await fsp.readdir(sb.workspace);
+    expect(fs.existsSync(join(sb.workspace, "upstream/new.txt"))).toBe(false);
+    repo.commitFile("upstream/new.txt", "fresh from upstream\n");
+    repo.commitFile("README.md", "# Sample monorepo, edited upstream\n");
+    repo.removeFile("src/lib/util.rs");
+    const text = await eventually(() => fsp.readFile(join(sb.workspace, "upstream/new.txt"), "utf8").catch(() => ""), (t) => t !== "");
+    expect(text).toBe("fresh from upstream\n");
+    const readme = await eventually(() => fsp.readFile(join(sb.workspace, "README.md"), "utf8"), (t) => t.includes("edited"));
+    expect(readme).toBe("# Sample monorepo, edited upstream\n");
+    const lib = await eventually(() => fsp.readdir(join(sb.workspace, "src/lib")), (l) => !l.includes("util.rs"));
+    expect(lib).toEqual(["mod.rs"]);
+  });
+});
+
+describe("failures", () => {
+  test("a corrupt blob from the server is rejected with EIO", async () => {
+    // A proxy that flips one byte of every blob body: the daemon must verify and refuse.
+    const proxy = Bun.spawn([process.execPath, join(import.meta.dir, "../support/corrupting-proxy.ts"), dev.url], { stdout: "pipe", stderr: "inherit" });
+    const reader = (proxy.stdout as ReadableStream<Uint8Array>).getReader();
+    const { value } = await reader.read();
+    const proxyUrl = new TextDecoder().decode(value).trim();
+    const sb2 = writeServeConfig(join(dir, "corrupt"), proxyUrl);
+    const s2 = await startServe(sb2);
+    try {
+      await expect(fsp.readFile(join(sb2.workspace, "src/main.rs"))).rejects.toMatchObject({ code: "EIO" });
+      expect(s2.output()).toContain("hashes to");
+      // Metadata still works: the tree itself is not what was corrupted.
+      expect((await fsp.readdir(join(sb2.workspace, "src"))).sort()).toContain("main.rs");
+    } finally {
+      await s2.stop();
+      proxy.kill();
+      forceUnmount(sb2.workspace);
+    }
+  });
+
+  test("server killed: uncached files give EIO quickly, cached ones still read; a restart serves the cache offline", async () => {
+    const cachedText = await fsp.readFile(join(sb.workspace, "project/foo/Cargo.toml"), "utf8");
+    repo.commitFile("late/uncached.txt", "never read before the server died\n");
+    // Listed (so the name resolves) but never opened (so its content is not cached).
+    await eventually(() => fsp.readdir(join(sb.workspace, "late")).catch(() => [] as string[]), (l) => l.includes("uncached.txt"));
+    await dev.stop("SIGKILL");
+    const t0 = Date.now();
+    await expect(fsp.readFile(join(sb.workspace, "late/uncached.txt"))).rejects.toMatchObject({ code: "EIO" });
+    expect(Date.now() - t0).toBeLessThan(45_000); // a bound on hanging, not a performance assertion
+    expect(await fsp.readFile(join(sb.workspace, "project/foo/Cargo.toml"), "utf8")).toBe(cachedText);
+
+    expect(await serve.stop()).toBe(0);
+    serve = await startServe(sb);
+    expect(await fsp.readFile(join(sb.workspace, "project/foo/Cargo.toml"), "utf8")).toBe(cachedText);
+    expect((await fsp.readdir(join(sb.workspace, "project"))).sort()).toEqual(["bar", "foo"]);
+  });
+});
