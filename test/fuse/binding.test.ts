@@ -19,12 +19,12 @@ beforeAll(async () => {
   dir = makeTempDir("binding");
   mnt = join(dir, "mnt");
   m = await mountChild([process.execPath, MEMFS, mnt, "1"], mnt);
-});
+}, 120_000);
 
 afterAll(async () => {
   await m?.stop();
   removeDir(dir);
-});
+}, 120_000);
 
 const p = (...parts: string[]) => join(mnt, ...parts);
 

@@ -23,14 +23,14 @@ beforeAll(async () => {
   dev = await startDevServerProcess(repo.path);
   sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_sync_ttl_secs: 1, dicfuse_reply_ttl_secs: 1 });
   serve = await startServe(sb);
-});
+}, 120_000);
 
 afterAll(async () => {
   await serve?.stop();
   await dev?.stop();
   if (sb) forceUnmount(sb.workspace);
   removeDir(dir);
-});
+}, 120_000);
 
 interface GitEntry {
   mode: string;
