@@ -78,16 +78,36 @@ export function setBaseUrl(sb: Sandbox, url: string): void {
   writeFileSync(sb.configPath, text);
 }
 
-/** Waits (up to 20 s) until the runtime state file records a daemon; returns its address. */
-export async function waitForDaemonRecord(stateFile: string, proc: { exitCode: number | null }): Promise<string> {
-  const deadline = Date.now() + 20_000;
+/** Waits (up to 30 s) until the runtime state file records this daemon (by pid); returns its address. */
+export async function waitForDaemonRecord(stateFile: string, proc: { pid: number; exitCode: number | null }): Promise<string> {
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`daemon exited early with ${proc.exitCode}`);
     if (existsSync(stateFile)) {
-      const m = /http_addr = "([^"]+)"/.exec(readFileSync(stateFile, "utf8"));
-      if (m) return m[1]!;
+      const text = readFileSync(stateFile, "utf8");
+      const m = /http_addr = "([^"]+)"/.exec(text);
+      if (m && text.includes(`pid = ${proc.pid}\n`)) return m[1]!;
     }
     await Bun.sleep(50);
   }
-  throw new Error("daemon did not record its address within 20 s");
+  throw new Error("daemon did not record its address within 30 s");
+}
+
+/**
+ * Stops a daemon started by a test: SIGTERM and wait (30 s) so it unmounts what it mounted, SIGKILL
+ * only as a last resort, then lazily unmount anything left under `dir` (a killed daemon leaves a
+ * dead mount that would make the temp dir impossible to delete).
+ */
+export async function stopDaemon(proc: { exitCode: number | null; kill(sig?: string | number): void; exited: Promise<number> }, dir: string): Promise<void> {
+  if (proc.exitCode === null) {
+    proc.kill("SIGTERM");
+    const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(30_000).then(() => false)]);
+    if (!done) proc.kill("SIGKILL");
+    await proc.exited;
+  }
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4])
+    .filter((m): m is string => !!m && m.startsWith(dir + "/"));
+  for (const m of mounts) Bun.spawnSync(["fusermount3", "-uz", m], { stderr: "ignore" });
 }
