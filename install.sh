@@ -4,25 +4,7 @@
 #   curl -fsSL <url>/install.sh | sudo bash -s -- [options]
 #   bash install.sh [options]
 #
-# Options:
-#   --version <v>          version to install (0.3.0 or v0.3.0). Default: the LATEST file at --base-url when the
-#                          URL has no {version} placeholder, else the version this script was released with.
-#   --prefix <dir>         installation prefix (default /usr/local): <prefix>/bin, <prefix>/share/...
-#   --base-url <url>       where the release files are (http://, https:// or file://); "{version}" in it is replaced
-#                          by the version. Default: $SCORPIO_RELEASE_BASE_URL, else the GitHub release of the version.
-#   --config-dir <dir>     where scorpio.toml goes (default /etc/scorpio); an existing file is never touched
-#   --systemd-dir <dir>    where the systemd units go (default /etc/systemd/system); skipped without systemctl
-#   --no-systemd           do not install the systemd units
-#   --enable-user-allow-other
-#                          add `user_allow_other` to /etc/fuse.conf (or $SCORPIO_FUSE_CONF) unless already there
-#   --dry-run              print every action without changing anything (the archive is still downloaded and
-#                          verified in a temporary directory, which is removed)
-#   --uninstall            remove exactly what a previous install with the same --prefix installed (per its
-#                          manifest); files changed since are kept, data in /var/lib/scorpiofs is never removed
-#   -h, --help             this help
-#
-# Environment: SCORPIO_RELEASE_BASE_URL (default base URL), SCORPIO_FUSE_CONF (default /etc/fuse.conf),
-# SCORPIO_DOWNLOAD_MAX_TIME (seconds per download, default 600).
+# Options: see usage() below, or run with --help.
 set -euo pipefail
 
 DEFAULT_VERSION="0.3.0"
@@ -33,7 +15,34 @@ say() { echo "==> $*"; }
 warn() { echo "WARN: $*" >&2; }
 die() { echo "ERROR: $*" >&2; exit 1; }
 
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" 2>/dev/null || true; }
+usage() {
+  cat <<'USAGE'
+Scorpio installer: downloads a release archive, verifies it against SHA256SUMS and installs it.
+
+  curl -fsSL <url>/install.sh | sudo bash -s -- [options]
+  bash install.sh [options]
+
+Options:
+  --version <v>          version to install (0.3.0 or v0.3.0). Default: the LATEST file at --base-url when the
+                         URL has no {version} placeholder, else the version this script was released with.
+  --prefix <dir>         installation prefix (default /usr/local): <prefix>/bin, <prefix>/share/...
+  --base-url <url>       where the release files are (http://, https:// or file://); "{version}" in it is replaced
+                         by the version. Default: $SCORPIO_RELEASE_BASE_URL, else the GitHub release of the version.
+  --config-dir <dir>     where scorpio.toml goes (default /etc/scorpio); an existing file is never touched
+  --systemd-dir <dir>    where the systemd units go (default /etc/systemd/system); skipped without systemctl
+  --no-systemd           do not install the systemd units
+  --enable-user-allow-other
+                         add `user_allow_other` to /etc/fuse.conf (or $SCORPIO_FUSE_CONF) unless already there
+  --dry-run              print every action without changing anything (the archive is still downloaded and
+                         verified in a temporary directory, which is removed)
+  --uninstall            remove exactly what a previous install with the same --prefix installed (per its
+                         manifest); files changed since are kept, data in /var/lib/scorpiofs is never removed
+  -h, --help             this help
+
+Environment: SCORPIO_RELEASE_BASE_URL (default base URL), SCORPIO_FUSE_CONF (default /etc/fuse.conf),
+SCORPIO_DOWNLOAD_MAX_TIME (seconds per download, default 600).
+USAGE
+}
 
 DRY_RUN=0
 # run CMD...: runs a mutating command, or prints it in --dry-run mode.

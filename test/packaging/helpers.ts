@@ -28,14 +28,14 @@ export interface RunResult {
 /** Runs a command asynchronously (so an in-process HTTP server keeps answering) with a hard deadline. */
 export async function run(
   cmd: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; stdinFile?: string } = {},
 ): Promise<RunResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
   const proc = Bun.spawn(cmd, {
     cwd: opts.cwd ?? REPO,
     env,
-    stdin: "ignore",
+    stdin: opts.stdinFile ? Bun.file(opts.stdinFile) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
     timeout: opts.timeoutMs ?? 120_000,

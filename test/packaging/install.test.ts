@@ -205,6 +205,20 @@ describe("install.sh", () => {
     expect(await snapshot(d)).toEqual([]);
   }, 120_000);
 
+  test("works piped into bash (curl | bash -s --)", async () => {
+    const help = await run(["bash", "-s", "--", "--help"], { stdinFile: INSTALL });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--enable-user-allow-other");
+    const d = temps.make();
+    const r = await run(["bash", "-s", "--", "--base-url", `${base}/good`, "--no-systemd", ...into(d)], {
+      stdinFile: INSTALL,
+      env: { SCORPIO_RELEASE_BASE_URL: undefined },
+      timeoutMs: 180_000,
+    });
+    expect(r.code).toBe(0);
+    expect(existsSync(join(d, "usr/bin/scorpio"))).toBe(true);
+  }, 300_000);
+
   test("reads the version from LATEST and supports file:// and the environment's base URL", async () => {
     const d = temps.make();
     const r = await install(["--no-systemd", ...into(d)], { SCORPIO_RELEASE_BASE_URL: `file://${rel.out}` });
