@@ -4,7 +4,7 @@
  * the deprecation note on stderr and serves.
  */
 import { Command } from "clipanion";
-import { runDaemon } from "../../server/index.ts";
+import { runDaemon, workspaceServices } from "../../server/index.ts";
 import { BaseCommand } from "../base-command.ts";
 
 export class DefaultCommand extends BaseCommand {
@@ -15,6 +15,6 @@ export class DefaultCommand extends BaseCommand {
     const config = this.loadConfiguration({ init: true });
     this.err("note: running `scorpio` without a subcommand is deprecated; use `scorpio serve`");
     this.setupLogging(config);
-    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath });
+    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: workspaceServices });
   }
 }
