@@ -8,6 +8,8 @@ import type { Node } from "./types.ts";
 export interface Owner {
   uid: number;
   gid: number;
+  /** Shown for entries the server gave no time for (the root): when the view was opened. */
+  fallbackMtime: number;
 }
 
 export function modeOf(node: Node): number {
@@ -34,8 +36,8 @@ export function attrOf(node: Node, owner: Owner, childDirs = 0): Attr {
     gid: owner.gid,
     size,
     blocks: Math.ceil(size / 512),
-    atimeSec: node.mtime,
-    mtimeSec: node.mtime,
-    ctimeSec: node.mtime,
+    atimeSec: node.mtime || owner.fallbackMtime,
+    mtimeSec: node.mtime || owner.fallbackMtime,
+    ctimeSec: node.mtime || owner.fallbackMtime,
   };
 }

@@ -26,7 +26,7 @@ export class DicfuseFs implements LowLevelFs {
   private nextFh = 1;
 
   constructor(private readonly view: DicfuseView) {
-    this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0 };
+    this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
   }
 
   /** Inodes the kernel currently holds references to (for status and leak checks). */
