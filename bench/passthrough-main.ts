@@ -2,7 +2,7 @@
  * @module bench/passthrough-main — serves `PassthroughFs` in its own process for the benches.
  *
  *   bun bench/passthrough-main.ts <source> <mountpoint> [--timeout N] [--cache never|auto|always]
- *                                 [--spin MICROS] [--batch N] [--no-splice]
+ *                                 [--spin MICROS] [--batch N] [--no-splice] [--no-snapshot-reuse]
  *
  * --timeout sets attrTimeout/entryTimeout (default 1 = the binding's defaults); --cache defaults to
  * "never" for timeout 0 and "auto" otherwise, as passthrough_ll pairs them. Prints "ready" once
@@ -16,13 +16,13 @@ const positional: string[] = [];
 const flags = new Map<string, string>();
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
-  if (a === "--no-splice") flags.set(a, "1");
+  if (a === "--no-splice" || a === "--no-snapshot-reuse") flags.set(a, "1");
   else if (a.startsWith("--")) flags.set(a, args[++i] ?? "");
   else positional.push(a);
 }
 const [source, mountpoint] = positional;
 if (!source || !mountpoint) {
-  console.error("usage: passthrough-main <source> <mountpoint> [--timeout N] [--cache never|auto|always] [--spin MICROS] [--batch N] [--no-splice]");
+  console.error("usage: passthrough-main <source> <mountpoint> [--timeout N] [--cache never|auto|always] [--spin MICROS] [--batch N] [--no-splice] [--no-snapshot-reuse]");
   process.exit(2);
 }
 const timeout = Number(flags.get("--timeout") ?? "1");
@@ -32,7 +32,7 @@ if (!["never", "auto", "always"].includes(cache) || !(timeout >= 0)) {
   process.exit(2);
 }
 
-const pfs = new PassthroughFs(source, { timeout, cache });
+const pfs = new PassthroughFs(source, { timeout, cache, reuseSnapshots: !flags.has("--no-snapshot-reuse") });
 let session: FuseSession | undefined;
 const stop = async () => {
   await unmountAll();

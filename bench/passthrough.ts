@@ -13,7 +13,7 @@
  *
  * Bench code, not product code: it never touches its own mount and knows nothing of Scorpio.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import * as fs from "node:fs";
 import { Errno, FsError } from "../src/util/errno.ts";
 import type {
@@ -28,6 +28,8 @@ export interface PassthroughOptions {
   /** attr/entry timeout in seconds (also the negative-entry timeout). */
   timeout: number;
   cache: CacheMode;
+  /** Reuse a directory's getdents snapshot across opendirs while its ctime proves it unchanged. */
+  reuseSnapshots?: boolean;
 }
 
 interface Inode {
@@ -45,50 +47,97 @@ interface Inode {
 
 interface DirHandle {
   path: string;
+  /** The directory opened at opendir: getdents and fstatat of the entries go through it. */
+  fd: number;
   parent: Inode;
   entries: DirEntry[];
 }
 
+interface Snapshot {
+  ctimeSec: number;
+  ctimeNsec: number;
+  /** ctime was older than the snapshot by more than the timestamp granularity. */
+  safe: boolean;
+  entries: DirEntry[];
+}
+
+/** sizeof(fuse_entry_out) + sizeof(fuse_dirent): a direntplus record before its padded name. */
+const DIRENTPLUS_BASE = 152;
+const SNAPSHOT_MARGIN_MS = 50;
+
 const O_NOFOLLOW = 0o400000;
 const O_CREAT = 0o100;
 const S_IFMT = 0o170000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+const TWO32 = 4294967296;
 
+// Direct libc calls: node:fs has no getdents with d_ino and no fstatat, and lstatSync builds a Stats
+// object per call; a struct stat read in place costs about half as much per entry (see docs/benchmarks.md).
 const libc = dlopen("libc.so.6", {
   getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  lstat: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  fstatat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  __errno_location: { args: [], returns: FFIType.ptr },
 });
+const C = libc.symbols;
 const DENTS_BUF = Buffer.alloc(64 * 1024);
 const DENTS_PTR = ptr(DENTS_BUF);
+/** One `struct stat` (144 bytes on x86_64) filled by every stat call, read before the next one. */
+// Every buffer whose pointer is used stays referenced by name below: a buffer known only by its
+// pointer is garbage (an unused 8-byte buffer here was collected and fstatat("") turned into ENOENT).
+// Each ArrayBuffer is created first: taking `.buffer` of a small typed array AFTER ptr() moves its
+// storage out of line and leaves the pointer dangling (seen here: lstat wrote into the old copy).
+const STAT_AB = new ArrayBuffer(144);
+const STAT_BUF = new Uint8Array(STAT_AB);
+const ST = new DataView(STAT_AB);
+const STAT_PTR = ptr(STAT_BUF);
+const PATH_BUF = new Uint8Array(new ArrayBuffer(4097));
+const PATH_PTR = ptr(PATH_BUF);
+const utf8 = new TextEncoder();
 
-/** Reads a whole directory with getdents64: name, d_ino and type (as S_IF* bits). */
-function readDirents(path: string): DirEntry[] {
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-  const out: DirEntry[] = [];
-  try {
-    for (;;) {
-      const n = Number(libc.symbols.getdents64(fd, DENTS_PTR, DENTS_BUF.length));
-      if (n === 0) break;
-      if (n < 0) throw new FsError(Errno.EIO, `getdents64 failed on ${path}`);
-      let off = 0;
-      while (off < n) {
-        const reclen = DENTS_BUF.readUInt16LE(off + 16);
-        const type = DENTS_BUF[off + 18]!;
-        const end = DENTS_BUF.indexOf(0, off + 19);
-        out.push({
-          name: DENTS_BUF.toString("utf8", off + 19, end),
-          ino: DENTS_BUF.readUInt32LE(off) + DENTS_BUF.readUInt32LE(off + 4) * 4294967296,
-          mode: type << 12, // DT_* is S_IF* >> 12
-          nextOffset: out.length + 1,
-        });
-        off += reclen;
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return out;
+
+const u64 = (off: number) => ST.getUint32(off, true) + ST.getUint32(off + 4, true) * TWO32;
+const i64 = (off: number) => ST.getUint32(off, true) + ST.getInt32(off + 4, true) * TWO32;
+
+function errno(): number {
+  return read.i32(C.__errno_location()!, 0);
 }
 
-function attrOf(st: fs.Stats): Attr {
+function cPath(s: string): void {
+  const r = utf8.encodeInto(s, PATH_BUF);
+  if (r.read! < s.length || r.written! >= PATH_BUF.length - 1) throw new FsError(Errno.ENAMETOOLONG);
+  PATH_BUF[r.written!] = 0;
+}
+
+/** lstat(2) into STAT_BUF; 0 or a positive errno. */
+function lstatC(path: string): number {
+  cPath(path);
+  return C.lstat(PATH_PTR, STAT_PTR) === 0 ? 0 : errno();
+}
+
+/** fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW) into STAT_BUF; 0 or a positive errno. */
+function fstatatC(dirfd: number, name: string): number {
+  cPath(name);
+  return C.fstatat(dirfd, PATH_PTR, STAT_PTR, AT_SYMLINK_NOFOLLOW) === 0 ? 0 : errno();
+}
+
+function mustLstat(path: string): void {
+  const e = lstatC(path);
+  if (e) throw new FsError(e, path);
+}
+
+/** The Attr of the struct stat in STAT_BUF (full nanosecond times, unlike node's Stats). */
+function attrC(): Attr {
+  return {
+    ino: u64(8), nlink: u64(16), mode: ST.getUint32(24, true), uid: ST.getUint32(28, true), gid: ST.getUint32(32, true),
+    rdev: u64(40), size: i64(48), blksize: i64(56), blocks: i64(64),
+    atimeSec: i64(72), atimeNsec: i64(80), mtimeSec: i64(88), mtimeNsec: i64(96), ctimeSec: i64(104), ctimeNsec: i64(112),
+  };
+}
+const devC = () => u64(0);
+
+function attrOfStats(st: fs.Stats): Attr {
   const a = st.atimeMs, m = st.mtimeMs, c = st.ctimeMs;
   const as = Math.floor(a / 1000), ms = Math.floor(m / 1000), cs = Math.floor(c / 1000);
   return {
@@ -98,6 +147,30 @@ function attrOf(st: fs.Stats): Attr {
     mtimeSec: ms, mtimeNsec: Math.round((m - ms * 1000) * 1e6) % 1e9,
     ctimeSec: cs, ctimeNsec: Math.round((c - cs * 1000) * 1e6) % 1e9,
   };
+}
+
+/** Reads a whole directory with getdents64: name, d_ino and type (as S_IF* bits). */
+function readDirents(fd: number, path: string): DirEntry[] {
+  const out: DirEntry[] = [];
+  for (;;) {
+    const n = Number(C.getdents64(fd, DENTS_PTR, DENTS_BUF.length));
+    if (n === 0) break;
+    if (n < 0) throw new FsError(errno() || Errno.EIO, `getdents64 failed on ${path}`);
+    let off = 0;
+    while (off < n) {
+      const reclen = DENTS_BUF.readUInt16LE(off + 16);
+      const type = DENTS_BUF[off + 18]!;
+      const end = DENTS_BUF.indexOf(0, off + 19);
+      out.push({
+        name: DENTS_BUF.toString("utf8", off + 19, end),
+        ino: DENTS_BUF.readUInt32LE(off) + DENTS_BUF.readUInt32LE(off + 4) * TWO32,
+        mode: type << 12, // DT_* is S_IF* >> 12
+        nextOffset: out.length + 1,
+      });
+      off += reclen;
+    }
+  }
+  return out;
 }
 
 const isDot = (name: string) => name === "." || name === "..";
@@ -111,17 +184,20 @@ export class PassthroughFs implements LowLevelFs {
   private gen = 0;
   private nextDirFh = 1;
   private readonly dirs = new Map<number, DirHandle>();
+  /** Last getdents snapshot per directory inode, reused while the directory's ctime says it is unchanged. */
+  private readonly snapshots = new Map<number, Snapshot>();
   private readonly timeout: number;
   private readonly negative: NegativeEntryReply;
   /** Counters for the bench report. */
-  readonly counts = { lookups: 0, forgets: 0, maxInodes: 0 };
+  readonly counts = { lookups: 0, forgets: 0, maxInodes: 0, snapshots: 0, snapshotReuses: 0 };
 
   constructor(readonly source: string, private readonly opts: PassthroughOptions) {
-    const st = fs.lstatSync(source);
-    if (!st.isDirectory()) throw new FsError(Errno.ENOTDIR, `${source} is not a directory`);
-    this.root = { ino: 1, dev: st.dev, bino: st.ino, refs: 2, parent: null, name: "", path: source, pathGen: 0 };
+    mustLstat(source);
+    const a = attrC();
+    if ((a.mode & S_IFMT) !== 0o040000) throw new FsError(Errno.ENOTDIR, `${source} is not a directory`);
+    this.root = { ino: 1, dev: devC(), bino: a.ino, refs: 2, parent: null, name: "", path: source, pathGen: 0 };
     this.byIno.set(1, this.root);
-    this.devMap(st.dev).set(st.ino, this.root);
+    this.devMap(this.root.dev).set(a.ino, this.root);
     this.timeout = opts.timeout;
     this.negative = { ino: 0, entryTimeout: opts.timeout };
   }
@@ -152,10 +228,10 @@ export class PassthroughFs implements LowLevelFs {
     return n.path;
   }
 
-  /** Finds or creates the inode for `st` seen as `parent/name` and takes one kernel reference. */
-  private ref(st: fs.Stats, parent: Inode, name: string, path: string): Inode {
-    const m = this.devMap(st.dev);
-    let n = m.get(st.ino);
+  /** Finds or creates the inode of the struct stat in STAT_BUF, seen as `parent/name`, and takes one kernel reference. */
+  private ref(dev: number, bino: number, parent: Inode, name: string, path: string): Inode {
+    const m = this.devMap(dev);
+    let n = m.get(bino);
     if (n) {
       if (n.parent !== parent || n.name !== name) {
         n.parent = parent;
@@ -166,16 +242,23 @@ export class PassthroughFs implements LowLevelFs {
       n.refs++;
       return n;
     }
-    n = { ino: this.nextIno++, dev: st.dev, bino: st.ino, refs: 1, parent, name, path, pathGen: this.gen };
-    m.set(st.ino, n);
+    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path, pathGen: this.gen };
+    m.set(bino, n);
     this.byIno.set(n.ino, n);
     if (this.byIno.size > this.counts.maxInodes) this.counts.maxInodes = this.byIno.size;
     return n;
   }
 
-  private entry(st: fs.Stats, parent: Inode, name: string, path: string): EntryReply {
-    const n = this.ref(st, parent, name, path);
-    return { ino: n.ino, attr: attrOf(st), attrTimeout: this.timeout, entryTimeout: this.timeout };
+  /** An entry reply for the struct stat in STAT_BUF. */
+  private entry(parent: Inode, name: string, path: string): EntryReply {
+    const attr = attrC();
+    const n = this.ref(devC(), attr.ino, parent, name, path);
+    return { ino: n.ino, attr, attrTimeout: this.timeout, entryTimeout: this.timeout };
+  }
+
+  private entryAt(parent: Inode, name: string, path: string): EntryReply {
+    mustLstat(path);
+    return this.entry(parent, name, path);
   }
 
   // ---- LowLevelFs ------------------------------------------------------------------------------
@@ -184,10 +267,11 @@ export class PassthroughFs implements LowLevelFs {
     this.counts.lookups++;
     const parent = this.node(parentIno);
     const path = this.pathOf(parent) + "/" + name;
-    const st = fs.lstatSync(path, { throwIfNoEntry: false });
+    const e = lstatC(path);
     // A negative entry instead of a thrown ENOENT: same meaning (cached for `timeout`, i.e. not at 0), no exception cost.
-    if (!st) return this.negative;
-    return this.entry(st, parent, name, path);
+    if (e === Errno.ENOENT) return this.negative;
+    if (e) throw new FsError(e, path);
+    return this.entry(parent, name, path);
   }
 
   forget(ino: number, nlookup: number): void {
@@ -199,14 +283,16 @@ export class PassthroughFs implements LowLevelFs {
       this.byIno.delete(ino);
       const m = this.byDev.get(n.dev);
       if (m?.get(n.bino) === n) m.delete(n.bino);
+      this.snapshots.delete(ino);
     }
   }
 
   getattr(ino: number, fh: number | undefined): { attr: Attr; attrTimeout: number } {
     // With an open handle, fstat: right even after the name was unlinked or renamed.
     // (The kernel passes a handle only for regular files, so `fh` is always one of our fds.)
-    const st = fh !== undefined ? fs.fstatSync(fh) : fs.lstatSync(this.pathOf(this.node(ino)));
-    return { attr: attrOf(st), attrTimeout: this.timeout };
+    if (fh !== undefined) return { attr: attrOfStats(fs.fstatSync(fh)), attrTimeout: this.timeout };
+    mustLstat(this.pathOf(this.node(ino)));
+    return { attr: attrC(), attrTimeout: this.timeout };
   }
 
   setattr(ino: number, c: SetattrChanges, fh: number | undefined): { attr: Attr; attrTimeout: number } {
@@ -225,7 +311,7 @@ export class PassthroughFs implements LowLevelFs {
       const at = t(c.atime, cur.atimeMs), mt = t(c.mtime, cur.mtimeMs);
       useFd ? fs.futimesSync(fh!, at, mt) : fs.lutimesSync(path, at, mt);
     }
-    return this.getattr(ino, fh);
+    return this.getattr(ino, useFd ? fh : undefined);
   }
 
   readlink(ino: number): Uint8Array {
@@ -236,21 +322,21 @@ export class PassthroughFs implements LowLevelFs {
     const parent = this.node(parentIno);
     const path = this.pathOf(parent) + "/" + name;
     fs.mkdirSync(path, { mode });
-    return this.entry(fs.lstatSync(path), parent, name, path);
+    return this.entryAt(parent, name, path);
   }
 
   symlink(target: string, parentIno: number, name: string): EntryReply {
     const parent = this.node(parentIno);
     const path = this.pathOf(parent) + "/" + name;
     fs.symlinkSync(target, path);
-    return this.entry(fs.lstatSync(path), parent, name, path);
+    return this.entryAt(parent, name, path);
   }
 
   link(ino: number, newParentIno: number, newName: string): EntryReply {
     const parent = this.node(newParentIno);
     const path = this.pathOf(parent) + "/" + newName;
     fs.linkSync(this.pathOf(this.node(ino)), path);
-    return this.entry(fs.lstatSync(path), parent, newName, path);
+    return this.entryAt(parent, newName, path);
   }
 
   unlink(parentIno: number, name: string): void {
@@ -267,8 +353,8 @@ export class PassthroughFs implements LowLevelFs {
     const to = this.pathOf(newParent) + "/" + newName;
     fs.renameSync(this.pathOf(parent) + "/" + name, to);
     // Re-home the moved inode; every cached descendant path is recomputed on next use.
-    const st = fs.lstatSync(to);
-    const n = this.byDev.get(st.dev)?.get(st.ino);
+    mustLstat(to);
+    const n = this.byDev.get(devC())?.get(u64(8));
     this.gen++;
     if (n) { n.parent = newParent; n.name = newName; }
   }
@@ -286,7 +372,12 @@ export class PassthroughFs implements LowLevelFs {
     const parent = this.node(parentIno);
     const path = this.pathOf(parent) + "/" + name;
     const fd = fs.openSync(path, (flags | O_CREAT) & ~O_NOFOLLOW, mode);
-    return { ...this.entry(fs.fstatSync(fd), parent, name, path), ...this.openReply(fd) };
+    try {
+      return { ...this.entryAt(parent, name, path), ...this.openReply(fd) };
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
   }
 
   read(_ino: number, size: number, offset: number, fh: number): ReadReply {
@@ -308,9 +399,41 @@ export class PassthroughFs implements LowLevelFs {
   opendir(ino: number): OpenReply {
     const n = this.node(ino);
     const path = this.pathOf(n);
-    const fh = this.nextDirFh++;
-    this.dirs.set(fh, { path, parent: n, entries: readDirents(path) });
-    return { fh, cacheReaddir: this.opts.cache === "always" };
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      const fh = this.nextDirFh++;
+      this.dirs.set(fh, { path, fd, parent: n, entries: this.snapshot(n, fd, path) });
+      return { fh, cacheReaddir: this.opts.cache === "always" };
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /**
+   * The directory's entries. Parsing getdents in JS is the dearest part of a listing, so with
+   * `reuseSnapshots` the last snapshot is reused while the directory's ctime is unchanged AND that
+   * ctime is well before the snapshot was taken: any change after the snapshot then necessarily
+   * moves ctime (timestamps are coarse-clock ticks of at most 10 ms), so a reused list is never stale.
+   */
+  private snapshot(n: Inode, fd: number, path: string): DirEntry[] {
+    if (!this.opts.reuseSnapshots) {
+      this.counts.snapshots++;
+      return readDirents(fd, path);
+    }
+    PATH_BUF[0] = 0; // "" with AT_EMPTY_PATH: fstat of the directory fd itself
+    if (C.fstatat(fd, PATH_PTR, STAT_PTR, AT_EMPTY_PATH) !== 0) throw new FsError(errno() || Errno.EIO, path);
+    const cSec = i64(104), cNsec = i64(112);
+    const prev = this.snapshots.get(n.ino);
+    if (prev && prev.ctimeSec === cSec && prev.ctimeNsec === cNsec && prev.safe) {
+      this.counts.snapshotReuses++;
+      return prev.entries;
+    }
+    const takenMs = Date.now();
+    const entries = readDirents(fd, path);
+    this.counts.snapshots++;
+    this.snapshots.set(n.ino, { ctimeSec: cSec, ctimeNsec: cNsec, safe: cSec * 1000 + cNsec / 1e6 < takenMs - SNAPSHOT_MARGIN_MS, entries });
+    return entries;
   }
 
   readdir(_ino: number, fh: number, offset: number, max: number): DirEntry[] {
@@ -323,20 +446,26 @@ export class PassthroughFs implements LowLevelFs {
     const d = this.dirs.get(fh);
     if (!d) throw new FsError(Errno.EBADF);
     const out: DirEntryPlus[] = [];
-    const end = Math.min(d.entries.length, offset + max);
-    for (let i = offset; i < end; i++) {
+    // The binding sizes `max` as size/152 (fuse_direntplus without a name); stop when the real
+    // record sizes fill that budget, so we do not lstat entries the kernel's buffer cannot take.
+    let budget = max * DIRENTPLUS_BASE;
+    for (let i = offset; i < d.entries.length; i++) {
       const e = d.entries[i]!;
+      budget -= DIRENTPLUS_BASE + ((Buffer.byteLength(e.name) + 7) & ~7);
+      if (budget < 0 && out.length > 0) break;
       if (isDot(e.name)) { out.push(e); continue; }
-      const path = d.path + "/" + e.name;
-      const st = fs.lstatSync(path, { throwIfNoEntry: false });
-      if (!st) continue; // removed since opendir
-      out.push({ name: e.name, ino: e.ino, mode: st.mode & S_IFMT, nextOffset: e.nextOffset, entry: this.entry(st, d.parent, e.name, path) });
+      const err = fstatatC(d.fd, e.name);
+      if (err) continue; // removed since opendir
+      const entry = this.entry(d.parent, e.name, d.path + "/" + e.name);
+      out.push({ name: e.name, ino: e.ino, mode: entry.attr.mode & S_IFMT, nextOffset: e.nextOffset, entry });
     }
     return out;
   }
 
   releasedir(_ino: number, fh: number): void {
+    const d = this.dirs.get(fh);
     this.dirs.delete(fh);
+    if (d) fs.closeSync(d.fd);
   }
 
   statfs(): StatfsReply {
