@@ -184,11 +184,11 @@ function diff(before: Counts, after: Counts): Requests {
   return r;
 }
 const fmtReq = (r: Requests): string =>
-  r.total === 0 ? "0 requests" : `${r.total} req (${[r.tree && `${r.tree} tree`, r.blobGet && `${r.blobGet} blob GET`, r.blobHead && `${r.blobHead} blob HEAD`, r.other && `${r.other} other`].filter(Boolean).join(", ")})`;
+  r.total === 0 ? "0 requests" : `${r.total} req (${[r.tree && `${r.tree} tree`, r.blobGet && `${r.blobGet} blob GET`, r.blobHead && `${r.blobHead} blob HEAD`, r.gitHttp && `${r.gitHttp} git smart HTTP`, r.other && `${r.other} other`].filter(Boolean).join(", ")})`;
 
 // ---- the repository ------------------------------------------------------------------------------
 
-function makeRepo(dir: string): { project: string; projectFiles: number } {
+function makeRepo(dir: string): { project: string; projectFiles: number; par: string; pre: string } {
   const filesPerDir = Math.min(100, Math.max(1, Math.floor(FILES / 100)));
   const leaves = Math.ceil(FILES / filesPerDir);
   // ~100 top-level directories, so one of them ("a project") is ~1% of the repo.
@@ -204,15 +204,17 @@ function makeRepo(dir: string): { project: string; projectFiles: number } {
   git(dir, ["config", "uploadpack.allowFilter", "true"]);
   git(dir, ["config", "uploadpack.allowAnySHA1InWant", "true"]);
   const tops = Math.ceil(leaves / dirsPerDir);
-  const project = `d${Math.floor(tops / 2)}`;
+  const mid = Math.floor(tops / 2);
+  const project = `d${mid}`;
   const projectFiles = git(dir, ["ls-tree", "-r", "--name-only", `main:${project}`]).split("\n").filter(Boolean).length;
-  return { project, projectFiles };
+  // Two more projects of the same size for the parallel-reader and prefetch variants (cold in the same daemon).
+  return { project, projectFiles, par: `d${Math.max(0, mid - 1)}`, pre: `d${Math.max(0, mid - 2)}` };
 }
 
 // ---- one daemon ------------------------------------------------------------------------------------
 
 let sandboxSeq = 0;
-async function startDaemon(url: string, mode: string): Promise<{ p: Proc; ws: string; t0: number }> {
+async function startDaemon(url: string, mode: string): Promise<{ p: Proc; ws: string; t0: number; stateFile: string }> {
   const sb = writeServeConfig(join(TMP, `serve-${mode}-${sandboxSeq++}`), url, {
     load_dir_depth: 1,
     dicfuse_reply_ttl_secs: TTL,
@@ -224,7 +226,7 @@ async function startDaemon(url: string, mode: string): Promise<{ p: Proc; ws: st
   const t0 = now();
   const p = spawnScorpio(["serve", "-c", sb.configPath, "--http-addr", "127.0.0.1:0"]);
   daemons.add(p);
-  return { p, ws: sb.workspace, t0 };
+  return { p, ws: sb.workspace, t0, stateFile: sb.stateFile };
 }
 
 async function stopDaemon(d: { p: Proc; ws: string }): Promise<void> {
@@ -236,12 +238,17 @@ async function stopDaemon(d: { p: Proc; ws: string }): Promise<void> {
 }
 
 /** Polls until the workspace is mounted and its root lists non-empty; returns ms since `t0`. */
-async function firstRootLs(d: { p: Proc; ws: string; t0: number }): Promise<number> {
+async function firstRootLs(d: { p: Proc; ws: string; t0: number }, onMounted: (ms: number) => void): Promise<number> {
   const until = Date.now() + 30_000;
+  let seen = false;
   for (;;) {
     if (d.p.proc.exitCode !== null) throw new Error(`scorpio serve exited (${d.p.proc.exitCode}):\n${d.p.output()}`);
     if (Date.now() > until) throw new Error(`no mount after 30 s:\n${d.p.output()}`);
     if (isMounted(d.ws)) {
+      if (!seen) {
+        seen = true;
+        onMounted(now() - d.t0);
+      }
       try {
         if (readdirSync(d.ws).length > 0) return now() - d.t0;
       } catch {
@@ -263,6 +270,11 @@ interface ModeResult {
   cold: number[];
   warm: number[];
   mountAndRead: number[];
+  coldParallel: number[];
+  coldParallelReq: Requests[];
+  prefetch: number[];
+  prefetchRead: number[];
+  prefetchReq: Requests[];
   startReq: Requests[];
   coldReq: Requests[];
   warmReq: Requests[];
@@ -280,7 +292,7 @@ async function main(): Promise<void> {
 
   let t = now();
   const repo = join(TMP, "repo.git");
-  const { project, projectFiles } = makeRepo(repo);
+  const { project, projectFiles, par, pre } = makeRepo(repo);
   const totalFiles = FILES + DEEP_FILES;
   log(`repo built in ${ms(now() - t)}: ${totalFiles} files, project ${project}/ = ${projectFiles} files (${((100 * projectFiles) / totalFiles).toFixed(1)}%), deep dir ${DEEP}`);
 
@@ -347,16 +359,31 @@ async function main(): Promise<void> {
   }
   log(`native: find ${ms(median(nFind))} (${nFindCount} files incl. .git), stat ${ms(median(nStat))} (${nativeList.length}), read ${project} ${ms(median(nRead))}`);
 
+  // Where the time of a cold read goes: the server's own blob latency (sequential GETs from here),
+  // and the cost of starting the compiled binary at all.
+  const oids = git(repo, ["ls-tree", "-r", `main:${project}`]).split("\n").filter(Boolean).map((l) => l.split(/\s+/)[2]!);
+  t = now();
+  for (const oid of oids) await (await fetch(`${url}/api/v1/file/blob/${oid}`)).arrayBuffer();
+  const blobGetMs = (now() - t) / oids.length;
+  const versionRuns: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    t = now();
+    spawnSync(join(ROOT, "dist/scorpio"), ["--version"]);
+    versionRuns.push(now() - t);
+  }
+  const versionMs = median(versionRuns);
+  log(`dev server blob GET from the bench: ${ms(blobGetMs)} per blob (sequential); \`scorpio --version\` ${ms(versionMs)}`);
+
   // ---- Scorpio -----------------------------------------------------------------------------------
   const results: ModeResult[] = [];
   for (const mode of MODES) {
-    const r: ModeResult = { mode, rootLs: [], deepLs: [], deepLsOnly: [], mountReady: [], cold: [], warm: [], mountAndRead: [], startReq: [], coldReq: [], warmReq: [] };
+    const r: ModeResult = { mode, rootLs: [], deepLs: [], deepLsOnly: [], mountReady: [], cold: [], warm: [], mountAndRead: [], coldParallel: [], coldParallelReq: [], prefetch: [], prefetchRead: [], prefetchReq: [], startReq: [], coldReq: [], warmReq: [] };
     results.push(r);
     for (let rep = 0; rep < REPS; rep++) {
       const s0 = await snapshot();
       const d = await startDaemon(url, mode);
       try {
-        const rootLs = await firstRootLs(d);
+        const rootLs = await firstRootLs(d, (m) => r.mountReady.push(m));
         const td = now();
         const deepN = readdirSync(join(d.ws, DEEP)).length;
         const deepDone = now();
@@ -381,8 +408,27 @@ async function main(): Promise<void> {
           warm.push(now() - t);
         }
         r.warm.push(median(warm));
-        r.warmReq.push(diff(s2, await snapshot()));
-        log(`[${mode} #${rep + 1}] first ls / ${ms(rootLs)}, first ls ${DEEP} ${ms(r.deepLs.at(-1)!)} (lookup chain ${ms(r.deepLsOnly.at(-1)!)}); ${fmtReq(r.startReq.at(-1)!)}; cold read ${project} ${ms(r.cold.at(-1)!)} ${cold.bytes} B, ${fmtReq(r.coldReq.at(-1)!)}; warm ${ms(r.warm.at(-1)!)}, ${fmtReq(r.warmReq.at(-1)!)}`);
+        const s2p = await snapshot();
+        r.warmReq.push(diff(s2, s2p));
+        // Variant: the same cold read with 8 parallel readers (xargs -P8 cat) of another project.
+        t = now();
+        const px = spawnSync("sh", ["-c", `find "${join(d.ws, par)}" -type f -print0 | xargs -0 -P8 -n8 cat | wc -c`], { encoding: "utf8" });
+        r.coldParallel.push(now() - t);
+        if (px.status !== 0 || Number(px.stdout.trim()) !== cold.bytes) throw new Error(`parallel read of ${par} failed: ${px.stderr} ${px.stdout}`);
+        const s3p = await snapshot();
+        r.coldParallelReq.push(diff(s2p, s3p));
+        // Variant: the product's prefetch API (8 concurrent fetches) on a third project, then the sequential read.
+        const http = /http_addr\s*=\s*"([^"]+)"/.exec(readFileSync(d.stateFile, "utf8"))?.[1];
+        t = now();
+        const pr = await fetch(`http://${http}/api/v1/prefetch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ globs: [`${pre}/**`] }) });
+        const prText = await pr.text();
+        r.prefetch.push(now() - t);
+        if (!pr.ok || !prText.includes('"finished":true')) throw new Error(`prefetch failed: ${pr.status} ${prText.slice(-300)}`);
+        t = now();
+        walk(join(d.ws, pre), true);
+        r.prefetchRead.push(now() - t);
+        r.prefetchReq.push(diff(s3p, await snapshot()));
+        log(`[${mode} #${rep + 1}] mounted ${ms(r.mountReady.at(-1)!)}, first ls / ${ms(rootLs)}, first ls ${DEEP} ${ms(r.deepLs.at(-1)!)} (lookup chain ${ms(r.deepLsOnly.at(-1)!)}); ${fmtReq(r.startReq.at(-1)!)}; cold read ${project} ${ms(r.cold.at(-1)!)} ${cold.bytes} B, ${fmtReq(r.coldReq.at(-1)!)}; warm ${ms(r.warm.at(-1)!)}, ${fmtReq(r.warmReq.at(-1)!)}; 8 parallel readers cold ${par} ${ms(r.coldParallel.at(-1)!)}, ${fmtReq(r.coldParallelReq.at(-1)!)}; prefetch API ${pre} ${ms(r.prefetch.at(-1)!)} + read ${ms(r.prefetchRead.at(-1)!)}, ${fmtReq(r.prefetchReq.at(-1)!)}`);
 
         if (rep === REPS - 1) {
           // Whole tree: one warm-up walk (find + stat, which loads every listing), then measured passes.
@@ -426,6 +472,7 @@ async function main(): Promise<void> {
     const mar = median(r.mountAndRead);
     rows.push([`serve start → first \`ls\` of / (${m})`, ms(root), "—", "—", "< 1 s", met(root < 1000)]);
     rows.push([`serve start → first \`ls\` of ${DEEP} (${m})`, ms(deep), "—", "—", "< 1 s", met(deep < 1000)]);
+    rows.push([`  of which: serve start → mount visible (${m})`, ms(median(r.mountReady)), `\`scorpio --version\` ${ms(versionMs)}`, "—", "—", "—"]);
     rows.push([`cold read ${project}/ (${projectFiles} files, fresh store, ${m})`, ms(median(r.cold)), `native warm read ${ms(median(nRead))}`, ratio(median(r.cold) / median(nRead)), "—", "—"]);
     rows.push([`warm read ${project}/ (${m})`, ms(median(r.warm)), `native ${ms(median(nRead))}`, ratio(median(r.warm) / median(nRead)), "—", "—"]);
     if (r.find && r.stat) {
@@ -435,6 +482,10 @@ async function main(): Promise<void> {
       rows.push([`warm lstat of all ${totalFiles} files (${m})`, ms(median(r.stat)), `native ${ms(median(nStat))}`, ratio(sr), "≤ 2x native", met(sr <= 2)]);
     }
     rows.push([`mount + read ${project}/ (${m}) vs full \`git clone\``, ms(mar), `clone ${ms(fullMed)}`, `${ratio(fullMed / mar)} faster`, "≥ 10x faster", met(fullMed / mar >= 10)]);
+    const marPar = median(r.rootLs) + median(r.coldParallel);
+    const marPre = median(r.rootLs) + median(r.prefetch) + median(r.prefetchRead);
+    rows.push([`mount + read, 8 parallel readers (\`xargs -P8 cat\`, ${m}) vs full clone`, ms(marPar), `clone ${ms(fullMed)}`, `${ratio(fullMed / marPar)} faster`, "≥ 10x faster", met(fullMed / marPar >= 10)]);
+    rows.push([`mount + prefetch API + read (${m}) vs full clone`, ms(marPre), `clone ${ms(fullMed)}`, `${ratio(fullMed / marPre)} faster`, "≥ 10x faster", met(fullMed / marPre >= 10)]);
     rows.push([`mount + read ${project}/ (${m}) vs sparse partial clone`, ms(mar), `sparse ${ms(sparseMed)}`, `${ratio(sparseMed / mar)} faster`, "—", "—"]);
     rows.push([`mount + read ${project}/ (${m}) vs sub-path clone \`${project}.git\``, ms(mar), `sub-path ${ms(subMed)}`, `${ratio(subMed / mar)} faster`, "—", "—"]);
   }
@@ -454,6 +505,7 @@ async function main(): Promise<void> {
     "",
     "Requests from the daemon to the dev server (per phase, last rep):",
     ...results.map((r) => `- ${r.mode}: start + first ls (root, deep): ${fmtReq(r.startReq.at(-1)!)}; cold read: ${fmtReq(r.coldReq.at(-1)!)}; warm read: ${fmtReq(r.warmReq.at(-1)!)}${r.warmupWalk ? `; whole-tree warm-up walk ${ms(r.warmupWalk.ms)}: ${fmtReq(r.warmupWalk.req)}; after warm-up ${r.statZero} files stat as size 0` : ""}`),
+    `- For scale: one sequential blob GET from the bench to the dev server takes ${ms(blobGetMs)}; \`dist/scorpio --version\` takes ${ms(versionMs)}.`,
     `- git: full clone ${ms(fullMed)}, sparse partial clone + sparse-checkout ${ms(sparseMed)}, sub-path clone ${ms(subMed)}.`,
   ];
   const out = lines.join("\n");
@@ -461,7 +513,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   writeFileSync(join(RESULTS, `read-path-${stamp}.md`), out + "\n");
-  writeFileSync(join(RESULTS, `read-path-${stamp}.json`), JSON.stringify({ command: cmd, machine: mach, files: totalFiles, project, projectFiles, full, sparse, sub, native: { find: nFind, stat: nStat, read: nRead }, results }, null, 2));
+  writeFileSync(join(RESULTS, `read-path-${stamp}.json`), JSON.stringify({ command: cmd, machine: mach, blobGetMs, versionMs, files: totalFiles, project, projectFiles, full, sparse, sub, native: { find: nFind, stat: nStat, read: nRead }, results }, null, 2));
 }
 
 function machine(): string {
