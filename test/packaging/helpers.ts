@@ -62,10 +62,6 @@ export class TempDirs {
   }
 }
 
-/** Directories shared by every test file of the run (the release); removed when the process exits. */
-const shared = new TempDirs();
-process.once("exit", () => shared.cleanup());
-
 export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
@@ -92,9 +88,9 @@ export async function supportsCompletions(bin: string): Promise<boolean> {
  * with a snapshot of dist/ (other work in the same checkout may rebuild dist/ while the tests run) and
  * placeholders, said aloud, for the files other parts of the project have not written yet.
  */
-export async function releaseSourceRoot(): Promise<string> {
+export async function releaseSourceRoot(temps: TempDirs): Promise<string> {
   await ensureBuilt();
-  const root = shared.make("scorpio-src-");
+  const root = temps.make("scorpio-src-");
   mkdirSync(join(root, "scripts"));
   cpSync(join(REPO, "scripts/release"), join(root, "scripts/release"));
   cpSync(join(REPO, "deploy"), join(root, "deploy"), { recursive: true });
@@ -111,8 +107,8 @@ export async function releaseSourceRoot(): Promise<string> {
 }
 
 /** Completion files for --completions-dir when the binary cannot produce them yet. */
-export function placeholderCompletions(): string {
-  const d = shared.make("scorpio-comp-");
+export function placeholderCompletions(temps: TempDirs): string {
+  const d = temps.make("scorpio-comp-");
   writeFileSync(join(d, "scorpio.bash"), "_scorpio() { COMPREPLY=(); }\ncomplete -F _scorpio scorpio\n");
   writeFileSync(join(d, "_scorpio"), "#compdef scorpio\n_arguments '1: :(serve mount umount list)'\n");
   writeFileSync(join(d, "scorpio.fish"), "complete -c scorpio -f -a 'serve mount umount list'\n");
@@ -128,23 +124,22 @@ export interface Release {
   realCompletions: boolean;
 }
 
-let release: Promise<Release> | undefined;
-/** Builds one release for the whole test run (scripts/release --no-build --out <tmp>). */
-export function getRelease(): Promise<Release> {
-  release ??= (async () => {
-    const srcRoot = await releaseSourceRoot();
-    const realCompletions = await supportsCompletions(join(srcRoot, "dist/scorpio"));
-    const out = shared.make("scorpio-release-");
-    const args = [join(srcRoot, "scripts/release"), "--no-build", "--out", out];
-    if (!realCompletions) {
-      console.log("packaging tests: dist/scorpio does not implement `completions` yet; using placeholder completions");
-      args.push("--completions-dir", placeholderCompletions());
-    }
-    const r = await run(args, { env: { SOURCE_DATE_EPOCH: "1700000000" }, timeoutMs: 300_000 });
-    if (r.code !== 0) throw new Error(`scripts/release failed (${r.code}): ${r.stderr}`);
-    return { out, srcRoot, realCompletions };
-  })();
-  return release;
+/**
+ * Builds a release (scripts/release --no-build --out <tmp>) in directories owned by the caller's TempDirs.
+ * Each test file builds its own: bun test gives no hook after the last file, so nothing shared could be removed.
+ */
+export async function buildRelease(temps: TempDirs): Promise<Release> {
+  const srcRoot = await releaseSourceRoot(temps);
+  const realCompletions = await supportsCompletions(join(srcRoot, "dist/scorpio"));
+  const out = temps.make("scorpio-release-");
+  const args = [join(srcRoot, "scripts/release"), "--no-build", "--out", out];
+  if (!realCompletions) {
+    console.log("packaging tests: dist/scorpio does not implement `completions` yet; using placeholder completions");
+    args.push("--completions-dir", placeholderCompletions(temps));
+  }
+  const r = await run(args, { env: { SOURCE_DATE_EPOCH: "1700000000" }, timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`scripts/release failed (${r.code}): ${r.stderr}`);
+  return { out, srcRoot, realCompletions };
 }
 
 /** Serves files from named roots: GET /<name>/<file> → <roots[name]>/<file>; anything else is a 404. */

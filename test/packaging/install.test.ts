@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync, symlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, TARBALL, TempDirs, VERSION, getRelease, run, serveDirs, sha256File, snapshot, type Release } from "./helpers.ts";
+import { REPO, TARBALL, TempDirs, VERSION, buildRelease, run, serveDirs, sha256File, snapshot, type Release } from "./helpers.ts";
 
 const INSTALL = join(REPO, "install.sh");
 const temps = new TempDirs();
@@ -27,7 +27,7 @@ function into(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  rel = await getRelease();
+  rel = await buildRelease(temps);
   // A copy of the release whose tarball was changed after SHA256SUMS was written, and one whose SHA256SUMS
   // lacks the tarball's line.
   const tampered = temps.make("scorpio-tampered-");

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  PKG, REPO, TARBALL, TempDirs, VERSION, getRelease, placeholderCompletions, run, sha256File,
+  PKG, REPO, TARBALL, TempDirs, VERSION, buildRelease, placeholderCompletions, run, sha256File,
   type Release,
 } from "./helpers.ts";
 
@@ -13,7 +13,7 @@ const temps = new TempDirs();
 let rel: Release;
 
 beforeAll(async () => {
-  rel = await getRelease();
+  rel = await buildRelease(temps);
 }, 600_000);
 afterAll(() => temps.cleanup());
 
@@ -99,7 +99,7 @@ describe("scripts/release", () => {
   test("is reproducible: the same inputs and SOURCE_DATE_EPOCH give the same tarball", async () => {
     const out2 = temps.make();
     const args = [join(rel.srcRoot, "scripts/release"), "--no-build", "--out", out2];
-    if (!rel.realCompletions) args.push("--completions-dir", placeholderCompletions());
+    if (!rel.realCompletions) args.push("--completions-dir", placeholderCompletions(temps));
     const r = await run(args, { env: { SOURCE_DATE_EPOCH: "1700000000" }, timeoutMs: 300_000 });
     expect(r.stderr).toContain("wrote");
     expect(r.code).toBe(0);
