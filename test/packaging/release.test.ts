@@ -38,7 +38,7 @@ describe("scripts/release", () => {
   });
 
   test("the archive holds one directory with the binaries, completions, units, config template and docs", async () => {
-    const r = await run(["tar", "-tzvf", join(rel.out, TARBALL)]);
+    const r = await run(["tar", "-tzvf", join(rel.out, TARBALL)], { env: { TZ: "UTC" } });
     expect(r.code).toBe(0);
     const entries = r.stdout.trim().split("\n").map((l) => l.split(/\s+/));
     const names = entries.map((e) => e[5]!);
