@@ -50,7 +50,7 @@ interface DirHandle {
   /** The directory opened at opendir: getdents and fstatat of the entries go through it. */
   fd: number;
   parent: Inode;
-  entries: DirEntry[];
+  entries: SnapEntry[];
 }
 
 interface Snapshot {
@@ -58,7 +58,7 @@ interface Snapshot {
   ctimeNsec: number;
   /** ctime was older than the snapshot by more than the timestamp granularity. */
   safe: boolean;
-  entries: DirEntry[];
+  entries: SnapEntry[];
 }
 
 /** sizeof(fuse_entry_out) + sizeof(fuse_dirent): a direntplus record before its padded name. */
@@ -149,9 +149,14 @@ function attrOfStats(st: fs.Stats): Attr {
   };
 }
 
+/** A snapshot entry; `plusSize` is its direntplus record size (152 + the name padded to 8 bytes). */
+interface SnapEntry extends DirEntry {
+  plusSize: number;
+}
+
 /** Reads a whole directory with getdents64: name, d_ino and type (as S_IF* bits). */
-function readDirents(fd: number, path: string): DirEntry[] {
-  const out: DirEntry[] = [];
+function readDirents(fd: number, path: string): SnapEntry[] {
+  const out: SnapEntry[] = [];
   for (;;) {
     const n = Number(C.getdents64(fd, DENTS_PTR, DENTS_BUF.length));
     if (n === 0) break;
@@ -166,6 +171,7 @@ function readDirents(fd: number, path: string): DirEntry[] {
         ino: DENTS_BUF.readUInt32LE(off) + DENTS_BUF.readUInt32LE(off + 4) * TWO32,
         mode: type << 12, // DT_* is S_IF* >> 12
         nextOffset: out.length + 1,
+        plusSize: DIRENTPLUS_BASE + ((end - off - 19 + 7) & ~7),
       });
       off += reclen;
     }
@@ -229,20 +235,22 @@ export class PassthroughFs implements LowLevelFs {
   }
 
   /** Finds or creates the inode of the struct stat in STAT_BUF, seen as `parent/name`, and takes one kernel reference. */
-  private ref(dev: number, bino: number, parent: Inode, name: string, path: string): Inode {
+  private ref(dev: number, bino: number, parent: Inode, name: string, knownPath: string): Inode {
     const m = this.devMap(dev);
     let n = m.get(bino);
+    // An empty `knownPath` means "parent's path + name", built only if this inode needs it.
+    const path = () => knownPath || this.pathOf(parent) + "/" + name;
     if (n) {
       if (n.parent !== parent || n.name !== name) {
         n.parent = parent;
         n.name = name;
-        n.path = path;
+        n.path = path();
         n.pathGen = this.gen;
       }
       n.refs++;
       return n;
     }
-    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path, pathGen: this.gen };
+    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path: path(), pathGen: this.gen };
     m.set(bino, n);
     this.byIno.set(n.ino, n);
     if (this.byIno.size > this.counts.maxInodes) this.counts.maxInodes = this.byIno.size;
@@ -416,7 +424,7 @@ export class PassthroughFs implements LowLevelFs {
    * ctime is well before the snapshot was taken: any change after the snapshot then necessarily
    * moves ctime (timestamps are coarse-clock ticks of at most 10 ms), so a reused list is never stale.
    */
-  private snapshot(n: Inode, fd: number, path: string): DirEntry[] {
+  private snapshot(n: Inode, fd: number, path: string): SnapEntry[] {
     if (!this.opts.reuseSnapshots) {
       this.counts.snapshots++;
       return readDirents(fd, path);
@@ -451,12 +459,12 @@ export class PassthroughFs implements LowLevelFs {
     let budget = max * DIRENTPLUS_BASE;
     for (let i = offset; i < d.entries.length; i++) {
       const e = d.entries[i]!;
-      budget -= DIRENTPLUS_BASE + ((Buffer.byteLength(e.name) + 7) & ~7);
+      budget -= e.plusSize;
       if (budget < 0 && out.length > 0) break;
       if (isDot(e.name)) { out.push(e); continue; }
       const err = fstatatC(d.fd, e.name);
       if (err) continue; // removed since opendir
-      const entry = this.entry(d.parent, e.name, d.path + "/" + e.name);
+      const entry = this.entry(d.parent, e.name, "");
       out.push({ name: e.name, ino: e.ino, mode: entry.attr.mode & S_IFMT, nextOffset: e.nextOffset, entry });
     }
     return out;
