@@ -1,9 +1,12 @@
 /**
  * @module server/app — the Elysia application: /health, the services' plugins, and one error
  * handler so every failure is a JSON `{error, code}` body with a 4xx/5xx status (the original
- * answered unknown routes with an empty 404 and bad bodies with plain text).
+ * answered unknown routes with an empty 404 and bad bodies with plain text). Also: the optional
+ * bearer token (`http_token`) and the OpenAPI description at `GET /openapi.json`.
  */
 import { Elysia } from "elysia";
+import { openapi } from "@elysiajs/openapi";
+import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
@@ -38,11 +41,31 @@ function errorMessage(error: unknown, fallback: string): string {
   return fallback;
 }
 
+/** Routes that never need the token: liveness probes. */
+const OPEN_PATHS = new Set(["/health", "/antares/health"]);
+
+function tokenMatches(header: string | null, token: string): boolean {
+  const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+  if (!m) return false;
+  const a = Buffer.from(m[1]!.trim());
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export function createApp(services: DaemonServices, opts: AppOptions) {
   const startedAt = opts.startedAt ?? Date.now();
   const uptime = () => Math.floor((Date.now() - startedAt) / 1000);
+  const token = services.httpToken ?? "";
 
   const app = new Elysia()
+    .onRequest(({ request, set }) => {
+      if (token === "") return;
+      const path = new URL(request.url).pathname;
+      if (OPEN_PATHS.has(path) || tokenMatches(request.headers.get("authorization"), token)) return;
+      set.status = 401;
+      set.headers["www-authenticate"] = 'Bearer realm="scorpio"';
+      return { error: "missing or invalid bearer token", code: "UNAUTHORIZED" };
+    })
     .onError(({ code, error, set }) => {
       if (error instanceof HttpError) {
         set.status = error.status;
@@ -72,5 +95,18 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
     });
 
   for (const plugin of services.plugins()) app.use(plugin);
+  app.use(
+    openapi({
+      path: "/openapi",
+      specPath: "/openapi.json",
+      documentation: {
+        info: {
+          title: opts.mode === "scorpio" ? "Scorpio daemon API" : "Antares daemon API",
+          version: VERSION,
+          description: "Job mounts (Antares), the deprecated workspace API, cache and health. Errors are JSON {error, code}.",
+        },
+      },
+    }),
+  );
   return app;
 }

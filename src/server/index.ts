@@ -9,3 +9,4 @@ export { minimalServices, type DaemonServices, type DaemonMode, type HealthStatu
 export { recordDaemon, clearDaemonRecord, type DaemonRecord } from "./state-record.ts";
 export { parseSocketAddr, formatSocketAddr, dialableUrl, type SocketAddr } from "./socket-addr.ts";
 export { workspaceServices, openWorkspace, workspaceRoutes, megaClientFor, type Workspace } from "./workspace.ts";
+export { scorpioServices, antaresServices } from "./antares-services.ts";

@@ -29,6 +29,11 @@ export interface DaemonServices {
   plugins(): AnyElysia[];
   /** Graceful stop on SIGTERM/SIGINT (unmount everything); bounded by the daemon's deadline. */
   stop(): Promise<void>;
+  /**
+   * When non-empty, every route except /health (and /antares/health) requires
+   * `Authorization: Bearer <token>` (config `http_token`).
+   */
+  httpToken?: string;
 }
 
 export interface ServicesContext {

@@ -3,7 +3,7 @@
  * nested /antares routes) until SIGTERM/SIGINT.
  */
 import { Command } from "clipanion";
-import { runDaemon, workspaceServices } from "../../server/index.ts";
+import { runDaemon, scorpioServices } from "../../server/index.ts";
 import { BaseCommand } from "../base-command.ts";
 
 export class ServeCommand extends BaseCommand {
@@ -28,6 +28,6 @@ export class ServeCommand extends BaseCommand {
   async run(): Promise<number> {
     const config = this.loadConfiguration({ init: true });
     this.setupLogging(config);
-    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: workspaceServices });
+    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: scorpioServices });
   }
 }

@@ -3,7 +3,7 @@
  * (Antares routes at the root, default 0.0.0.0:2726). Registered only in the `antares` binary.
  */
 import { Command, Option } from "clipanion";
-import { parseSocketAddr, runDaemon } from "../../../server/index.ts";
+import { antaresServices, parseSocketAddr, runDaemon } from "../../../server/index.ts";
 import { BaseCommand } from "../../base-command.ts";
 import { CliError, ExitCode } from "../../exit-codes.ts";
 
@@ -35,6 +35,6 @@ export class AntaresServeCommand extends BaseCommand {
     }
     // antares has no --log-level: the filter comes from SCORPIO_LOG/RUST_LOG/config.
     this.setupLogging(config, undefined);
-    return runDaemon({ config, httpAddr: this.bind, mode: "antares", configPath: this.configPath });
+    return runDaemon({ config, httpAddr: this.bind, mode: "antares", configPath: this.configPath, createServices: antaresServices });
   }
 }

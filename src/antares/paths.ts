@@ -1,0 +1,58 @@
+/**
+ * @module antares/paths — request normalisation and the on-disk layout of a job mount:
+ * mountpoint `{antares_mount_root}/{id}`, upper `{antares_upper_root}/{id}`, CL `{antares_cl_root}/{id}`.
+ */
+import { join } from "node:path";
+import { invalidRequest } from "./errors.ts";
+
+/**
+ * The original's rule (trim; prepend `/`; strip trailing `/`s) plus what it let through and we refuse:
+ * NUL and other control characters, `.` and `..` segments, and empty segments (`a//b` is collapsed).
+ */
+export function normalizeMountPath(raw: string): string {
+  const trimmed = raw.trim();
+  if (trimmed === "") throw invalidRequest("path cannot be empty");
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(trimmed)) throw invalidRequest("path must not contain control characters");
+  const parts = trimmed.split("/").filter((p) => p.length > 0);
+  if (parts.some((p) => p === "." || p === "..")) throw invalidRequest(`path '${trimmed}' must not contain '.' or '..' segments`);
+  return "/" + parts.join("/");
+}
+
+/** `job_id` if present (even empty), else `build_id`; trimmed; empty → none (the original's rule). */
+export function taskIdOf(req: { job_id?: string | null; build_id?: string | null }): string | null {
+  const raw = req.job_id ?? req.build_id ?? null;
+  if (raw === null) return null;
+  const id = raw.trim();
+  if (id === "") return null;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(id)) throw invalidRequest("job_id/build_id must not contain control characters");
+  return id;
+}
+
+export function checkClId(cl: string): string {
+  if (cl === "") throw invalidRequest("cl link cannot be empty");
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f/\\]/.test(cl) || cl === "." || cl === "..") throw invalidRequest(`invalid cl link '${cl}'`);
+  return cl;
+}
+
+export interface MountLayout {
+  mountpoint: string;
+  upperDir: string;
+  clDir: string;
+}
+
+export interface LayoutRoots {
+  antares_mount_root: string;
+  antares_upper_root: string;
+  antares_cl_root: string;
+}
+
+export function layoutFor(roots: LayoutRoots, mountId: string): MountLayout {
+  return {
+    mountpoint: join(roots.antares_mount_root, mountId),
+    upperDir: join(roots.antares_upper_root, mountId),
+    clDir: join(roots.antares_cl_root, mountId),
+  };
+}
