@@ -36,9 +36,21 @@ function errorMessage(error: unknown, fallback: string): string {
   if (error && typeof error === "object") {
     // Elysia's ValidationError carries a one-line `summary`; its `message` is a JSON dump.
     if ("summary" in error && typeof error.summary === "string" && error.summary) return error.summary;
-    if (error instanceof Error && error.message) return error.message;
+    if (error instanceof Error && error.message) return validationDetail(error.message)?.summary ?? error.message;
   }
   return fallback;
+}
+
+/** The parsed JSON dump of an Elysia validation error message: where it failed and a one-line summary. */
+function validationDetail(message: string): { on?: string; summary?: string } | undefined {
+  if (!message.startsWith("{")) return undefined;
+  try {
+    const d = JSON.parse(message) as { on?: unknown; summary?: unknown; message?: unknown };
+    const summary = typeof d.summary === "string" ? d.summary : typeof d.message === "string" ? d.message : undefined;
+    return { ...(typeof d.on === "string" ? { on: d.on } : {}), ...(summary ? { summary } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Routes that never need the token: liveness probes. */
@@ -78,9 +90,12 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
         case "PARSE":
           set.status = 400;
           return { error: "request body is not valid JSON", code: "BAD_PAYLOAD" };
-        case "VALIDATION":
+        case "VALIDATION": {
           set.status = 400;
-          return { error: errorMessage(error, "invalid request"), code: "BAD_PAYLOAD" };
+          // A bad body is BAD_PAYLOAD; a bad path parameter or query is INVALID_REQUEST.
+          const on = error instanceof Error ? validationDetail(error.message)?.on : undefined;
+          return { error: errorMessage(error, "invalid request"), code: on === "params" || on === "query" ? "INVALID_REQUEST" : "BAD_PAYLOAD" };
+        }
         default:
           set.status = 500;
           return { error: errorMessage(error, "internal error"), code: "INTERNAL_ERROR" };
