@@ -1,0 +1,118 @@
+/**
+ * @module overlay/mount — puts an overlay on a mountpoint: a FUSE session serving `OverlayFs`, lower
+ * layer change events turned into kernel cache invalidations, and a live CL layer swap that drops
+ * every kernel cache the swap can have made stale.
+ */
+import { lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DicfuseView } from "../dicfuse/index.ts";
+import { FuseSession } from "../fuse/index.ts";
+import { logger } from "../util/log.ts";
+import { ROOT_INO } from "./inode-table.ts";
+import { joinRel, splitRel } from "./layers.ts";
+import { OverlayFs, type OverlayLayers } from "./overlay-fs.ts";
+import type { WhiteoutFormat } from "./whiteout.ts";
+
+const log = logger("overlay");
+
+export interface OverlayMountOptions extends OverlayLayers {
+  mountpoint: string;
+  allowOther?: boolean;
+  fsname?: string;
+  /** Kernel cache lifetimes, seconds. Default 1. */
+  attrTimeout?: number;
+  entryTimeout?: number;
+  /** Marker form to write; probed in the upper directory when left out. */
+  whiteoutFormat?: WhiteoutFormat;
+}
+
+export interface OverlayMount {
+  readonly session: FuseSession;
+  readonly fs: OverlayFs;
+  /** Swaps the CL layer (null = none) and invalidates what the kernel cached of the old one. */
+  setClDir(dir: string | null): Promise<void>;
+  unmount(): Promise<void>;
+}
+
+/** Every path (files, directories, whiteouts) inside a CL directory, relative to it. */
+function clPaths(dir: string | null): string[] {
+  if (!dir || !lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const name = e.name.startsWith(".wh.") && e.name !== ".wh..wh..opq" ? e.name.slice(4) : e.name;
+      const p = joinRel(rel, name);
+      out.push(p);
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk("");
+  return out;
+}
+
+/** The view-relative path of a lower inode ("" = root), or null when it is gone. */
+function lowerRel(view: DicfuseView, ino: number): string | null {
+  try {
+    const remote = view.remotePath(ino);
+    const base = view.opts.basePath === "/" ? "" : view.opts.basePath;
+    return remote.slice(base.length).replace(/^\/+/, "");
+  } catch {
+    return null;
+  }
+}
+
+export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMount> {
+  const attrTimeout = opts.attrTimeout ?? 1;
+  const entryTimeout = opts.entryTimeout ?? 1;
+  const fs = new OverlayFs({ upperDir: opts.upperDir, clDir: opts.clDir ?? null, lower: opts.lower }, { attrTimeout, entryTimeout, ...(opts.whiteoutFormat ? { whiteoutFormat: opts.whiteoutFormat } : {}) });
+  const session = await FuseSession.mount(fs, {
+    mountpoint: opts.mountpoint,
+    fsname: opts.fsname ?? "scorpio-overlay",
+    subtype: "scorpio",
+    allowOther: opts.allowOther ?? false,
+    attrTimeout,
+    entryTimeout,
+  });
+  const quiet = (p: Promise<unknown>) => p.catch((err) => log.debug("invalidation failed", { error: err as Error }));
+  const invalidatePath = (rel: string) => {
+    if (rel === "") return [];
+    const { parent, name } = splitRel(rel);
+    const pino = fs.table.peek(parent);
+    return pino === undefined ? [] : [quiet(session.invalidateEntry(pino, name))];
+  };
+  const unsubscribe = opts.lower.onChange((changes) => {
+    fs.layers.invalidate();
+    for (const c of changes) {
+      if (c.kind === "entry") {
+        const prel = lowerRel(opts.lower, c.parent);
+        if (prel !== null) void Promise.all(invalidatePath(joinRel(prel, c.name)));
+      } else {
+        const rel = lowerRel(opts.lower, c.ino);
+        const ino = rel === null ? undefined : fs.table.peek(rel);
+        if (ino !== undefined) void quiet(session.invalidateInode(ino));
+      }
+    }
+  });
+  void session.closed.then(unsubscribe);
+  return {
+    session,
+    fs,
+    async setClDir(dir) {
+      const changed = new Set([...clPaths(fs.clDir), ...clPaths(dir)]);
+      fs.setClDir(dir);
+      const pending: Promise<unknown>[] = [];
+      for (const p of changed) pending.push(...invalidatePath(p));
+      for (const { path, ino } of fs.table.referencedPaths()) {
+        pending.push(quiet(session.invalidateInode(ino)));
+        if (changed.has(path)) continue;
+        pending.push(...invalidatePath(path));
+      }
+      pending.push(quiet(session.invalidateInode(ROOT_INO)));
+      await Promise.all(pending);
+    },
+    async unmount() {
+      unsubscribe();
+      await session.unmount();
+    },
+  };
+}

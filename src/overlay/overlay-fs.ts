@@ -1,0 +1,349 @@
+/**
+ * @module overlay/overlay-fs — the union as a FUSE filesystem (`LowLevelFs`): maps kernel inodes to
+ * merged-tree paths, keeps the lookup counts, hands out file handles (host fds for upper and CL
+ * files, pinned blob files for lower ones, both read by libfuse straight from the fd) and directory
+ * snapshots, and shapes replies. The semantics live in union.ts and layers.ts.
+ *
+ * Metadata changes run one at a time (`serial`): each resolves paths across layers, may wait for the
+ * lower layer, then changes upper; letting two interleave at those waits could act on a stale view.
+ * Reads, data writes and lookups are not serialized.
+ */
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, statfsSync, writeSync } from "node:fs";
+import type { DicfuseView } from "../dicfuse/index.ts";
+import { O, RENAME, S_IF, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
+import type { BlobHandle } from "../store/index.ts";
+import { Errno, FsError } from "../util/errno.ts";
+import { attrOfResolved, hostAttr } from "./attrs.ts";
+import { OverlayInodeTable, ROOT_INO } from "./inode-table.ts";
+import { joinRel, Layers, splitRel, type EntryKind, type Resolved } from "./layers.ts";
+import { Union, type Owner } from "./union.ts";
+import { probeWhiteoutFormat, type WhiteoutFormat } from "./whiteout.ts";
+
+export interface OverlayLayers {
+  /** Writable host directory; created if missing. */
+  upperDir: string;
+  /** Optional read-only host directory built from a change list (files and whiteouts). */
+  clDir?: string | null;
+  lower: DicfuseView;
+}
+
+export interface OverlayFsOptions {
+  /** Marker form to write; probed in the upper directory when left out. */
+  whiteoutFormat?: WhiteoutFormat;
+  /** Kernel cache lifetimes in seconds for entries and attributes. Default 1. */
+  attrTimeout?: number;
+  entryTimeout?: number;
+}
+
+type FileHandle = { kind: "host"; fd: number } | { kind: "blob"; blob: BlobHandle | null };
+
+interface DirHandle {
+  entries: Array<{ name: string; ino: number; mode: number }>;
+  parent: number;
+}
+
+const WRITE_ACCESS = O.WRONLY | O.RDWR;
+
+const KIND_MODE: Record<EntryKind, number> = { dir: S_IF.DIR, file: S_IF.REG, symlink: S_IF.LNK, special: 0 };
+
+export class OverlayFs implements LowLevelFs {
+  readonly layers: Layers;
+  readonly union: Union;
+  readonly table = new OverlayInodeTable();
+  readonly whiteoutFormat: WhiteoutFormat;
+  private readonly files = new Map<number, FileHandle>();
+  private readonly dirs = new Map<number, DirHandle>();
+  private nextFh = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly attrTimeout: number;
+  private readonly entryTimeout: number;
+
+  constructor(layers: OverlayLayers, opts: OverlayFsOptions = {}) {
+    mkdirSync(layers.upperDir, { recursive: true });
+    this.layers = new Layers(layers.upperDir, layers.clDir ?? null, layers.lower);
+    this.whiteoutFormat = opts.whiteoutFormat ?? probeWhiteoutFormat(layers.upperDir);
+    this.union = new Union(this.layers, () => this.whiteoutFormat);
+    this.attrTimeout = opts.attrTimeout ?? 1;
+    this.entryTimeout = opts.entryTimeout ?? 1;
+  }
+
+  get upperDir(): string {
+    return this.layers.upperDir;
+  }
+
+  get clDir(): string | null {
+    return this.layers.clDir;
+  }
+
+  /** Swaps the CL layer. The caller drops kernel caches afterwards (`OverlayMount.setClDir` does). */
+  setClDir(dir: string | null): void {
+    this.layers.clDir = dir;
+    this.layers.invalidate();
+  }
+
+  /** Open file handles (for status and leak checks). */
+  get openFiles(): number {
+    return this.files.size;
+  }
+
+  /** Runs metadata changes one at a time, in arrival order. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private owner(ctx: RequestContext): Owner {
+    return { uid: ctx.uid, gid: ctx.gid };
+  }
+
+  private async resolveIno(ino: number): Promise<Resolved> {
+    return this.union.mustResolve(this.table.livePath(ino));
+  }
+
+  // ---- entries -----------------------------------------------------------------------------------
+
+  private inoFor(r: Resolved): number {
+    const st = r.top === "upper" ? r.upper?.st : undefined;
+    const hostKey = st && st.isFile() && st.nlink > 1n ? `${st.dev}:${st.ino}` : null;
+    return this.table.assign(r.rel, hostKey);
+  }
+
+  /** An entry reply for `r`: the one place that takes a kernel reference. */
+  private async entryOf(r: Resolved, ino = this.inoFor(r)): Promise<EntryReply> {
+    const attr = await attrOfResolved(r, ino, this.layers.lower);
+    this.table.ref(ino);
+    return { ino, generation: 0, attr, attrTimeout: this.attrTimeout, entryTimeout: this.entryTimeout };
+  }
+
+  private async entryAt(rel: string, ino?: number): Promise<EntryReply> {
+    return this.entryOf(await this.union.mustResolve(rel), ino);
+  }
+
+  async lookup(parent: number, name: string): Promise<EntryReply | NegativeEntryReply> {
+    const r = await this.union.resolve(joinRel(this.table.livePath(parent), name));
+    if (!r) return { ino: 0, entryTimeout: this.entryTimeout };
+    return this.entryOf(r);
+  }
+
+  forget(ino: number, nlookup: number): void {
+    this.table.forget(ino, nlookup);
+  }
+
+  async getattr(ino: number, fh: number | undefined): Promise<AttrReply> {
+    const h = fh !== undefined ? this.files.get(fh) : undefined;
+    if (h?.kind === "host") return { attr: hostAttr(fstatSync(h.fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };
+    const r = await this.resolveIno(ino);
+    return { attr: await attrOfResolved(r, ino, this.layers.lower), attrTimeout: this.attrTimeout };
+  }
+
+  setattr(ino: number, changes: SetattrChanges, fh: number | undefined): Promise<AttrReply> {
+    return this.serial(async () => {
+      const h = fh !== undefined ? this.files.get(fh) : undefined;
+      const fd = h?.kind === "host" ? h.fd : null;
+      await this.union.setattr(this.table.livePath(ino), changes, fd);
+      return this.getattr(ino, undefined);
+    });
+  }
+
+  async readlink(ino: number): Promise<string> {
+    const r = await this.resolveIno(ino);
+    if (r.kind !== "symlink") throw new FsError(Errno.EINVAL);
+    if (r.top === "lower") return this.layers.lower.readlink(r.lower!);
+    return readlinkSync((r.top === "upper" ? r.upper : r.cl)!.path);
+  }
+
+  mknod(parent: number, name: string, mode: number, rdev: number, ctx: RequestContext): Promise<EntryReply> {
+    return this.serial(async () => {
+      const parentRel = this.table.livePath(parent);
+      if ((mode & S_IF.MT) === S_IF.REG) {
+        const { rel, fd } = await this.union.create(parentRel, name, mode, O.WRONLY | O.EXCL, ctx.umask, this.owner(ctx));
+        closeSync(fd);
+        return this.entryAt(rel);
+      }
+      return this.entryAt(await this.union.mknod(parentRel, name, mode, rdev, ctx.umask, this.owner(ctx)));
+    });
+  }
+
+  mkdir(parent: number, name: string, mode: number, ctx: RequestContext): Promise<EntryReply> {
+    return this.serial(async () => this.entryAt(await this.union.mkdir(this.table.livePath(parent), name, mode, ctx.umask, this.owner(ctx))));
+  }
+
+  symlink(target: string, parent: number, name: string, ctx: RequestContext): Promise<EntryReply> {
+    return this.serial(async () => this.entryAt(await this.union.symlink(target, this.table.livePath(parent), name, this.owner(ctx))));
+  }
+
+  link(ino: number, newParent: number, newName: string): Promise<EntryReply> {
+    return this.serial(async () => {
+      const { rel, st } = await this.union.link(this.table.livePath(ino), this.table.livePath(newParent), newName);
+      this.table.addPath(ino, rel, `${st.dev}:${st.ino}`);
+      return this.entryAt(rel, ino);
+    });
+  }
+
+  unlink(parent: number, name: string): Promise<void> {
+    return this.serial(async () => {
+      const rel = joinRel(this.table.livePath(parent), name);
+      await this.union.unlink(rel);
+      this.table.dropPath(rel);
+    });
+  }
+
+  rmdir(parent: number, name: string): Promise<void> {
+    return this.serial(async () => {
+      const rel = joinRel(this.table.livePath(parent), name);
+      await this.union.rmdir(rel);
+      this.table.dropSubtree(rel);
+    });
+  }
+
+  rename(parent: number, name: string, newParent: number, newName: string, flags: number): Promise<void> {
+    return this.serial(async () => {
+      const from = joinRel(this.table.livePath(parent), name);
+      const to = joinRel(this.table.livePath(newParent), newName);
+      await this.union.rename(from, to, flags);
+      if (from === to) return;
+      if (flags & RENAME.EXCHANGE) this.table.exchange(from, to);
+      else this.table.rename(from, to);
+    });
+  }
+
+  // ---- files -------------------------------------------------------------------------------------
+
+  private addFile(h: FileHandle): number {
+    const fh = this.nextFh++;
+    this.files.set(fh, h);
+    return fh;
+  }
+
+  async open(ino: number, flags: number): Promise<OpenReply> {
+    if ((flags & WRITE_ACCESS) || (flags & O.TRUNC)) {
+      return this.serial(async () => {
+        const fd = await this.union.openWrite(await this.resolveIno(ino), flags);
+        return { fh: this.addFile({ kind: "host", fd }) };
+      });
+    }
+    const r = await this.resolveIno(ino);
+    if (r.kind === "dir") throw new FsError(Errno.EISDIR);
+    const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
+    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(host.path, O.RDONLY | (flags & O.NONBLOCK)) }) };
+    const blob = await this.layers.lower.openContent(r.lower!);
+    return { fh: this.addFile({ kind: "blob", blob }) };
+  }
+
+  create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
+    return this.serial(async () => {
+      const { rel, fd } = await this.union.create(this.table.livePath(parent), name, mode, flags, ctx.umask, this.owner(ctx));
+      try {
+        const e = await this.entryAt(rel);
+        return { ...e, fh: this.addFile({ kind: "host", fd }) };
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+    });
+  }
+
+  read(_ino: number, size: number, offset: number, fh: number): ReadReply {
+    const h = this.files.get(fh);
+    if (!h) throw new FsError(Errno.EBADF);
+    const fd = h.kind === "host" ? h.fd : h.blob?.fd;
+    if (fd === undefined) return new Uint8Array(0);
+    // Clamp to the current size: the reply is spliced from the fd and must not ask past its end.
+    const fileSize = h.kind === "host" ? fstatSync(fd).size : h.blob!.size;
+    if (offset >= fileSize) return new Uint8Array(0);
+    return { fd, offset, length: Math.min(size, fileSize - offset) };
+  }
+
+  write(_ino: number, data: Uint8Array, offset: number, fi: FileInfo): number {
+    const h = this.files.get(fi.fh);
+    if (!h || h.kind !== "host") throw new FsError(Errno.EBADF);
+    // An O_APPEND host fd appends whatever the offset: the kernel's idea of the size may be stale.
+    return writeSync(h.fd, data, 0, data.length, offset);
+  }
+
+  flush(): void {}
+
+  release(_ino: number, fi: FileInfo): void {
+    const h = this.files.get(fi.fh);
+    this.files.delete(fi.fh);
+    if (h?.kind === "host") closeSync(h.fd);
+    else h?.blob?.close();
+  }
+
+  fsync(_ino: number, datasync: boolean, fh: number): void {
+    const h = this.files.get(fh);
+    if (h?.kind !== "host") return;
+    if (datasync) fdatasyncSync(h.fd);
+    else fsyncSync(h.fd);
+  }
+
+  // ---- directories -------------------------------------------------------------------------------
+
+  async opendir(ino: number): Promise<OpenReply> {
+    const rel = this.table.livePath(ino);
+    const d = await this.layers.dirLayers(rel);
+    // Snapshot at opendir: offsets stay valid however the directory changes while it is read.
+    const names = await this.layers.list(d);
+    const entries = names.map((n) => ({ name: n.name, ino: this.table.assign(joinRel(rel, n.name)), mode: KIND_MODE[n.kind] }));
+    const parent = rel === "" ? ROOT_INO : this.table.peek(splitRel(rel).parent) ?? ROOT_INO;
+    const fh = this.nextFh++;
+    this.dirs.set(fh, { entries, parent });
+    return { fh };
+  }
+
+  readdir(ino: number, fh: number, offset: number, max: number): DirEntry[] {
+    const d = this.dirs.get(fh);
+    if (!d) throw new FsError(Errno.EBADF);
+    const out: DirEntry[] = [];
+    // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
+    if (offset < 1) out.push({ name: ".", ino, mode: S_IF.DIR, nextOffset: 1 });
+    if (offset < 2) out.push({ name: "..", ino: d.parent, mode: S_IF.DIR, nextOffset: 2 });
+    for (let i = Math.max(0, offset - 2); i < d.entries.length && out.length < max; i++) {
+      const e = d.entries[i]!;
+      out.push({ name: e.name, ino: e.ino, mode: e.mode, nextOffset: i + 3 });
+    }
+    return out;
+  }
+
+  releasedir(_ino: number, fh: number): void {
+    this.dirs.delete(fh);
+  }
+
+  fsyncdir(): void {}
+
+  statfs(): StatfsReply {
+    const s = statfsSync(this.layers.upperDir);
+    return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namemax: 255 };
+  }
+
+  // ---- xattrs ------------------------------------------------------------------------------------
+
+  async getxattr(ino: number, name: string, size: number): Promise<XattrReply> {
+    const v = await this.union.getxattr(this.table.livePath(ino), name);
+    if (size === 0) return { size: v.length };
+    if (size < v.length) throw new FsError(Errno.ERANGE);
+    return v;
+  }
+
+  listxattr(ino: number): Promise<string[]> {
+    return this.union.listxattr(this.table.livePath(ino));
+  }
+
+  setxattr(ino: number, name: string, value: Uint8Array, flags: number): Promise<void> {
+    return this.serial(() => this.union.setxattr(this.table.livePath(ino), name, value, flags));
+  }
+
+  removexattr(ino: number, name: string): Promise<void> {
+    return this.serial(() => this.union.removexattr(this.table.livePath(ino), name));
+  }
+
+  destroy(): void {
+    for (const h of this.files.values()) {
+      if (h.kind === "host") closeSync(h.fd);
+      else h.blob?.close();
+    }
+    this.files.clear();
+    this.dirs.clear();
+  }
+}
