@@ -60,8 +60,12 @@ export function hoistScorpioGlobals(argv: readonly string[]): string[] {
     else if (i + 1 < argv.length) hoisted.push(`${m.spec.long}=${argv[++i]!}`);
     else rest.push(arg); // missing value: leave it for clipanion to report as a usage error
   }
-  return [...rest, ...hoisted, ...argv.slice(i)];
+  // `scorpio -c x --version` / `scorpio -c x help`: clap accepted globals there; these paths take none.
+  const infoOnly = rest.length > 0 && (rest[0] === "help" || rest.every((a) => INFO_FLAGS.has(a)));
+  return infoOnly ? [...rest, ...argv.slice(i)] : [...rest, ...hoisted, ...argv.slice(i)];
 }
+
+const INFO_FLAGS = new Set(["--version", "-V", "--help", "-h"]);
 
 /**
  * Takes antares options from before the subcommand and re-emits them after it; the same options

@@ -147,3 +147,10 @@ describe("daemon app", () => {
     expect(((await wrongShape.json()) as { code: string }).code).toBe("BAD_PAYLOAD");
   });
 });
+
+test("globals before --version, --help and help are accepted and ignored, as clap did", () => {
+  expect(hoistScorpioGlobals(["--config-path", "/x", "--version"])).toEqual(["--version"]);
+  expect(hoistScorpioGlobals(["-c", "/x", "help", "serve"])).toEqual(["help", "serve"]);
+  expect(hoistScorpioGlobals(["-c", "/x", "-h"])).toEqual(["-h"]);
+  expect(hoistScorpioGlobals(["-c", "/x", "serve", "--help"])).toEqual(["serve", "--help", "--config-path=/x"]);
+});
