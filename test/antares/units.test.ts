@@ -1,0 +1,106 @@
+/**
+ * Pure parts of the Antares service: path and task-id normalisation, CL entry placement, warm-walk
+ * tuning from the environment, the state file, and the routes' validation through `app.handle`.
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AntaresService, normalizeMountPath, readMountRecords, relativeToMount, renderMountRecords, taskIdOf, warmWalkConfigFromEnv, type DicfusePool } from "../../src/antares/index.ts";
+import type { ScorpioConfig } from "../../src/config/index.ts";
+import type { MegaClient } from "../../src/remote/index.ts";
+import { createApp } from "../../src/server/app.ts";
+import { antaresRoutes } from "../../src/server/routes/antares.ts";
+
+describe("normalizeMountPath", () => {
+  test("the original's rules", () => {
+    expect(normalizeMountPath(" third-party/mega/ ")).toBe("/third-party/mega");
+    expect(normalizeMountPath("/")).toBe("/");
+    expect(normalizeMountPath("///")).toBe("/");
+    expect(normalizeMountPath("a//b")).toBe("/a/b");
+  });
+  test("refuses empty, dot segments and control characters", () => {
+    for (const bad of ["", "  ", "/a/../b", "./a", "/a/.", "a\0b", "a\nb"]) expect(() => normalizeMountPath(bad)).toThrow();
+  });
+});
+
+test("taskIdOf: job_id (even empty) wins over build_id, trimmed, empty → none", () => {
+  expect(taskIdOf({ job_id: " j ", build_id: "b" })).toBe("j");
+  expect(taskIdOf({ build_id: "b" })).toBe("b");
+  expect(taskIdOf({ job_id: "", build_id: "b" })).toBeNull();
+  expect(taskIdOf({})).toBeNull();
+});
+
+test("relativeToMount handles absolute and CL-relative entries", () => {
+  expect(relativeToMount("src/main.rs", "/")).toBe("src/main.rs");
+  expect(relativeToMount("project/foo/Cargo.toml", "/project/foo")).toBe("Cargo.toml");
+  expect(relativeToMount("Cargo.toml", "/project/foo")).toBe("Cargo.toml");
+  expect(relativeToMount("../x", "/project")).toBeNull();
+  expect(relativeToMount("", "/")).toBeNull();
+});
+
+test("warm walk tuning from ANTARES_DEEP_PRELOAD_*", () => {
+  expect(warmWalkConfigFromEnv({})).toMatchObject({ mode: "scan_only", maxMs: 8000, maxDepth: 4 });
+  expect(warmWalkConfigFromEnv({ ANTARES_DEEP_PRELOAD_MODE: "" }).mode).toBe("hotset");
+  expect(warmWalkConfigFromEnv({ ANTARES_DEEP_PRELOAD_MODE: "dirs" }).mode).toBe("dirs_only");
+  expect(warmWalkConfigFromEnv({ ANTARES_DEEP_PRELOAD_MODE: "bogus" }).mode).toBe("scan_only");
+  const c = warmWalkConfigFromEnv({ ANTARES_DEEP_PRELOAD_WORKERS: "999", ANTARES_DEEP_PRELOAD_MAX_MS: "999999", ANTARES_DEEP_PRELOAD_MAX_DEPTH: "x" });
+  expect(c).toMatchObject({ workers: 64, maxMs: 120_000, maxDepth: 4 });
+});
+
+describe("state file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "antares-state-"));
+  test("round trip, optional fields omitted", () => {
+    const rec = { mount_id: "123e4567-e89b-12d3-a456-426614174000", job_id: null, path: "/p", cl: "12", mountpoint: "/m", upper_dir: "/u", cl_dir: "/c", created_at_epoch_ms: 1702800000000 };
+    const text = renderMountRecords([rec]);
+    expect(text).not.toContain("job_id");
+    writeFileSync(join(dir, "a.toml"), text);
+    expect(readMountRecords(join(dir, "a.toml"))).toEqual([rec]);
+  });
+  test("missing, garbage and bad records never throw", () => {
+    expect(readMountRecords(join(dir, "none.toml"))).toEqual([]);
+    writeFileSync(join(dir, "b.toml"), "this is [not toml");
+    expect(readMountRecords(join(dir, "b.toml"))).toEqual([]);
+    writeFileSync(join(dir, "c.toml"), '[[mounts]]\nmount_id = "nope"\n[[mounts]]\njob_id = "j"\nupper_id = "x"\n');
+    expect(readMountRecords(join(dir, "c.toml"))).toEqual([]);
+  });
+});
+
+describe("routes over a service with a fake overlay", () => {
+  const dir = mkdtempSync(join(tmpdir(), "antares-routes-"));
+  const config = {
+    antares_state_file: join(dir, "state.toml"), antares_mount_root: join(dir, "mnt"), antares_upper_root: join(dir, "up"), antares_cl_root: join(dir, "cl"),
+    antares_dicfuse_reply_ttl_secs: 1, mount_allow_other: false, antares_purge_on_delete: false,
+  } as unknown as ScorpioConfig;
+  const pool = { get: async () => ({ view: {}, label: "shared" }), close: async () => {} } as unknown as DicfusePool;
+  const service = new AntaresService({
+    config, client: {} as MegaClient, pool,
+    mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
+  });
+  const app = createApp({ start: async () => {}, mountCount: () => service.mountCount(), healthStatus: () => "ok", plugins: () => [antaresRoutes(service, { prefix: "" })], stop: async () => {}, httpToken: "t" }, { mode: "antares" });
+  const req = (method: string, path: string, body?: string, auth = true) =>
+    app.handle(new Request(`http://localhost${path}`, { method, body, headers: { ...(auth ? { authorization: "Bearer t" } : {}), ...(body ? { "content-type": "application/json" } : {}) } }));
+
+  test("health is open, everything else needs the token", async () => {
+    expect((await req("GET", "/health", undefined, false)).status).toBe(200);
+    const r = await req("GET", "/mounts", undefined, false);
+    expect(r.status).toBe(401);
+    expect(await r.json()).toEqual({ error: "missing or invalid bearer token", code: "UNAUTHORIZED" });
+    expect((await req("GET", "/mounts")).status).toBe(200);
+  });
+  test("a mount failure is a 500 FUSE_ERROR and leaves no directories", async () => {
+    const r = await req("POST", "/mounts", JSON.stringify({ path: "/x", job_id: "j" }));
+    expect(r.status).toBe(500);
+    expect(await r.json()).toEqual({ error: "failed to mount: no FUSE in unit tests", code: "FUSE_ERROR" });
+    expect(service.mountCount()).toBe(0);
+  });
+  test("validation errors are one-line 400s", async () => {
+    const r = await req("GET", "/mounts/xyz");
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as { error: string; code: string };
+    expect(body.code).toBe("INVALID_REQUEST");
+    expect(body.error).not.toContain("\n");
+    const spec = await req("GET", "/openapi.json");
+    expect(spec.status).toBe(200);
+  });
+});
