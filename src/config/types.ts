@@ -62,6 +62,8 @@ export interface ScorpioConfig {
   readonly http_token: string;
   /** New: mount with `allow_other` (needs `user_allow_other` in /etc/fuse.conf when unprivileged). */
   readonly mount_allow_other: boolean;
+  /** New: seconds between background checks for new commits; 0 = no watcher. */
+  readonly dicfuse_watch_interval_secs: number;
 }
 
 /** CLI overrides, the highest precedence level. Values are raw strings, parsed like env values. */

@@ -103,7 +103,6 @@ export class DicfuseFs implements LowLevelFs {
     this.files.delete(fi.fh);
   }
 
-  flush(): void {}
   fsync(): void {}
 
   async opendir(ino: number): Promise<OpenReply> {
@@ -113,7 +112,9 @@ export class DicfuseFs implements LowLevelFs {
     const entries = await this.view.children(ino);
     const fh = this.nextFh++;
     this.dirs.set(fh, { entries, parent: node.parent === 0 ? node.ino : node.parent });
-    return { fh, keepCache: false };
+    // The kernel may keep this listing (cache_readdir + keep_cache): when the directory changes the
+    // view invalidates the directory's inode, which drops the cached listing too.
+    return { fh, keepCache: true, cacheReaddir: true };
   }
 
   private dotEntries(ino: number, d: DirHandle): DirEntryPlus[] {

@@ -14,9 +14,6 @@ import type { DaemonServices, ServicesFactory } from "./services.ts";
 
 const log = logger("server/workspace");
 
-/** How often the watcher asks Mega for a new commit. */
-const WATCH_INTERVAL_MS = 60_000;
-
 export function megaClientFor(config: ScorpioConfig): MegaClient {
   return createMegaClient({
     baseUrl: config.base_url,
@@ -47,7 +44,7 @@ export async function openWorkspace(config: ScorpioConfig, opts: { watchInterval
     replyTtlSecs: config.dicfuse_reply_ttl_secs,
     statMode: config.dicfuse_stat_mode,
     loadDirDepth: config.load_dir_depth,
-    watchIntervalMs: opts.watchIntervalMs ?? WATCH_INTERVAL_MS,
+    watchIntervalMs: opts.watchIntervalMs ?? config.dicfuse_watch_interval_secs * 1000,
     negativeTtlSecs: Math.min(5, Math.max(1, config.dicfuse_reply_ttl_secs)),
   });
   let mount: DicfuseMount;

@@ -118,6 +118,7 @@ describe("defaults", () => {
       antares_purge_on_delete: false,
       http_token: "",
       mount_allow_other: false,
+      dicfuse_watch_interval_secs: 60,
     });
   });
 

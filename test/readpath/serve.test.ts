@@ -141,6 +141,31 @@ describe("freshness", () => {
   });
 });
 
+describe("background change detection", () => {
+  test("with hour-long TTLs, the watcher still brings new commits in and drops stale kernel caches", async () => {
+    const sbw = writeServeConfig(join(dir, "watch"), dev.url, { dicfuse_dir_sync_ttl_secs: 3600, dicfuse_reply_ttl_secs: 3600, dicfuse_watch_interval_secs: 1 });
+    const sw = await startServe(sbw);
+    try {
+      // Warm every kernel cache: entries, attributes, the readdir listing and the page cache.
+      expect(await fsp.readFile(join(sbw.workspace, "project/foo/Cargo.toml"), "utf8")).toBe('[package]\nname = "foo"\n');
+      const before = await fsp.readdir(join(sbw.workspace, "project/foo"));
+      expect(before.includes("watched.txt")).toBe(false);
+      await expect(fsp.stat(join(sbw.workspace, "project/foo/watched.txt"))).rejects.toMatchObject({ code: "ENOENT" });
+      repo.commitFile("project/foo/watched.txt", "seen by the watcher\n");
+      repo.commitFile("project/foo/Cargo.toml", '[package]\nname = "foo"\nversion = "2.0.0"\n');
+      const listing = await eventually(() => fsp.readdir(join(sbw.workspace, "project/foo")), (l) => l.includes("watched.txt"));
+      expect(listing).toContain("watched.txt");
+      expect(await fsp.readFile(join(sbw.workspace, "project/foo/watched.txt"), "utf8")).toBe("seen by the watcher\n");
+      const toml = await eventually(() => fsp.readFile(join(sbw.workspace, "project/foo/Cargo.toml"), "utf8"), (t) => t.includes("2.0.0"));
+      expect(toml).toBe('[package]\nname = "foo"\nversion = "2.0.0"\n');
+      expect((await fsp.stat(join(sbw.workspace, "project/foo/Cargo.toml"))).size).toBe(toml.length);
+    } finally {
+      await sw.stop();
+      forceUnmount(sbw.workspace);
+    }
+  });
+});
+
 describe("failures", () => {
   test("a corrupt blob from the server is rejected with EIO", async () => {
     // A proxy that flips one byte of every blob body: the daemon must verify and refuse.
