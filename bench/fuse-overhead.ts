@@ -73,8 +73,12 @@ function cleanup(): void {
 }
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(sig, () => {
+  process.on(sig, async () => {
     console.error(`\n${sig}: cleaning up mounts and temp dirs`);
+    // Stop the children first and reap them, so none is left as a zombie or holding a mount.
+    const exits = [...children].map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once("exit", () => r()))));
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    await Promise.race([Promise.all(exits), Bun.sleep(3_000)]);
     cleanup();
     process.exit(130);
   });
@@ -122,10 +126,18 @@ const median = (xs: number[]): number => {
 };
 
 let MEASURE = "";
-function measure(what: "stat" | "readdir" | "read", path: string, arg: number): { ns: number; n: number } {
-  const r = spawnSync(MEASURE, [what, path, String(arg)], { encoding: "utf8", timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`fuse-measure ${what} ${path} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as { ns: number; n: number };
+/** One client process per measure. Asynchronous on purpose: a signal handler only runs when the JS
+ * thread is free, so a spawnSync here would delay Ctrl-C cleanup until the whole phase ended. */
+async function measure(what: "stat" | "readdir" | "read", path: string, arg: number): Promise<{ ns: number; n: number }> {
+  const proc = spawn(MEASURE, [what, path, String(arg)], { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(proc);
+  let out = "", err = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => proc.on("close", (c) => r(c)));
+  children.delete(proc);
+  if (code !== 0) throw new Error(`fuse-measure ${what} ${path} failed (${code}): ${err}`);
+  return JSON.parse(out) as { ns: number; n: number };
 }
 
 function dropCaches(): void {
@@ -134,8 +146,8 @@ function dropCaches(): void {
 }
 
 /** Warms the backing file's page cache by reading it natively. */
-function warm(file: string): void {
-  measure("read", file, READ_BUF);
+async function warm(file: string): Promise<void> {
+  await measure("read", file, READ_BUF);
 }
 
 interface Row {
@@ -158,20 +170,20 @@ interface Target {
  * Runs every measure on every target, interleaved (rep 1 of each target, then rep 2, ...) so that
  * background load on a small machine hits all targets alike; returns the medians.
  */
-function measureAll(targets: Target[], backing: string): Map<string, Row> {
+async function measureAll(targets: Target[], backing: string): Promise<Map<string, Row>> {
   const samples = new Map(targets.map((t) => [t.key, { stat: [] as number[], readdir: [] as number[], readWarm: [] as number[], readCold: [] as number[] }]));
   for (const t of targets) {
     // Warm-up: first lookups, JIT, and a check that the mount serves what it should.
-    measure("stat", join(t.root, "stat.txt"), 1000);
-    const listing = measure("readdir", join(t.root, "dir1000"), 3);
+    await measure("stat", join(t.root, "stat.txt"), 1000);
+    const listing = await measure("readdir", join(t.root, "dir1000"), 3);
     if (listing.n !== 3 * (DIR_ENTRIES + 2)) throw new Error(`readdir on ${t.label} gave ${listing.n / 3} entries, expected ${DIR_ENTRIES + 2}`);
   }
-  for (let i = 0; i < REPS; i++) for (const t of targets) samples.get(t.key)!.stat.push(measure("stat", join(t.root, "stat.txt"), STAT_COUNT).ns / STAT_COUNT / 1e3);
-  for (let i = 0; i < REPS; i++) for (const t of targets) samples.get(t.key)!.readdir.push(measure("readdir", join(t.root, "dir1000"), READDIR_LISTINGS).ns / READDIR_LISTINGS / 1e6);
-  warm(join(backing, "big.bin"));
+  for (let i = 0; i < REPS; i++) for (const t of targets) samples.get(t.key)!.stat.push((await measure("stat", join(t.root, "stat.txt"), STAT_COUNT)).ns / STAT_COUNT / 1e3);
+  for (let i = 0; i < REPS; i++) for (const t of targets) samples.get(t.key)!.readdir.push((await measure("readdir", join(t.root, "dir1000"), READDIR_LISTINGS)).ns / READDIR_LISTINGS / 1e6);
+  await warm(join(backing, "big.bin"));
   for (let i = 0; i < REPS; i++) {
     for (const t of targets) {
-      const r = measure("read", join(t.root, "big.bin"), READ_BUF);
+      const r = await measure("read", join(t.root, "big.bin"), READ_BUF);
       if (r.n !== BIG_MIB << 20) throw new Error(`read ${r.n} bytes from ${t.label}`);
       samples.get(t.key)!.readWarm.push(r.ns / 1e6);
     }
@@ -179,7 +191,7 @@ function measureAll(targets: Target[], backing: string): Map<string, Row> {
   for (let i = 0; i < COLD_REPS; i++) {
     for (const t of targets) {
       dropCaches();
-      samples.get(t.key)!.readCold.push(measure("read", join(t.root, "big.bin"), READ_BUF).ns / 1e6);
+      samples.get(t.key)!.readCold.push((await measure("read", join(t.root, "big.bin"), READ_BUF)).ns / 1e6);
     }
   }
   const min = (xs: number[]) => Math.min(...xs);
@@ -283,7 +295,7 @@ async function main(): Promise<void> {
         targets.push({ key: "c", label: "passthrough_ll", root: mnt });
       }
       console.error(`[${s.label}] measuring ${targets.map((t) => t.label).join(", ")}…`);
-      const rows = measureAll(targets, source);
+      const rows = await measureAll(targets, source);
       for (const o of ours) {
         const st = await Promise.race([
           o.child.request<{ stats: Record<string, { count: number }> }>("SIGUSR2"),
