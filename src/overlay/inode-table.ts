@@ -7,8 +7,10 @@
  * reused within a mount, so every generation is 0.
  *
  * Lookup counts follow the libfuse contract: each entry reply adds one (`ref`), `forget` gives them
- * back, and a count that would go negative is an internal error, never absorbed. A record without
- * kernel references is dropped as soon as it also has no path. Knows nothing of layers or FUSE.
+ * back, and a count that would go negative is an internal error, never absorbed. A record is
+ * dropped once it has neither kernel references nor a path, so a path keeps its number for the life
+ * of the mount (memory grows with the paths seen, as the kernel's own inode cache would).
+ * Knows nothing of layers or FUSE.
  */
 import { Errno, FsError } from "../util/errno.ts";
 
@@ -123,7 +125,9 @@ export class OverlayInodeTable {
     if (!r) throw new Error(`INTERNAL ERROR: forget of unknown overlay inode ${ino}`);
     if (r.nlookup - n < 0) throw new Error(`INTERNAL ERROR: lookup count of overlay inode ${ino} would go negative (${r.nlookup} - ${n})`);
     r.nlookup -= n;
-    if (r.nlookup === 0 && ino !== ROOT_INO) this.drop(r);
+    // A forgotten inode keeps its number while its path exists: the kernel may forget and look up
+    // again at any time (it does right after a stat on recent kernels), and `st_ino` must not move.
+    if (r.nlookup === 0 && r.paths.length === 0 && ino !== ROOT_INO) this.drop(r);
   }
 
   private drop(r: InodeRecord): void {
