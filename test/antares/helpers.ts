@@ -9,7 +9,7 @@ export interface ApiResult {
 }
 
 export function apiClient(base: string, token?: string) {
-  return async function api(method: string, path: string, body?: unknown, raw?: { body: string; contentType?: string }): Promise<ApiResult> {
+  return async function api(method: string, path: string, body?: unknown, raw?: { body?: string; contentType?: string }): Promise<ApiResult> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     let payload: string | undefined;
