@@ -15,7 +15,7 @@ const targets: Array<[entry: string, out: string]> = [
 
 await Promise.all(
   targets.map(([entry, out]) =>
-    $`bun build --compile --minify-syntax ${entry} --outfile ${out}`.cwd(root).quiet(),
+    $`bun build --compile --bytecode --minify-syntax ${entry} --outfile ${out}`.cwd(root).quiet(),
   ),
 );
 for (const [, out] of targets) console.error(`built ${out}`);

@@ -6,5 +6,5 @@
 import { runCli } from "./runner.ts";
 
 process.stderr.write("note: the `antares` binary is a deprecated compatibility alias; prefer `scorpio <subcommand>`\n");
-const code = await runCli("antares", process.argv.slice(2));
-process.exit(code);
+// No top-level await: the entry must also build as bytecode (CommonJS).
+void runCli("antares", process.argv.slice(2)).then((code) => process.exit(code));

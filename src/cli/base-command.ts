@@ -10,7 +10,7 @@ import { Command, Option, type BaseContext } from "clipanion";
 import * as t from "typanion";
 import { initConfig, initLogging, loadConfig, type ConfigOverrides, type ScorpioConfig } from "../config/index.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
-import { parseSocketAddr } from "../server/index.ts";
+import { parseSocketAddr } from "../server/socket-addr.ts";
 
 export type BinaryName = "scorpio" | "antares";
 

@@ -7,7 +7,7 @@
  * by the /health body (only the main daemon's has `version`).
  */
 import { readRuntimeState } from "../config/index.ts";
-import { dialableUrl } from "../server/index.ts";
+import { dialableUrl } from "../server/socket-addr.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 
 /** Deadlines per request class (the original's docs recommended these client timeouts). */

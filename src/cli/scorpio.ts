@@ -4,5 +4,5 @@
  */
 import { runCli } from "./runner.ts";
 
-const code = await runCli("scorpio", process.argv.slice(2));
-process.exit(code);
+// No top-level await: the entry must also build as bytecode (CommonJS).
+void runCli("scorpio", process.argv.slice(2)).then((code) => process.exit(code));

@@ -36,7 +36,13 @@ export interface Workspace {
 
 /** Opens the store and mounts the workspace view. Throws (exit 3 in the daemon) when the mount fails. */
 export async function openWorkspace(config: ScorpioConfig, opts: { watchIntervalMs?: number } = {}): Promise<Workspace> {
-  const store = await openLocalStore({ path: config.store_path, ...(config.cache_max_bytes > 0 ? { cacheMaxBytes: config.cache_max_bytes } : { cacheMaxBytes: Number.MAX_SAFE_INTEGER }) });
+  const store = await openLocalStore({
+    path: config.store_path,
+    cacheMaxBytes: config.cache_max_bytes > 0 ? config.cache_max_bytes : Number.MAX_SAFE_INTEGER,
+    // The blob cache holds verified copies of server data, not user data: a blob torn by a crash is
+    // caught by the size check on open and fetched again, so a per-blob fsync buys nothing but latency.
+    fsyncBlobs: false,
+  });
   const client = megaClientFor(config);
   const view = new DicfuseView(store, client, {
     basePath: "/",

@@ -10,7 +10,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { open } from "node:fs/promises";
-import { closeSync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import type { BlobHandle, BlobUsage, GcOptions, GcReport, Oid, VerifyOptions, VerifyReport } from "./types.ts";
 import { BlobFiles } from "./blob-files.ts";
 import { BlobIndex, type BlobRow } from "./blob-index.ts";
@@ -26,6 +26,11 @@ const MAX_PENDING_ACCESSES = 10_000;
 const PAGE = 512;
 
 export interface BlobCacheOptions {
+  /**
+   * Re-hash each blob the first time this process opens it. Set after an unclean shutdown when blob
+   * files are written without fsync: a crash can leave a file of the right size with the wrong bytes.
+   */
+  readonly rehashOnFirstOpen?: boolean;
   readonly maxBytes: number;
   readonly lowWaterRatio: number;
   readonly accessFlushMs: number;
@@ -39,6 +44,8 @@ function asFsError(err: unknown, what: string): FsError {
 }
 
 export class BlobCache {
+  /** Blobs re-hashed since start when `rehashOnFirstOpen` is set. */
+  readonly #verified = new Set<string>();
   readonly #files: BlobFiles;
   readonly #index: BlobIndex;
   readonly #access = new AccessLog();
@@ -121,6 +128,12 @@ export class BlobCache {
       this.#drop(row, `file has ${size} bytes, expected ${row.size}`);
       return null;
     }
+    const torn = this.#checkAfterCrash(oid, () => readFileSync(fd));
+    if (torn) {
+      closeSync(fd);
+      this.#drop(row, torn);
+      return null;
+    }
     this.#pins.pin(oid);
     this.#touch(oid);
     let closed = false;
@@ -156,6 +169,11 @@ export class BlobCache {
         const bytes = new Uint8Array(await fh.readFile());
         if (bytes.byteLength !== row.size) {
           this.#drop(row, `file has ${bytes.byteLength} bytes, expected ${row.size}`);
+          return null;
+        }
+        const torn = this.#checkAfterCrash(oid, () => bytes);
+        if (torn) {
+          this.#drop(row, torn);
           return null;
         }
         this.#touch(oid);
@@ -296,6 +314,15 @@ export class BlobCache {
     } catch {
       return false;
     }
+  }
+
+  /** After an unclean shutdown: why a blob's bytes are not its oid's (once per blob), or null. */
+  #checkAfterCrash(oid: Oid, bytes: () => Uint8Array): string | null {
+    if (!this.#opts.rehashOnFirstOpen || this.#verified.has(oid)) return null;
+    const actual = gitBlobOid(bytes());
+    if (actual !== oid) return `content hashes to ${actual} after an unclean shutdown`;
+    this.#verified.add(oid);
+    return null;
   }
 
   /** Why a cached file is bad, or null if it is fine. */

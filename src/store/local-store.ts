@@ -62,6 +62,8 @@ export class LocalStore {
       const leftovers = files.cleanTemp();
       if (leftovers > 0) log.info("removed temp files left by an earlier run", { path, count: leftovers });
       blobs = new BlobCache(db, files, {
+        // Blob files may be written without fsync; after a crash, check each one's bytes before use.
+        rehashOnFirstOpen: lock.recoveredFromCrash,
         maxBytes: opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
         lowWaterRatio: opts.lowWaterRatio ?? DEFAULT_LOW_WATER_RATIO,
         accessFlushMs: opts.accessFlushMs ?? DEFAULT_ACCESS_FLUSH_MS,

@@ -14,6 +14,8 @@ const log = logger("store");
 
 export interface StoreLock {
   readonly path: string;
+  /** True when a lock left by a dead process was taken over: the last run did not shut down cleanly. */
+  readonly recoveredFromCrash: boolean;
   release(): void;
 }
 
@@ -65,6 +67,7 @@ function readOwner(path: string): Owner | null {
  */
 export function acquireStoreLock(dir: string): StoreLock {
   const path = join(dir, "LOCK");
+  let recoveredFromCrash = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
     try {
@@ -77,6 +80,7 @@ export function acquireStoreLock(dir: string): StoreLock {
         throw FsError.of("EBUSY", `store ${dir} is in use by ${who} (lock file ${path})`);
       }
       log.warn("removing stale store lock", { path, pid: owner?.pid ?? null });
+      recoveredFromCrash = true;
       try { unlinkSync(path); } catch (e) { if (errnoOf(e) !== Errno.ENOENT) throw e; }
       continue;
     }
@@ -89,6 +93,7 @@ export function acquireStoreLock(dir: string): StoreLock {
     let released = false;
     return {
       path,
+      recoveredFromCrash,
       release() {
         if (released) return;
         released = true;

@@ -282,3 +282,31 @@ describe("blob cache", () => {
     store.close();
   });
 });
+
+describe("after an unclean shutdown", () => {
+  test("blob files written without fsync are re-hashed on first open; torn ones are dropped", async () => {
+    const dir = tempDir();
+    const store = await openLocalStore({ path: dir, fsyncBlobs: false });
+    const good = blob("survived the crash\n");
+    const torn = blob("torn by the crash!!\n");
+    await store.blobs.putBlob(good.oid, good.bytes);
+    await store.blobs.putBlob(torn.oid, torn.bytes);
+    // Simulate a crash: the bytes of one file are wrong but its size is right, and the lock is left behind.
+    chmodSync(objectPath(store, torn.oid), 0o644);
+    writeFileSync(objectPath(store, torn.oid), Buffer.alloc(torn.bytes.length, 0));
+    store.close();
+    writeFileSync(join(dir, "LOCK"), "999999999\n\n");
+
+    const reopened = await openLocalStore({ path: dir, fsyncBlobs: false });
+    try {
+      expect(reopened.blobs.openBlob(torn.oid)).toBeNull();
+      expect(reopened.blobs.hasBlob(torn.oid)).toBe(false);
+      const h = reopened.blobs.openBlob(good.oid)!;
+      expect(h.size).toBe(good.bytes.length);
+      h.close();
+      expect(Buffer.from((await reopened.blobs.readBlob(good.oid))!).toString()).toBe("survived the crash\n");
+    } finally {
+      reopened.close();
+    }
+  });
+});

@@ -4,7 +4,6 @@
  * the deprecation note on stderr and serves.
  */
 import { Command } from "clipanion";
-import { runDaemon, workspaceServices } from "../../server/index.ts";
 import { BaseCommand } from "../base-command.ts";
 
 export class DefaultCommand extends BaseCommand {
@@ -15,6 +14,8 @@ export class DefaultCommand extends BaseCommand {
     const config = this.loadConfiguration({ init: true });
     this.err("note: running `scorpio` without a subcommand is deprecated; use `scorpio serve`");
     this.setupLogging(config);
-    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: workspaceServices });
+    // Loaded on demand: client commands should not pay for the HTTP server at start.
+    const { runDaemon, scorpioServices } = await import("../../server/index.ts");
+    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: scorpioServices });
   }
 }

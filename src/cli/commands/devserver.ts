@@ -3,7 +3,6 @@
  * repository through the Mega API subset scorpio uses, for demos and tests.
  */
 import { Command, Option } from "clipanion";
-import { runDevServer } from "../../devserver/index.ts";
 import { BaseCommand } from "../base-command.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 
@@ -29,6 +28,7 @@ export class DevserverCommand extends BaseCommand {
   async run(): Promise<number> {
     this.setupLogging(undefined);
     try {
+      const { runDevServer } = await import("../../devserver/index.ts");
       return await runDevServer({ repo: this.repo, addr: this.addr });
     } catch (err) {
       throw new CliError(`devserver: ${(err as Error).message}`, ExitCode.INTERNAL);

@@ -3,7 +3,6 @@
  * nested /antares routes) until SIGTERM/SIGINT.
  */
 import { Command } from "clipanion";
-import { runDaemon, scorpioServices } from "../../server/index.ts";
 import { BaseCommand } from "../base-command.ts";
 
 export class ServeCommand extends BaseCommand {
@@ -28,6 +27,8 @@ export class ServeCommand extends BaseCommand {
   async run(): Promise<number> {
     const config = this.loadConfiguration({ init: true });
     this.setupLogging(config);
+    // Loaded on demand: client commands should not pay for the HTTP server at start.
+    const { runDaemon, scorpioServices } = await import("../../server/index.ts");
     return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: scorpioServices });
   }
 }

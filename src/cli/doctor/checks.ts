@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, statfsSync, unlinkSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../config/index.ts";
-import { dialableUrl } from "../../server/index.ts";
+import { dialableUrl } from "../../server/socket-addr.ts";
 import { describeFetchError, isObject } from "../daemon-client.ts";
 import { humanBytes } from "../format.ts";
 import { formatFuseVersion, probeLibfuse, LIBFUSE_SONAME } from "./libfuse.ts";

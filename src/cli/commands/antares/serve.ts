@@ -3,7 +3,7 @@
  * (Antares routes at the root, default 0.0.0.0:2726). Registered only in the `antares` binary.
  */
 import { Command, Option } from "clipanion";
-import { antaresServices, parseSocketAddr, runDaemon } from "../../../server/index.ts";
+import { parseSocketAddr } from "../../../server/socket-addr.ts";
 import { BaseCommand } from "../../base-command.ts";
 import { CliError, ExitCode } from "../../exit-codes.ts";
 
@@ -35,6 +35,8 @@ export class AntaresServeCommand extends BaseCommand {
     }
     // antares has no --log-level: the filter comes from SCORPIO_LOG/RUST_LOG/config.
     this.setupLogging(config, undefined);
+    // Loaded on demand: client commands should not pay for the HTTP server at start.
+    const { runDaemon, antaresServices } = await import("../../../server/index.ts");
     return runDaemon({ config, httpAddr: this.bind, mode: "antares", configPath: this.configPath, createServices: antaresServices });
   }
 }
