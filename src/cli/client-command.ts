@@ -19,12 +19,15 @@ export abstract class ClientCommand extends BaseCommand {
   protected connect(): DaemonClient {
     // With --endpoint the config is not needed at all (useful against a remote daemon).
     let stateFile: string | undefined;
+    // The daemon's `http_token`: from the config, or SCORPIO_HTTP_TOKEN when --endpoint skips the config.
+    let token = process.env.SCORPIO_HTTP_TOKEN ?? "";
     if (!this.endpoint) {
       const config = this.loadConfiguration({ init: false });
       this.setupLogging(config);
       stateFile = config.config_file;
+      token = config.http_token;
     }
     const location = locateDaemon({ endpoint: this.endpoint, stateFile, noDaemonExit: this.noDaemonExit });
-    return new DaemonClient(location, this.noDaemonExit);
+    return new DaemonClient(location, this.noDaemonExit, token);
   }
 }

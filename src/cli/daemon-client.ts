@@ -95,7 +95,14 @@ export class DaemonClient {
     readonly location: DaemonLocation,
     /** Exit code for transport failures (cannot reach the daemon). */
     private readonly unreachableExit: number = ExitCode.INTERNAL,
+    /** Bearer token for a daemon started with `http_token`. */
+    private readonly token: string = "",
   ) {}
+
+  /** Request headers: the bearer token when one is configured, plus `extra`. */
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}`, ...extra } : extra;
+  }
 
   get baseUrl(): string {
     return this.location.baseUrl;
@@ -109,7 +116,7 @@ export class DaemonClient {
     try {
       res = await fetch(url, {
         method,
-        headers: opts.body === undefined ? {} : { "content-type": "application/json" },
+        headers: this.headers(opts.body === undefined ? {} : { "content-type": "application/json" }),
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -42,7 +42,10 @@ export class HttpMountCommand extends BaseCommand {
     try {
       res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // A daemon with `http_token` wants it; http-mount reads no config, so it comes from the env.
+        headers: process.env.SCORPIO_HTTP_TOKEN
+          ? { "content-type": "application/json", authorization: `Bearer ${process.env.SCORPIO_HTTP_TOKEN}` }
+          : { "content-type": "application/json" },
         // Nulls are sent explicitly, as the original did.
         body: JSON.stringify({ job_id: this.jobId ?? null, path: this.monorepoPath, cl: this.cl ?? null }),
         signal: AbortSignal.timeout(Deadline.CREATE_MS),

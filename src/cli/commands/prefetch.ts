@@ -48,7 +48,7 @@ export class PrefetchCommand extends ClientCommand {
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: client.headers({ "content-type": "application/json" }),
         body: JSON.stringify({ globs: this.globs, job_id: this.jobId ?? null }),
         signal: abort.signal,
       });
