@@ -1,7 +1,11 @@
 /**
  * @module dicfuse/fuse-adapter — the view as a read-only FUSE filesystem: shapes view results into
- * replies, keeps the kernel's lookup counts, hands out file handles for pinned blob files (read by
- * libfuse straight from the fd) and answers every write with EROFS.
+ * replies, keeps the kernel's lookup counts, serves reads from pinned blob files (read by libfuse
+ * straight from the fd) and answers every write with EROFS.
+ *
+ * Files use the kernel's no-open mode: `open` answers ENOSYS once, after which the kernel sends no
+ * open/release for files at all and keeps their page cache, so a warm read costs no round trip.
+ * Reads then arrive by inode and find their blob through `ContentHandles`.
  */
 import { Errno, FsError } from "../util/errno.ts";
 import { O, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
@@ -9,6 +13,10 @@ import type { BlobHandle } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
 import type { DicfuseView } from "./view.ts";
+import { ContentHandles } from "./content-handles.ts";
+
+/** Blob files kept open for reads without an open (each pins its blob in the cache). */
+const MAX_OPEN_BLOBS = 256;
 
 const WRITE_FLAGS = O.WRONLY | O.RDWR | O.APPEND | O.CREAT | O.TRUNC;
 const erofs = () => new FsError(Errno.EROFS, "the monorepo view is read-only");
@@ -23,10 +31,17 @@ export class DicfuseFs implements LowLevelFs {
   private readonly files = new Map<number, BlobHandle | null>();
   private readonly dirs = new Map<number, DirHandle>();
   private readonly lookups = new Map<number, number>();
+  private readonly byIno = new ContentHandles(MAX_OPEN_BLOBS);
+  /** Listing version last handed to the kernel with keep_cache, per directory. */
+  private readonly cachedListing = new Map<number, number>();
+  private readonly unsubscribe: () => void;
   private nextFh = 1;
 
-  constructor(private readonly view: DicfuseView) {
+  constructor(private readonly view: DicfuseView, private readonly opts: { noOpen?: boolean } = {}) {
     this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
+    this.unsubscribe = view.onChange((changes) => {
+      for (const c of changes) if (c.kind === "inode") this.byIno.drop(c.ino);
+    });
   }
 
   /** Inodes the kernel currently holds references to (for status and leak checks). */
@@ -35,7 +50,7 @@ export class DicfuseFs implements LowLevelFs {
   }
 
   get openFiles(): number {
-    return this.files.size;
+    return this.files.size + this.byIno.size;
   }
 
   private ttl(node: Node): number {
@@ -84,6 +99,12 @@ export class DicfuseFs implements LowLevelFs {
   async open(ino: number, flags: number): Promise<OpenReply> {
     if (flags & WRITE_FLAGS) throw erofs();
     const node = this.view.node(ino);
+    if (this.opts.noOpen !== false) {
+      // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
+      // kernel switch to no-open mode for every later open.
+      await this.byIno.get(ino, () => this.view.openContent(node));
+      throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
+    }
     const handle = await this.view.openContent(node);
     const fh = this.nextFh++;
     this.files.set(fh, handle);
@@ -91,11 +112,9 @@ export class DicfuseFs implements LowLevelFs {
     return { fh, keepCache: true };
   }
 
-  read(_ino: number, size: number, offset: number, fh: number): ReadReply {
-    if (!this.files.has(fh)) throw new FsError(Errno.EBADF);
-    const h = this.files.get(fh);
-    if (!h || offset >= h.size) return new Uint8Array(0);
-    return { fd: h.fd, offset, length: Math.min(size, h.size - offset) };
+  read(ino: number, size: number, offset: number, fh: number): ReadReply | Promise<ReadReply> {
+    if (this.files.has(fh)) return sliceOf(this.files.get(fh) ?? null, size, offset);
+    return this.byIno.get(ino, () => this.view.openContent(this.view.node(ino))).then((h) => sliceOf(h, size, offset));
   }
 
   release(_ino: number, fi: { fh: number }): void {
@@ -112,9 +131,12 @@ export class DicfuseFs implements LowLevelFs {
     const entries = await this.view.children(ino);
     const fh = this.nextFh++;
     this.dirs.set(fh, { entries, parent: node.parent === 0 ? node.ino : node.parent });
-    // The kernel may keep this listing (cache_readdir + keep_cache): when the directory changes the
-    // view invalidates the directory's inode, which drops the cached listing too.
-    return { fh, keepCache: true, cacheReaddir: true };
+    // The kernel may keep this listing (cache_readdir). Keep its copy only if the listing has not
+    // changed since it was handed out: an invalidation sent meanwhile could lose the race with this reply.
+    const version = this.view.listingVersion(ino);
+    const keepCache = this.cachedListing.get(ino) === version;
+    this.cachedListing.set(ino, version);
+    return { fh, keepCache, cacheReaddir: true };
   }
 
   private dotEntries(ino: number, d: DirHandle): DirEntryPlus[] {
@@ -187,10 +209,22 @@ export class DicfuseFs implements LowLevelFs {
   removexattr(): never { throw erofs(); }
   fallocate(): never { throw erofs(); }
 
+  /** Unpins the blobs kept open for reads (before a cache gc); the next read reopens them. */
+  releaseIdleHandles(): Promise<void> {
+    return this.byIno.closeAll();
+  }
+
   /** Closes every open blob handle (at unmount). */
   destroy(): void {
+    this.unsubscribe();
+    void this.byIno.closeAll();
     for (const h of this.files.values()) h?.close();
     this.files.clear();
     this.dirs.clear();
   }
+}
+
+function sliceOf(h: BlobHandle | null, size: number, offset: number): ReadReply {
+  if (!h || offset >= h.size) return new Uint8Array(0);
+  return { fd: h.fd, offset, length: Math.min(size, h.size - offset) };
 }

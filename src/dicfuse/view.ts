@@ -32,6 +32,8 @@ export class DicfuseView {
   private readonly sizing = new Map<string, Promise<number>>();
   private readonly fetching = new Map<string, Promise<void>>();
   private readonly listeners = new Set<ChangeListener>();
+  /** Bumped each time a directory's listing changes, so adapters know when a kernel copy is stale. */
+  private readonly versions = new Map<number, number>();
 
   constructor(store: LocalStore, client: MegaClient, opts: DicfuseOptions) {
     this.store = store;
@@ -79,6 +81,11 @@ export class DicfuseView {
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     await this.ensureFresh(dirIno);
     return this.store.inodes.listChildren(dirIno as Ino);
+  }
+
+  /** Changes every time the listing of `dirIno` changes (0 until the first change). */
+  listingVersion(dirIno: number): number {
+    return this.versions.get(dirIno) ?? 0;
   }
 
   /** Number of sub-directories of a loaded directory (for nlink); 0 when not loaded. */
@@ -163,6 +170,7 @@ export class DicfuseView {
       changes.push({ kind: "entry", parent: rm.parent, name: rm.name });
     }
     if (changes.length > 0) {
+      this.versions.set(dirIno, (this.versions.get(dirIno) ?? 0) + 1);
       changes.push({ kind: "inode", ino: dirIno });
       for (const l of this.listeners) {
         try {

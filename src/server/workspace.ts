@@ -95,7 +95,9 @@ export function workspaceRoutes(ws: Workspace) {
     })
     .post(
       "/api/v1/cache/gc",
-      ({ body }) => {
+      async ({ body }) => {
+        // Blobs kept open for reads are pinned; let them go so gc can trim everything not in use.
+        await ws.mount.fs.releaseIdleHandles();
         const before = ws.store.du();
         const r = ws.store.gc(body.target_bytes === undefined ? {} : { targetBytes: body.target_bytes });
         return { removed_blobs: r.evictedBlobs, freed_bytes: r.evictedBytes, bytes: r.remainingBytes, pinned_bytes: r.pinnedBytes, before_bytes: before.bytes };
