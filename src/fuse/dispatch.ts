@@ -1,77 +1,70 @@
 /**
  * @module fuse/dispatch — tells the JS thread when a /dev/fuse fd has requests to read.
  *
- * One Worker per process blocks in poll(2) over every registered fd (plus an eventfd used to wake it)
- * and posts the ready slots to the main thread, which then drains the fd itself with non-blocking
- * reads. No native thread ever calls into JavaScript, and no request crosses threads: libfuse's op
- * callbacks run synchronously on the JS thread while it drains (see docs/architecture.md, "FUSE
- * dispatch", and shared/design/fuse-dispatch.md for the measured alternatives).
- *
- * Control flows through a SharedArrayBuffer: slot i holds an fd and a state (FREE, ARMED, FIRED).
- * The worker polls ARMED slots only; when one fires it marks it FIRED and stops polling it until the
- * main thread re-arms it, so a readable fd never makes the worker spin.
+ * One Worker per process waits in epoll_wait(2) on an epoll set holding every mounted session's fd,
+ * registered EPOLLIN|EPOLLONESHOT, and posts the slot numbers that became readable. The JS thread then
+ * drains that fd itself with non-blocking reads and re-arms it with epoll_ctl(EPOLL_CTL_MOD) — a single
+ * syscall that needs no wake-up of the Worker. No native thread ever calls into JavaScript and no
+ * request crosses threads: libfuse's op callbacks run synchronously on the JS thread while it drains
+ * (see docs/architecture.md, "FUSE dispatch", and shared/design/fuse-dispatch.md).
  */
-import { ptr } from "bun:ffi";
-import { loadLibfuse } from "./libfuse.ts";
+import { dlopen, FFIType } from "bun:ffi";
 import { logger } from "../util/log.ts";
+import { nativeBuffer } from "./memory.ts";
 
 const log = logger("fuse/dispatch");
-
-const MAX_SLOTS = 4096;
-const HEADER = 4; // [0] stop flag, [1] high-water slot count, [2] eventfd, [3] unused
-const FREE = 0;
-const ARMED = 1;
-const FIRED = 2;
 
 export const POLLIN = 0x1;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
 
+const EPOLLIN = 0x1;
+const EPOLLONESHOT = 1 << 30;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+const EPOLL_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+/** `data` of the eventfd that stops the Worker. */
+const STOP_SLOT = 0xffffffff;
+/** `struct epoll_event` is packed on x86_64 (12 bytes, data at 4) and naturally aligned elsewhere (16, 8). */
+const EV_SIZE = process.arch === "x64" ? 12 : 16;
+const EV_DATA = process.arch === "x64" ? 4 : 8;
+const MAX_EVENTS = 64;
+
 // Runs inside the Worker. Kept as a string so it survives `bun build --compile` without a second entry point.
 const WORKER_SOURCE = `
 import { dlopen, FFIType, ptr } from "bun:ffi";
 const libc = dlopen("libc.so.6", {
-  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-});
-const HEADER = ${HEADER}, ARMED = ${ARMED}, FIRED = ${FIRED}, MAX = ${MAX_SLOTS};
+  epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+}).symbols;
 self.onmessage = (ev) => {
-  const shared = new Int32Array(ev.data.shared);
-  const efd = shared[2];
-  const pfd = new Int32Array(2 * (MAX + 1));
-  const pfdPtr = ptr(pfd);
-  const slotOf = new Int32Array(MAX + 1);
-  const scratch = new BigUint64Array(1);
-  const scratchPtr = ptr(scratch);
-  while (Atomics.load(shared, 0) === 0) {
-    pfd[0] = efd; pfd[1] = 1;
-    let n = 1;
-    const high = Atomics.load(shared, 1);
-    for (let i = 0; i < high; i++) {
-      if (Atomics.load(shared, HEADER + 2 * i) === ARMED) {
-        pfd[2 * n] = shared[HEADER + 2 * i + 1];
-        pfd[2 * n + 1] = 1;
-        slotOf[n] = i;
-        n++;
-      }
+  const { epfd, stop } = ev.data;
+  const flags = new Int32Array(stop);
+  const events = new ArrayBuffer(${EV_SIZE} * ${MAX_EVENTS});
+  const view = new DataView(events);
+  const eventsPtr = ptr(new Uint8Array(events));
+  while (Atomics.load(flags, 0) === 0) {
+    const n = libc.epoll_wait(epfd, eventsPtr, ${MAX_EVENTS}, 1000);
+    if (n <= 0) continue;
+    const ready = [];
+    for (let i = 0; i < n; i++) {
+      const slot = view.getUint32(i * ${EV_SIZE} + ${EV_DATA}, true);
+      if (slot === ${STOP_SLOT}) continue;
+      ready.push(slot, view.getUint32(i * ${EV_SIZE}, true));
     }
-    const r = libc.symbols.poll(pfdPtr, n, 1000);
-    if (r <= 0) continue;
-    if ((pfd[1] >>> 16) !== 0) libc.symbols.read(efd, scratchPtr, 8);
-    let ready = null;
-    for (let k = 1; k < n; k++) {
-      const revents = pfd[2 * k + 1] >>> 16;
-      if (revents === 0) continue;
-      const slot = slotOf[k];
-      if (Atomics.compareExchange(shared, HEADER + 2 * slot, ARMED, FIRED) !== ARMED) continue;
-      (ready ??= []).push(slot, revents);
-    }
-    if (ready) postMessage(ready);
+    if (ready.length) postMessage(ready);
   }
   postMessage("stopped");
 };
 `;
+
+const libcSymbols = {
+  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
+  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+} as const;
 
 export interface PollRegistration {
   /** Ask to be told again when the fd is readable. Call after draining it to EAGAIN. */
@@ -83,69 +76,69 @@ export interface PollRegistration {
 type ReadyHandler = (revents: number) => void;
 
 class Poller {
-  private readonly shared = new Int32Array(new SharedArrayBuffer(4 * (HEADER + 2 * MAX_SLOTS)));
+  private readonly libc = dlopen("libc.so.6", libcSymbols).symbols;
   private readonly handlers: Array<ReadyHandler | undefined> = [];
   private readonly worker: Worker;
-  private readonly efd: number;
-  private readonly wakeBuf = new BigUint64Array([1n]);
-  private readonly wakePtr = ptr(this.wakeBuf);
-  private readonly libc = loadLibfuse().libc;
+  private readonly epfd: number;
+  private readonly event = nativeBuffer(16);
+  private readonly stop = new SharedArrayBuffer(4);
   private active = 0;
 
   constructor() {
-    this.efd = this.libc.eventfd(0, 0o2000000 /* EFD_CLOEXEC */ | 0o4000 /* EFD_NONBLOCK */);
-    if (this.efd < 0) throw new Error("eventfd() failed: cannot start the FUSE poll worker");
-    this.shared[2] = this.efd;
+    this.epfd = this.libc.epoll_create1(EPOLL_CLOEXEC);
+    if (this.epfd < 0) throw new Error("epoll_create1() failed: cannot start the FUSE poll worker");
+    const efd = this.libc.eventfd(0, EPOLL_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0 || this.ctl(EPOLL_CTL_ADD, efd, EPOLLIN, STOP_SLOT) < 0) throw new Error("eventfd() failed: cannot start the FUSE poll worker");
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
     this.worker = new Worker(url);
     this.worker.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
     this.worker.onerror = (ev) => log.error("FUSE poll worker failed", { error: (ev as ErrorEvent).message });
-    this.worker.postMessage({ shared: this.shared.buffer });
+    this.worker.postMessage({ epfd: this.epfd, stop: this.stop });
     this.worker.unref();
   }
 
+  private ctl(op: number, fd: number, events: number, slot: number): number {
+    const dv = this.event.view;
+    dv.setUint32(0, events >>> 0, true);
+    dv.setUint32(EV_DATA, slot >>> 0, true);
+    dv.setUint32(EV_DATA + 4, 0, true);
+    return this.libc.epoll_ctl(this.epfd, op, fd, this.event.ptr);
+  }
+
   register(fd: number, onReady: ReadyHandler): PollRegistration {
-    let slot = this.handlers.findIndex((h, i) => h === undefined && Atomics.load(this.shared, HEADER + 2 * i) === FREE);
+    let slot = this.handlers.indexOf(undefined);
     if (slot < 0) slot = this.handlers.length;
-    if (slot >= MAX_SLOTS) throw new Error(`too many FUSE sessions in one process (max ${MAX_SLOTS})`);
     this.handlers[slot] = onReady;
-    const base = HEADER + 2 * slot;
-    Atomics.store(this.shared, base + 1, fd);
-    Atomics.store(this.shared, base, FIRED);
-    if (slot + 1 > Atomics.load(this.shared, 1)) Atomics.store(this.shared, 1, slot + 1);
+    // Added disarmed (no events): the session drains first, then arms.
+    if (this.ctl(EPOLL_CTL_ADD, fd, EPOLLONESHOT, slot) < 0) {
+      this.handlers[slot] = undefined;
+      throw new Error(`epoll_ctl(ADD) failed for fd ${fd}`);
+    }
     if (this.active++ === 0) this.worker.ref();
     let open = true;
     return {
       arm: () => {
-        if (!open) return;
-        Atomics.store(this.shared, base, ARMED);
-        this.wake();
+        if (open) this.ctl(EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLONESHOT, slot);
       },
       close: () => {
         if (!open) return;
         open = false;
-        Atomics.store(this.shared, base, FREE);
+        this.ctl(EPOLL_CTL_DEL, fd, 0, slot);
         this.handlers[slot] = undefined;
-        this.wake();
         if (--this.active === 0) this.worker.unref();
       },
     };
-  }
-
-  private wake(): void {
-    this.libc.write(this.efd, this.wakePtr, 8);
   }
 
   private onMessage(data: unknown): void {
     if (!Array.isArray(data)) return;
     for (let i = 0; i < data.length; i += 2) {
       const handler = this.handlers[data[i] as number];
-      if (handler) {
-        try {
-          handler(data[i + 1] as number);
-        } catch (err) {
-          log.error("FUSE ready handler threw", { error: err as Error });
-        }
+      if (!handler) continue;
+      try {
+        handler(data[i + 1] as number);
+      } catch (err) {
+        log.error("FUSE ready handler threw", { error: err as Error });
       }
     }
   }

@@ -53,13 +53,9 @@ const fuseSymbols = {
 
 const libcSymbols = {
   fcntl: { args: [i32, i32, i32], returns: i32 },
-  eventfd: { args: [u32, i32], returns: i32 },
-  write: { args: [i32, P, u64], returns: i64 },
-  close: { args: [i32], returns: i32 },
   free: { args: [P], returns: VOID },
   umount2: { args: [P, i32], returns: i32 },
   __errno_location: { args: [], returns: P },
-  open: { args: [P, i32, u32], returns: i32 },
 } as const;
 
 type FuseLib = ReturnType<typeof dlopen<typeof fuseSymbols>>["symbols"];
