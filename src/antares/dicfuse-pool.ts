@@ -11,9 +11,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { ScorpioConfig } from "../config/index.ts";
-import { ChangeWatcher, DicfuseView } from "../dicfuse/index.ts";
+import { ChangeWatcher, openViewFromConfig, type DicfuseView } from "../dicfuse/index.ts";
 import type { MegaClient } from "../remote/index.ts";
-import { openLocalStore, ROOT_INO, type LocalStore } from "../store/index.ts";
+import { ROOT_INO, type LocalStore } from "../store/index.ts";
 import { Errno, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { fuseFailure, invalidRequest, messageOf } from "./errors.ts";
@@ -22,7 +22,6 @@ const log = logger("antares/dicfuse");
 
 /** The original waited this long for a view to become ready. */
 export const VIEW_READY_TIMEOUT_MS = 120_000;
-const WATCH_INTERVAL_MS = 60_000;
 
 export interface PooledView {
   view: DicfuseView;
@@ -79,25 +78,14 @@ export class DicfusePool {
     let view: DicfuseView;
     if (basePath === "/") view = await this.rootView();
     else {
-      const c = this.config;
-      entry.store = await openLocalStore({
-        path: storeDirFor(c.store_path, basePath),
-        cacheMaxBytes: c.cache_max_bytes > 0 ? c.cache_max_bytes : Number.MAX_SAFE_INTEGER,
-      });
-      view = new DicfuseView(entry.store, this.client, {
-        basePath,
-        dirSyncTtlMs: c.antares_dicfuse_dir_sync_ttl_secs * 1000,
-        replyTtlSecs: c.antares_dicfuse_reply_ttl_secs,
-        statMode: c.antares_dicfuse_stat_mode,
-        loadDirDepth: c.antares_load_dir_depth,
-        watchIntervalMs: WATCH_INTERVAL_MS,
-        negativeTtlSecs: Math.min(5, Math.max(1, c.antares_dicfuse_reply_ttl_secs)),
-      });
+      const opened = await openViewFromConfig(this.config, this.client, { basePath, storePath: storeDirFor(this.config.store_path, basePath), tuning: "subpath" });
+      entry.store = opened.store;
+      view = opened.view;
     }
     await this.waitReady(view, basePath);
     if (basePath !== "/") {
       const depth = this.config.antares_load_dir_depth;
-      const watcher = new ChangeWatcher(view, WATCH_INTERVAL_MS);
+      const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs);
       entry.watcher = watcher;
       void view
         .preloadDirs(depth)

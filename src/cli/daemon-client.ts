@@ -37,7 +37,8 @@ export interface DaemonResponse {
   json: unknown;
 }
 
-function pidAlive(pid: number): boolean {
+/** True when a process with this pid exists (EPERM: it exists but is not ours). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -120,6 +120,8 @@ export const KEYS: KeyTable = {
     doc: "If set, the HTTP API requires `Authorization: Bearer <token>` (except `/health`). Prefer `SCORPIO_HTTP_TOKEN` to writing it in the file." },
   mount_allow_other: { kind: "bool", section: "server", short: "mount_allow_other", default: false, isNew: true,
     doc: "Mount with `allow_other` so other users (e.g. a build user) can enter mounts; unprivileged daemons need `user_allow_other` in /etc/fuse.conf." },
+  dicfuse_dir_readahead: { kind: "usize", section: "dicfuse", short: "dir_readahead", default: 16, isNew: true,
+    doc: "When a file is read cold, fetch the contents of up to this many following files of its directory in the background (files up to 1 MiB; at most 4 downloads at once). Tools that read one file of a directory usually read its neighbours next. 0 = off." },
   dicfuse_watch_interval_secs: { kind: "u64", section: "dicfuse", short: "watch_interval_secs", default: 60, isNew: true,
     doc: "Seconds between background checks for new commits on the server (one `latest-commit` request); changed directories are re-listed and the kernel's caches invalidated. 0 = no watcher (listings still refresh after `dir_sync_ttl_secs`)." },
 };
@@ -157,7 +159,7 @@ export const SHOW_ORDER: readonly KeyName[] = [
   "antares_cl_root", "antares_mount_root", "antares_state_file",
   // New keys, appended so the original's lines keep their positions.
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
-  "dicfuse_watch_interval_secs",
+  "dicfuse_watch_interval_secs", "dicfuse_dir_readahead",
 ];
 
 /** Order in which `config validate` reports per-key resolution problems (the original's order, §2.5). */
@@ -171,7 +173,7 @@ export const VALIDATE_ORDER: readonly KeyName[] = [
   "dicfuse_open_buff_max_bytes", "antares_dicfuse_dir_sync_ttl_secs", "antares_dicfuse_reply_ttl_secs",
   "antares_dicfuse_open_buff_max_bytes",
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
-  "dicfuse_watch_interval_secs",
+  "dicfuse_watch_interval_secs", "dicfuse_dir_readahead",
 ];
 
 /** Keys whose `>= min` bound is checked, in the original's order. */

@@ -64,6 +64,8 @@ export interface ScorpioConfig {
   readonly mount_allow_other: boolean;
   /** New: seconds between background checks for new commits; 0 = no watcher. */
   readonly dicfuse_watch_interval_secs: number;
+  /** New: files after a cold-read one whose contents are fetched in the background; 0 = off. */
+  readonly dicfuse_dir_readahead: number;
 }
 
 /** CLI overrides, the highest precedence level. Values are raw strings, parsed like env values. */

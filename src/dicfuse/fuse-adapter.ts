@@ -102,7 +102,7 @@ export class DicfuseFs implements LowLevelFs {
     if (this.opts.noOpen !== false) {
       // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
       // kernel switch to no-open mode for every later open.
-      await this.byIno.get(ino, () => this.view.openContent(node));
+      await this.contentOf(node);
       throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
     }
     const handle = await this.view.openContent(node);
@@ -114,7 +114,15 @@ export class DicfuseFs implements LowLevelFs {
 
   read(ino: number, size: number, offset: number, fh: number): ReadReply | Promise<ReadReply> {
     if (this.files.has(fh)) return sliceOf(this.files.get(fh) ?? null, size, offset);
-    return this.byIno.get(ino, () => this.view.openContent(this.view.node(ino))).then((h) => sliceOf(h, size, offset));
+    return this.contentOf(this.view.node(ino)).then((h) => sliceOf(h, size, offset));
+  }
+
+  /** The open blob of a file; a cold one also starts read-ahead of the directory's next files. */
+  private contentOf(node: Node): Promise<BlobHandle | null> {
+    return this.byIno.get(node.ino, () => {
+      if (node.oid && !this.view.store.blobs.hasBlob(node.oid)) this.view.readaheadAfter(node);
+      return this.view.openContent(node);
+    });
   }
 
   release(_ino: number, fi: { fh: number }): void {

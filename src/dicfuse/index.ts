@@ -5,5 +5,6 @@ export { DicfuseView } from "./view.ts";
 export { DicfuseFs } from "./fuse-adapter.ts";
 export { ChangeWatcher } from "./watcher.ts";
 export { mountDicfuse, type DicfuseMount } from "./mount.ts";
+export { openViewFromConfig, type ViewTuning } from "./from-config.ts";
 export { attrOf, modeOf } from "./attrs.ts";
 export type { DicfuseOptions, StatMode, Node, ViewChange, ChangeListener, PrefetchProgress } from "./types.ts";

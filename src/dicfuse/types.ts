@@ -25,6 +25,8 @@ export interface DicfuseOptions {
   watchIntervalMs: number;
   /** Seconds the kernel may remember a name that does not exist. */
   negativeTtlSecs: number;
+  /** After a cold read, fetch this many following files of the directory in the background; 0 = off. */
+  dirReadahead?: number;
   /** Owner shown for every entry; defaults to the daemon's user. */
   uid?: number;
   gid?: number;

@@ -9,13 +9,17 @@
  */
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
-import { parseGitTree, type MegaClient, type TreeEntry } from "../remote/index.ts";
+import { parseGitTree, Semaphore, type MegaClient, type TreeEntry } from "../remote/index.ts";
 import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type LocalStore, type Oid, type ReplaceDirectoryResult } from "../store/index.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
 
 const log = logger("dicfuse");
 
 const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+/** Directory read-ahead skips files known to be larger than this. */
+const READAHEAD_MAX_FILE = 1024 * 1024;
+/** Read-ahead downloads at once, so they never crowd out the downloads a reader is waiting for. */
+const READAHEAD_CONCURRENCY = 4;
 
 interface DirFreshness {
   loaded: boolean;
@@ -34,6 +38,7 @@ export class DicfuseView {
   private readonly listeners = new Set<ChangeListener>();
   /** Bumped each time a directory's listing changes, so adapters know when a kernel copy is stale. */
   private readonly versions = new Map<number, number>();
+  private readonly readaheadSlots = new Semaphore(READAHEAD_CONCURRENCY);
 
   constructor(store: LocalStore, client: MegaClient, opts: DicfuseOptions) {
     this.store = store;
@@ -293,6 +298,30 @@ export class DicfuseView {
       // Evicted or found damaged between store and open: fetch again once.
     }
     throw new FsError(Errno.EIO, `blob ${node.oid} could not be cached`);
+  }
+
+  /**
+   * Directory read-ahead, after a cold read of `node`: fetches the next `dirReadahead` files of its
+   * directory (in listing order) in the background. Failures are ignored; a reader will retry.
+   */
+  readaheadAfter(node: Node): void {
+    const n = this.opts.dirReadahead ?? 0;
+    if (n <= 0 || node.parent === 0) return;
+    for (const s of this.store.inodes.listChildren(node.parent, { offset: node.position + 1, limit: n })) {
+      if (s.kind !== "file" || !s.oid || s.oid === EMPTY_BLOB || (s.size !== null && s.size > READAHEAD_MAX_FILE)) continue;
+      if (this.store.blobs.hasBlob(s.oid) || this.fetching.has(s.oid)) continue;
+      const oid = s.oid;
+      void (async () => {
+        const release = await this.readaheadSlots.acquire();
+        try {
+          if (!this.store.blobs.hasBlob(oid)) await this.ensureBlob(oid);
+        } catch {
+          // Only a guess at what will be read; the real read reports its own error.
+        } finally {
+          release();
+        }
+      })();
+    }
   }
 
   /** A symlink's target, fetched once and kept in the inode table. */

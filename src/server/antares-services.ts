@@ -14,8 +14,8 @@
  */
 import { AntaresService, DicfusePool } from "../antares/index.ts";
 import type { ScorpioConfig } from "../config/index.ts";
-import { DicfuseView } from "../dicfuse/index.ts";
-import { openLocalStore, type LocalStore } from "../store/index.ts";
+import { openViewFromConfig, type DicfuseView } from "../dicfuse/index.ts";
+import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { antaresRoutes } from "./routes/antares.ts";
 import { LegacyWorkspaces, legacyRoutes } from "./routes/legacy/index.ts";
@@ -57,17 +57,7 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
 
 /** The root view of `antares serve`, over `store_path` with the root-view tuning. */
 async function openRootView(config: ScorpioConfig, client: ReturnType<typeof megaClientFor>): Promise<{ view: DicfuseView; store: LocalStore }> {
-  const store = await openLocalStore({ path: config.store_path, cacheMaxBytes: config.cache_max_bytes > 0 ? config.cache_max_bytes : Number.MAX_SAFE_INTEGER });
-  const view = new DicfuseView(store, client, {
-    basePath: "/",
-    dirSyncTtlMs: config.dicfuse_dir_sync_ttl_secs * 1000,
-    replyTtlSecs: config.dicfuse_reply_ttl_secs,
-    statMode: config.dicfuse_stat_mode,
-    loadDirDepth: config.load_dir_depth,
-    watchIntervalMs: 60_000,
-    negativeTtlSecs: Math.min(5, Math.max(1, config.dicfuse_reply_ttl_secs)),
-  });
-  return { view, store };
+  return openViewFromConfig(config, client, { basePath: "/", storePath: config.store_path, tuning: "root" });
 }
 
 export const antaresServices: ServicesFactory = async (ctx) => {

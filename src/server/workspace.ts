@@ -6,9 +6,9 @@
  */
 import { Elysia, t } from "elysia";
 import type { ScorpioConfig } from "../config/index.ts";
-import { ChangeWatcher, DicfuseView, mountDicfuse, type DicfuseMount } from "../dicfuse/index.ts";
+import { ChangeWatcher, mountDicfuse, openViewFromConfig, type DicfuseMount, type DicfuseView } from "../dicfuse/index.ts";
 import { createMegaClient, type MegaClient } from "../remote/index.ts";
-import { openLocalStore, type LocalStore } from "../store/index.ts";
+import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import type { DaemonServices, ServicesFactory } from "./services.ts";
 
@@ -35,24 +35,9 @@ export interface Workspace {
 }
 
 /** Opens the store and mounts the workspace view. Throws (exit 3 in the daemon) when the mount fails. */
-export async function openWorkspace(config: ScorpioConfig, opts: { watchIntervalMs?: number } = {}): Promise<Workspace> {
-  const store = await openLocalStore({
-    path: config.store_path,
-    cacheMaxBytes: config.cache_max_bytes > 0 ? config.cache_max_bytes : Number.MAX_SAFE_INTEGER,
-    // The blob cache holds verified copies of server data, not user data: a blob torn by a crash is
-    // caught by the size check on open and fetched again, so a per-blob fsync buys nothing but latency.
-    fsyncBlobs: false,
-  });
+export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
   const client = megaClientFor(config);
-  const view = new DicfuseView(store, client, {
-    basePath: "/",
-    dirSyncTtlMs: config.dicfuse_dir_sync_ttl_secs * 1000,
-    replyTtlSecs: config.dicfuse_reply_ttl_secs,
-    statMode: config.dicfuse_stat_mode,
-    loadDirDepth: config.load_dir_depth,
-    watchIntervalMs: opts.watchIntervalMs ?? config.dicfuse_watch_interval_secs * 1000,
-    negativeTtlSecs: Math.min(5, Math.max(1, config.dicfuse_reply_ttl_secs)),
-  });
+  const { view, store } = await openViewFromConfig(config, client, { basePath: "/", storePath: config.store_path, tuning: "root" });
   let mount: DicfuseMount;
   try {
     mount = await mountDicfuse(view, { mountpoint: config.workspace, allowOther: config.mount_allow_other, fsname: `scorpio:${config.base_url}` });

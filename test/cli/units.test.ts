@@ -22,7 +22,7 @@ garbage line
 describe("mountinfo", () => {
   test("parses mount point, type and source, unescaping octal", () => {
     const entries = parseMountinfo(MOUNTINFO);
-    expect(entries.map((e) => [e.mountPoint, e.fsType, e.source])).toEqual([
+    expect(entries.map((e) => [e.mountpoint, e.fstype, e.source])).toEqual([
       ["/proc", "proc", "proc"],
       ["/", "ext4", "/dev/sda1"],
       ["/tmp/megadir-a/mount", "fuse", "scorpio"],
@@ -34,7 +34,7 @@ describe("mountinfo", () => {
 
   test("selects fuse mounts at or below the roots only", () => {
     const found = fuseMountsUnder(parseMountinfo(MOUNTINFO), ["/tmp/megadir-a/mount", "/tmp/megadir-a/antares/mnt/"]);
-    expect(found.map((e) => e.mountPoint)).toEqual(["/tmp/megadir-a/mount", "/tmp/megadir-a/antares/mnt/3f1c"]);
+    expect(found.map((e) => e.mountpoint)).toEqual(["/tmp/megadir-a/mount", "/tmp/megadir-a/antares/mnt/3f1c"]);
     expect(isUnder("/tmp/megadir-a/mountain", "/tmp/megadir-a/mount")).toBe(false);
   });
 });

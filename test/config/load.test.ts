@@ -119,6 +119,7 @@ describe("defaults", () => {
       http_token: "",
       mount_allow_other: false,
       dicfuse_watch_interval_secs: 60,
+      dicfuse_dir_readahead: 16,
     });
   });
 

@@ -47,6 +47,7 @@ describe("config show", () => {
     http_token: "",
     mount_allow_other: false,
     dicfuse_watch_interval_secs: 60,
+    dicfuse_dir_readahead: 16,
 }`);
   });
 

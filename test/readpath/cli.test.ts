@@ -94,6 +94,20 @@ describe("client commands find the daemon from its config", () => {
     expect(await fsp.readFile(join(sb.workspace, "project/foo/Cargo.toml"), "utf8")).toBe('[package]\nname = "foo"\n');
   });
 
+  test("a cold read fetches the directory's next files in the background (dir_readahead)", async () => {
+    await cli(["gc", "--target", "0"]);
+    const names = (await fsp.readdir(join(sb.workspace, "big"))).sort();
+    const i = 1000;
+    expect(await fsp.readFile(join(sb.workspace, "big", names[i]!), "utf8")).toBe(`${i}\n`);
+    let blobs = 0;
+    for (let tries = 0; tries < 100 && blobs < 17; tries++) {
+      blobs = (JSON.parse((await cli(["du", "--json"])).stdout) as { blobs: number }).blobs;
+      if (blobs < 17) await Bun.sleep(100);
+    }
+    // The file itself plus the default 16 that follow it.
+    expect(blobs).toBe(17);
+  });
+
   test("prefetch with a bad request body is a clear error", async () => {
     const res = await fetch(`${serve.httpUrl()}/api/v1/prefetch`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"globs": 3}' });
     expect(res.status).toBeGreaterThanOrEqual(400);

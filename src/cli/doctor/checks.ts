@@ -10,10 +10,10 @@ import { closeSync, existsSync, openSync, readFileSync, statSync, statfsSync, un
 import { delimiter, join } from "node:path";
 import { readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../config/index.ts";
 import { dialableUrl } from "../../server/socket-addr.ts";
-import { describeFetchError, isObject } from "../daemon-client.ts";
+import { describeFetchError, isObject, pidAlive } from "../daemon-client.ts";
 import { humanBytes } from "../format.ts";
 import { formatFuseVersion, probeLibfuse, LIBFUSE_SONAME } from "./libfuse.ts";
-import { fuseMountsUnder, isUnder, parseMountinfo, probeMount, type MountEntry } from "./mountinfo.ts";
+import { fuseMountsUnder, isFuseMount, parseMountinfo, probeMount, type MountInfo } from "./mountinfo.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -134,14 +134,14 @@ function unmountLazily(path: string): string | undefined {
   return errors.join("; ");
 }
 
-async function checkStaleMounts(roots: string[], fix: boolean, mounts: MountEntry[]): Promise<CheckResult[]> {
+async function checkStaleMounts(roots: string[], fix: boolean, mounts: MountInfo[]): Promise<CheckResult[]> {
   const name = "stale mounts";
   const out: CheckResult[] = [];
   const stale: string[] = [];
   for (const m of fuseMountsUnder(mounts, roots)) {
-    const probe = await probeMount(m.mountPoint);
-    if (probe.health === "stale") stale.push(m.mountPoint);
-    else if (probe.health === "hung") out.push(warn(name, `${m.mountPoint} does not answer (${probe.detail}); its daemon is busy or hung`));
+    const probe = await probeMount(m.mountpoint);
+    if (probe.health === "stale") stale.push(m.mountpoint);
+    else if (probe.health === "hung") out.push(warn(name, `${m.mountpoint} does not answer (${probe.detail}); its daemon is busy or hung`));
   }
   if (stale.length === 0) {
     out.unshift(ok(name, `no stale FUSE mounts under ${roots.join(", ")}`, true));
@@ -211,14 +211,6 @@ async function checkMega(config: ScorpioConfig, deadlineMs: number): Promise<Che
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 interface DaemonProbe {
   result: CheckResult;
@@ -269,7 +261,7 @@ async function checkDaemon(config: ScorpioConfig, fix: boolean, deadlineMs: numb
   }
 }
 
-function readMountinfo(): MountEntry[] {
+function readMountinfo(): MountInfo[] {
   try {
     return parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
   } catch {
@@ -292,7 +284,7 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<CheckResult[
   const daemon = await checkDaemon(config, fix, deadline);
   const mountsNow = readMountinfo();
   const workspaceLive =
-    daemon.running && mountsNow.some((m) => m.fsType.startsWith("fuse") && isUnder(config.workspace, m.mountPoint) && m.mountPoint === config.workspace.replace(/\/+$/, ""));
+    daemon.running && mountsNow.some((m) => isFuseMount(m) && m.mountpoint === config.workspace.replace(/\/+$/, ""));
   const dirs: Array<[string, string]> = [
     ["workspace", config.workspace],
     ["store_path", config.store_path],

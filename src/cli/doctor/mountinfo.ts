@@ -5,35 +5,9 @@
  */
 import { stat } from "node:fs/promises";
 
-export interface MountEntry {
-  mountId: number;
-  mountPoint: string;
-  fsType: string;
-  source: string;
-}
-
-/** The kernel escapes space, tab, newline and backslash in paths as octal (`\040`). */
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Parses mountinfo text; malformed lines are skipped. */
-export function parseMountinfo(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    const fields = line.split(" ");
-    const sep = fields.indexOf("-", 6);
-    if (fields.length < 10 || sep < 0 || sep + 2 >= fields.length) continue;
-    out.push({
-      mountId: Number(fields[0]),
-      mountPoint: unescapeOctal(fields[4]!),
-      fsType: fields[sep + 1]!,
-      source: unescapeOctal(fields[sep + 2]!),
-    });
-  }
-  return out;
-}
+/** Mount table parsing is shared with the FUSE layer's own mount hygiene. */
+export { parseMountinfo, listMounts, isFuseMount, type MountInfo } from "../../fuse/mount-hygiene.ts";
+import { isFuseMount, type MountInfo } from "../../fuse/mount-hygiene.ts";
 
 export function isUnder(path: string, root: string): boolean {
   const r = root.replace(/\/+$/, "") || "/";
@@ -41,8 +15,8 @@ export function isUnder(path: string, root: string): boolean {
 }
 
 /** fuse* mounts at or below any of `roots`. */
-export function fuseMountsUnder(entries: MountEntry[], roots: string[]): MountEntry[] {
-  return entries.filter((e) => e.fsType.startsWith("fuse") && e.fsType !== "fusectl" && roots.some((r) => isUnder(e.mountPoint, r)));
+export function fuseMountsUnder(entries: MountInfo[], roots: string[]): MountInfo[] {
+  return entries.filter((e) => isFuseMount(e) && roots.some((r) => isUnder(e.mountpoint, r)));
 }
 
 export type MountHealth = "live" | "stale" | "hung" | "error";
