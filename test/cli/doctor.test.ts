@@ -103,3 +103,27 @@ describe("doctor", () => {
     expect(existsSync(sb.stateFile)).toBe(true);
   });
 });
+
+describe("doctor and stale mounts", () => {
+  test.skipIf(!machineCanFuse)("finds a stale FUSE mount under the mount root and --fix unmounts it", async () => {
+    const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
+    const mp = join(sb.dir, "antares", "mnt", "stale-job");
+    const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp], mp);
+    child.child.kill("SIGKILL");
+    await new Promise((r) => child.child.on("exit", r));
+    try {
+      expect(isMounted(mp)).toBe(true);
+      setBaseUrl(sb, megaUrl);
+      const found = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env });
+      expect(found.code).toBe(1);
+      expect(found.stdout).toContain(`[FAIL] stale mounts: 1 stale FUSE mount(s) (transport endpoint not connected): ${mp}; run 'scorpio doctor --fix'`);
+      const fixed = await runCli("scorpio", ["-c", sb.configPath, "doctor", "--fix"], { cwd: sb.dir, env });
+      expect(fixed.stdout).toContain(`unmounted stale mount ${mp}`);
+      expect(isMounted(mp)).toBe(false);
+      const again = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env });
+      expect(again.stdout).toMatch(/\[ OK \] stale mounts: no stale FUSE mounts/);
+    } finally {
+      await child.stop();
+    }
+  });
+});
