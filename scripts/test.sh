@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bun run build
-exec bun test "$@"
+# Integration tests start daemons and mount filesystems: 60 s before a test counts as hung
+# (Bun's default is 5 s, and bunfig.toml has no per-test timeout setting).
+exec bun test --timeout 60000 "$@"
