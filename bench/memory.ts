@@ -2,7 +2,7 @@
  * @module bench/memory — do lookup counts come back, and does the server's memory stay flat, when
  * `find` walks a million entries over and over?
  *
- *   bun bench/memory.ts [--entries N] [--runs R]
+ *   bun bench/memory.ts [--entries N] [--runs R] [--stat]
  *
  * Mounts `SyntheticFs` (bench/memory/synthetic-fs.ts: √N directories × √N empty files computed from
  * the inode number, an inode table that holds only what the kernel holds) in a child process
@@ -11,7 +11,10 @@
  * count; writes 2 to /proc/sys/vm/drop_caches so the kernel evicts its dentries and inodes and
  * sends FORGET / BATCH_FORGET; waits until the live-inode count stops moving; asks again after a
  * full GC in the child (`Bun.gc(true)`), which separates garbage from leaks. Prints a Markdown
- * table and the raw reports. Needs root (drop_caches) and /dev/fuse. Benches are not tests: the
+ * table and the raw reports. With --stat the command is `find <mnt> -type f -links 1 | wc -l`: find
+ * then stats every file, so each one is looked up and held by the kernel (without it, the kernel's
+ * READDIRPLUS_AUTO heuristic uses readdirplus only for a directory's first buffer, and most files
+ * are never instantiated). Needs root (drop_caches) and /dev/fuse. Benches are not tests: the
  * only assertion is the file count.
  */
 import { spawn } from "node:child_process";
@@ -23,6 +26,9 @@ import { makeTempDir, mountChild, removeDir, isMounted, type MountedChild } from
 interface Report {
   rssKiB: number;
   hwmKiB: number;
+  anonKiB: number;
+  fileKiB: number;
+  extraMemorySize: number;
   heapSize: number;
   heapCapacity: number;
   objectCount: number;
@@ -43,8 +49,10 @@ const opt = (name: string): string | undefined => {
 };
 const ENTRIES = Number(opt("--entries") ?? 1_000_000);
 const RUNS = Number(opt("--runs") ?? 5);
+/** `-links 1` makes find stat every file: a LOOKUP per file, so all N inodes become live. */
+const STAT = argv.includes("--stat");
 if (!(ENTRIES >= 1) || !(RUNS >= 1)) {
-  console.error("usage: bun bench/memory.ts [--entries N] [--runs R]");
+  console.error("usage: bun bench/memory.ts [--entries N] [--runs R] [--stat]");
   process.exit(2);
 }
 const DIRS = Math.max(1, Math.round(Math.sqrt(ENTRIES)));
@@ -108,7 +116,7 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 
 try {
-  console.log(`# bench/memory: ${DIRS} dirs × ${FILES} files = ${EXPECTED} files, ${RUNS} runs`);
+  console.log(`# bench/memory: ${DIRS} dirs × ${FILES} files = ${EXPECTED} files, ${RUNS} runs: find ${mnt} -type f${STAT ? " -links 1" : ""} | wc -l`);
   console.log(`# ${machine()}`);
   child = await mountChild(["bun", SERVE, mnt, String(DIRS), String(FILES)], mnt);
   const baseline = await child.request<Report>("SIGUSR1");
@@ -116,7 +124,7 @@ try {
   const rows: Row[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const t0 = performance.now();
-    const found = Number((await sh(`find ${mnt} -type f | wc -l`)).trim());
+    const found = Number((await sh(`find ${mnt} -type f${STAT ? " -links 1" : ""} | wc -l`)).trim());
     const seconds = (performance.now() - t0) / 1000;
     if (found !== EXPECTED) throw new Error(`run ${run}: find saw ${found} files, expected ${EXPECTED}`);
     const afterFind = await child.request<Report>("SIGUSR2");
@@ -131,11 +139,11 @@ try {
   }
 
   const lines = [
-    `| run | find s | RSS after find MiB | live inodes after find | RSS after drop_caches + GC MiB | live inodes after drop_caches | JS heap after GC MiB | total forgets (nlookup) | refs handed out |`,
+    `| run | find s | RSS after find MiB | live inodes after find | RSS after drop_caches + GC MiB (anon / file) | live inodes after drop_caches | JS heap after GC MiB | total forgets (nlookup) | refs handed out |`,
     `|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
-    `| 0 (mounted) | – | – | – | ${MiB(baseline.rssKiB)} | ${baseline.liveInodes} | ${MiBb(baseline.heapSize)} | ${baseline.forgotten} | ${baseline.refs} |`,
+    `| 0 (mounted) | – | – | – | ${MiB(baseline.rssKiB)} (${MiB(baseline.anonKiB)} / ${MiB(baseline.fileKiB)}) | ${baseline.liveInodes} | ${MiBb(baseline.heapSize)} | ${baseline.forgotten} | ${baseline.refs} |`,
     ...rows.map((r) =>
-      `| ${r.run} | ${r.seconds.toFixed(2)} | ${MiB(r.afterFind.rssKiB)} | ${r.afterFind.liveInodes} | ${MiB(r.afterDrop.rssKiB)} | ${r.afterDrop.liveInodes} | ${MiBb(r.afterDrop.heapSize)} | ${r.afterDrop.forgotten} | ${r.afterDrop.refs} |`),
+      `| ${r.run} | ${r.seconds.toFixed(2)} | ${MiB(r.afterFind.rssKiB)} | ${r.afterFind.liveInodes} | ${MiB(r.afterDrop.rssKiB)} (${MiB(r.afterDrop.anonKiB)} / ${MiB(r.afterDrop.fileKiB)}) | ${r.afterDrop.liveInodes} | ${MiBb(r.afterDrop.heapSize)} | ${r.afterDrop.forgotten} | ${r.afterDrop.refs} |`),
   ];
   console.log("\n" + lines.join("\n"));
   const last = rows.at(-1)!.afterDrop;

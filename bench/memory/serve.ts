@@ -43,6 +43,9 @@ function report(gc: boolean): void {
   console.log(JSON.stringify({
     rssKiB: statusKiB("VmRSS"),
     hwmKiB: statusKiB("VmHWM"),
+    anonKiB: statusKiB("RssAnon"),
+    fileKiB: statusKiB("RssFile"),
+    extraMemorySize: h.extraMemorySize,
     heapSize: h.heapSize,
     heapCapacity: h.heapCapacity,
     objectCount: h.objectCount,
