@@ -4,6 +4,7 @@
  * (all replies happen on the JS thread).
  */
 import { ptr, type Pointer } from "bun:ffi";
+import { readSync } from "node:fs";
 import { nativeBuffer } from "./memory.ts";
 import type { Libfuse } from "./libfuse.ts";
 import { ENTRY_PARAM, FILE_INFO, FI_BIT, FUSE_BUF, FUSE_BUFVEC, FUSE_BUF_FLAG, STAT, STATVFS } from "./structs.ts";
@@ -15,6 +16,8 @@ export interface ReplyTimeouts {
 }
 
 const MAX_NAME = 4096;
+/** fd-backed reads up to this size are copied through JS (cheaper than a splice for small files). */
+const SMALL_FD_READ = 32 * 1024;
 
 export class Replier {
   private readonly statMem = nativeBuffer(STAT.size);
@@ -35,6 +38,7 @@ export class Replier {
   private readonly bufvecMem = nativeBuffer(FUSE_BUFVEC.size + FUSE_BUF.alloc);
   private readonly bufvec = this.bufvecMem.bytes;
   private readonly bufvecPtr = this.bufvecMem.ptr;
+  private readonly small = Buffer.alloc(SMALL_FD_READ);
   private dirMem = nativeBuffer(128 * 1024);
   private dirBuf = this.dirMem.bytes;
   private dirBufPtr = this.dirMem.ptr;
@@ -88,6 +92,11 @@ export class Replier {
 
   data(req: Pointer, r: ReadReply, spliceFlags: number): void {
     if (r instanceof Uint8Array) return this.buf(req, r);
+    if (r.length <= SMALL_FD_READ) {
+      // Setting up a splice costs more than copying a few KiB: read into scratch and reply with it.
+      const n = r.length === 0 ? 0 : readSync(r.fd, this.small, 0, r.length, r.offset);
+      return this.buf(req, this.small.subarray(0, n));
+    }
     // An fd-backed bufvec: libfuse reads (or splices) the range itself, the bytes never enter JS.
     const b = this.bufvec;
     b.fill(0);
