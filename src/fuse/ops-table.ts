@@ -27,6 +27,8 @@ export interface OpRuntime {
   ctx(req: Pointer): RequestContext;
   /** Calls the handler, then `ok` with its value, or replies with its errno; counts the op. */
   run<T>(op: number, req: Pointer, call: () => MaybePromise<T>, ok: (req: Pointer, value: T) => void): void;
+  /** Counts `n` requests of an op that has no reply (forget), for stats. */
+  count(op: number, n: number): void;
   onInit(conn: Pointer): void;
   onDestroy(): void;
 }
@@ -90,7 +92,8 @@ export const OPS: readonly OpDescriptor[] = [
   },
   {
     name: "forget", slot: 3, args: [P, U64, U64], method: "forget",
-    bind: (rt) => ((req: Pointer, ino: number, nlookup: number) => {
+    bind: (rt, op) => ((req: Pointer, ino: number, nlookup: number) => {
+      rt.count(op, 1);
       try {
         rt.fs.forget!(ino, nlookup);
       } finally {
@@ -274,7 +277,8 @@ export const OPS: readonly OpDescriptor[] = [
   },
   {
     name: "forget_multi", slot: 38, args: [P, U64, P], method: "forget",
-    bind: (rt) => ((req: Pointer, count: number, forgets: Pointer) => {
+    bind: (rt, op) => ((req: Pointer, count: number, forgets: Pointer) => {
+      rt.count(op, count);
       try {
         for (let i = 0; i < count; i++) {
           const base = i * FORGET_DATA.size;

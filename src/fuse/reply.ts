@@ -6,6 +6,8 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { readSync } from "node:fs";
 import { nativeBuffer } from "./memory.ts";
+import { encodeDirents } from "./dirents.ts";
+import { put64, viewOf, writeStat } from "./encode.ts";
 import type { Libfuse } from "./libfuse.ts";
 import { ENTRY_PARAM, FILE_INFO, FI_BIT, FUSE_BUF, FUSE_BUFVEC, FUSE_BUF_FLAG, STAT, STATVFS } from "./structs.ts";
 import type { Attr, CreateReply, DirEntry, DirEntryPlus, EntryReply, NegativeEntryReply, OpenReply, ReadReply, StatfsReply } from "./types.ts";
@@ -142,34 +144,9 @@ export class Replier {
       this.dirBuf = this.dirMem.bytes;
       this.dirBufPtr = this.dirMem.ptr;
     }
-    const f = this.lib.fuse;
-    let used = 0;
-    let sent = 0;
-    for (const e of entries) {
-      if (this.putCString(e.name) < 0) continue;
-      let n: number;
-      if (plus) {
-        const full = (e as DirEntryPlus).entry;
-        if (full) this.fillEntry(full, t);
-        else {
-          // "." and "..": only ino and type matter; the kernel takes no reference.
-          this.entry.fill(0);
-          put64(viewOf(this.entry), ENTRY_PARAM.attr + STAT.ino, e.ino);
-          this.entry.writeUInt32LE(e.mode >>> 0, ENTRY_PARAM.attr + STAT.mode);
-        }
-        n = Number(f.fuse_add_direntry_plus(req, this.dirBufPtr + used as unknown as Pointer, size - used, this.namePtr, this.entryPtr, e.nextOffset));
-      } else {
-        this.stat.fill(0);
-        put64(viewOf(this.stat), STAT.ino, e.ino);
-        this.stat.writeUInt32LE(e.mode >>> 0, STAT.mode);
-        n = Number(f.fuse_add_direntry(req, this.dirBufPtr + used as unknown as Pointer, size - used, this.namePtr, this.statPtr, e.nextOffset));
-      }
-      if (n > size - used) break;
-      used += n;
-      sent++;
-    }
-    if (used === 0) f.fuse_reply_buf(req, null, 0);
-    else f.fuse_reply_buf(req, this.dirBufPtr, used);
+    const { used, sent } = encodeDirents(this.dirBuf, this.dirMem.view, size, entries, plus, t);
+    if (used === 0) this.lib.fuse.fuse_reply_buf(req, null, 0);
+    else this.lib.fuse.fuse_reply_buf(req, this.dirBufPtr, used);
     return sent;
   }
 
@@ -220,42 +197,4 @@ export class Replier {
     this.name[n] = 0;
     return n;
   }
-}
-
-const TWO32 = 4294967296;
-
-/** Stores a 64-bit integer without BigInt (hot path): exact for |v| < 2^53. */
-export function put64(dv: DataView, off: number, v: number): void {
-  if (v >= 0) {
-    dv.setUint32(off, v % TWO32, true);
-    dv.setUint32(off + 4, Math.floor(v / TWO32), true);
-  } else dv.setBigInt64(off, BigInt(Math.trunc(v)), true);
-}
-
-const views = new WeakMap<Buffer, DataView>();
-function viewOf(b: Buffer): DataView {
-  let dv = views.get(b);
-  if (!dv) views.set(b, (dv = new DataView(b.buffer, b.byteOffset, b.byteLength)));
-  return dv;
-}
-
-/** Fills a `struct stat` at `base`. Unset optional fields are zero (blocks derive from size). */
-export function writeStat(b: Buffer, a: Attr, base = 0): void {
-  const dv = viewOf(b);
-  b.fill(0, base, base + STAT.size);
-  put64(dv, base + STAT.ino, a.ino);
-  put64(dv, base + STAT.nlink, a.nlink);
-  dv.setUint32(base + STAT.mode, a.mode >>> 0, true);
-  dv.setUint32(base + STAT.uid, a.uid >>> 0, true);
-  dv.setUint32(base + STAT.gid, a.gid >>> 0, true);
-  if (a.rdev) put64(dv, base + STAT.rdev, a.rdev);
-  put64(dv, base + STAT.size_, a.size);
-  put64(dv, base + STAT.blksize, a.blksize ?? 4096);
-  put64(dv, base + STAT.blocks, a.blocks ?? Math.ceil(a.size / 512));
-  put64(dv, base + STAT.atimeSec, Math.trunc(a.atimeSec));
-  put64(dv, base + STAT.atimeNsec, a.atimeNsec ?? 0);
-  put64(dv, base + STAT.mtimeSec, Math.trunc(a.mtimeSec));
-  put64(dv, base + STAT.mtimeNsec, a.mtimeNsec ?? 0);
-  put64(dv, base + STAT.ctimeSec, Math.trunc(a.ctimeSec));
-  put64(dv, base + STAT.ctimeNsec, a.ctimeNsec ?? 0);
 }

@@ -222,6 +222,10 @@ export class FuseSession implements OpRuntime {
     } else this.finish(op, req, value, ok, start);
   }
 
+  count(op: number, n: number): void {
+    this.opStats[op]!.count += n;
+  }
+
   onInit(conn: Pointer): void {
     const capable = read.u32(conn, CONN_INFO.capable);
     let want = read.u32(conn, CONN_INFO.want);

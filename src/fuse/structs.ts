@@ -169,3 +169,11 @@ export const O = {
 
 export const RENAME = { NOREPLACE: 1, EXCHANGE: 2, WHITEOUT: 4 } as const;
 export const XATTR = { CREATE: 1, REPLACE: 2 } as const;
+
+/** Kernel wire format of directory entries (include/uapi/linux/fuse.h), encoded by dirents.ts. */
+export const FUSE_DIRENT = { nameOffset: 24, ino: 0, off: 8, namelen: 16, type: 20, align: 8 } as const;
+export const FUSE_ATTR = {
+  size: 88, ino: 0, size_: 8, blocks: 16, atime: 24, mtime: 32, ctime: 40, atimensec: 48, mtimensec: 52, ctimensec: 56,
+  mode: 60, nlink: 64, uid: 68, gid: 72, rdev: 76, blksize: 80, flags: 84,
+} as const;
+export const FUSE_ENTRY_OUT = { size: 128, nodeid: 0, generation: 8, entryValid: 16, attrValid: 24, entryValidNsec: 32, attrValidNsec: 36, attr: 40 } as const;

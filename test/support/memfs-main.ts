@@ -5,6 +5,7 @@
  * "notify.txt" behind the kernel's back, invalidates the kernel caches, then prints one JSON line.
  * SCORPIO_TEST_GC=1 forces a full GC every 20 ms (a soak for native-memory lifetime bugs).
  */
+import { existsSync, readFileSync } from "node:fs";
 import { FuseSession, unmountAll } from "../../src/fuse/index.ts";
 import { MemFs } from "./memfs.ts";
 
@@ -30,7 +31,12 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 process.on("SIGUSR2", () => {
-  console.log(JSON.stringify({ inodes: fs.inodeCount, forgets: fs.forgets, stats: session.stats }));
+  // Inodes listed (comma-separated) in SCORPIO_TEST_WATCH_INOS_FILE are reported as live or not.
+  const file = process.env.SCORPIO_TEST_WATCH_INOS_FILE;
+  const watched = (file && existsSync(file) ? readFileSync(file, "utf8") : "")
+    .split(",").filter(Boolean).map(Number);
+  const live = watched.filter((ino: number) => fs.isLive(ino));
+  console.log(JSON.stringify({ inodes: fs.inodeCount, forgets: fs.forgets, live, stats: session.stats }));
 });
 let generation = 0;
 process.on("SIGUSR1", async () => {

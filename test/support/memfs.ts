@@ -318,6 +318,11 @@ export class MemFs implements LowLevelFs {
   }
 
   /** Live inode count, for the forget test. */
+  /** Whether inode `ino` is still held (linked, or referenced by the kernel). */
+  isLive(ino: number): boolean {
+    return this.nodes.has(ino);
+  }
+
   get inodeCount(): number {
     return this.nodes.size;
   }
