@@ -45,11 +45,11 @@ async function spawnCollect(argv: string[], hardMs: number): Promise<{ code: num
 }
 
 const interesting = (out: string, re: RegExp, max = 3) =>
-  [...new Set(out.split("\n").filter((l) => re.test(l)).map((l) => l.replace(/^stress-ng: \w+:\s+\[\d+\]\s*/, "").trim()))].slice(0, max).join(" / ");
+  [...new Set(out.split("\n").filter((l) => re.test(l)).map((l) => l.replace(/^stress-ng: \w+:\s+\[\d+\]\s*/, "").replace(/, filesystem type: \w+/, "").trim()))].slice(0, max).join(" / ");
 
 /**
  * `stress-ng --<name> <workers> [extra] --temp-path <dir> --verify --timeout <secs>s --metrics-brief`.
- * pass = exit 0 and no `fail:` line; skipped = exit 3/4 or the stressor said it skips; HANG = still running
+ * pass = exit 0 and no `fail:` line nor stressor `error:` line; skipped = exit 3/4 or the stressor said it skips; HANG = still running
  * `secs + graceSecs` after the start (killed).
  */
 export async function runStressor(spec: StressorSpec, tempPath: string, secs: number, workers = 2, graceSecs = 60): Promise<StressResult> {
@@ -70,8 +70,9 @@ export async function runStressor(spec: StressorSpec, tempPath: string, secs: nu
   let outcome: Outcome;
   if (r.hung) outcome = "HANG";
   else if (r.code === 3 || r.code === 4) outcome = "skipped";
-  else if (r.code !== 0 || /\bfail:/.test(r.out)) outcome = "FAIL";
-  else if (/skipping stressor|stressor will be skipped|skipped:\s*[1-9]/i.test(r.out) && !bogo) outcome = "skipped";
+  // exit 0 is not enough: several stressors log `fail:` (or a stressor-level `error:`) and still exit 0.
+  else if (r.code !== 0 || /\bfail:/.test(r.out) || new RegExp(`error:\\s+\\[\\d+\\] ${spec.name}:`).test(r.out)) outcome = "FAIL";
+  else if (/skipping stress|stressor will be skipped|skipped:\s*[1-9]/i.test(r.out) && !bogo) outcome = "skipped";
   else outcome = "pass";
   const detail = outcome === "pass" ? "" : outcome === "skipped" ? skipLines || failLines : outcome === "HANG" ? `no exit after ${secs + graceSecs} s (killed); ${failLines}` : failLines || r.out.trim().split("\n").slice(-3).join(" / ");
   return { stressor: spec.name + (spec.extra?.length ? ` ${spec.extra.join(" ")}` : ""), outcome, exitCode: r.code, bogoOpsPerSec: bogo, detail, seconds, command: argv.slice(0, -2).join(" ") };
