@@ -108,7 +108,7 @@ export async function runFio(job: FioJob, file: string, sizeMiB: number, direct:
   const argv = [
     "fio", "--name=stress", `--filename=${file}`, `--rw=${job.rw}`, `--bs=${job.bs}`, `--size=${sizeMiB}M`,
     "--ioengine=psync", `--direct=${direct ? 1 : 0}`, `--runtime=${runtimeSecs}`, "--output-format=json",
-    ...(job.verify ? ["--verify=crc32c", "--do_verify=1", "--verify_fatal=1"] : []),
+    ...(job.verify ? ["--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0"] : []),
     ...(job.rw.includes("write") ? ["--end_fsync=1"] : []),
   ];
   const r = await spawnCollect(argv, (runtimeSecs + 300) * 1000);
