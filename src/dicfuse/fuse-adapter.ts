@@ -8,7 +8,7 @@
  * Reads then arrive by inode and find their blob through `ContentHandles`.
  */
 import { Errno, FsError } from "../util/errno.ts";
-import { O, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
+import { checkAccess, O, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
 import type { BlobHandle } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
@@ -191,8 +191,9 @@ export class DicfuseFs implements LowLevelFs {
     return { bsize: 4096, blocks: Math.ceil(Math.max(usage.maxBytes, usage.bytes) / 4096), bfree: Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096)), bavail: Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096)), files: usage.inodes + 1_000_000, ffree: 1_000_000, namemax: 255 };
   }
 
-  access(ino: number): void {
-    this.view.node(ino);
+  async access(ino: number, mask: number, ctx: RequestContext): Promise<void> {
+    const node = this.view.node(ino);
+    checkAccess(attrOf(node, this.owner), mask, ctx);
   }
 
   getxattr(): never {

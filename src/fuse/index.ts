@@ -8,3 +8,4 @@ export { loadLibfuse, formatFuseVersion, MIN_FUSE_VERSION } from "./libfuse.ts";
 export { prepareMountpoint, lazyUnmount, isStaleMount, listMounts, findMount, isFuseMount, parseMountinfo, type MountInfo } from "./mount-hygiene.ts";
 export { S_IF, O, RENAME, XATTR } from "./structs.ts";
 export { OP_NAMES } from "./ops-table.ts";
+export { checkAccess, ACCESS } from "./access.ts";

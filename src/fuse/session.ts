@@ -297,7 +297,13 @@ export class FuseSession implements OpRuntime {
           this.end(r === 0 ? "unmounted" : `read from /dev/fuse failed: ${errnoName(-r)}`);
           return;
         }
-        f.fuse_session_process_buf(se, this.fuseBufPtr);
+        try {
+          f.fuse_session_process_buf(se, this.fuseBufPtr);
+        } catch (err) {
+          // A throw escaping an op adapter must not stop the loop: the fd would never be re-armed
+          // and every later request would hang.
+          log.error("request processing threw", { error: err as Error });
+        }
         if (++handled >= max) {
           // Let timers and I/O completions run; the fd stays un-armed until we come back.
           setImmediate(() => this.drain());

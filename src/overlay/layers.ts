@@ -10,7 +10,7 @@ import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import type { DicfuseView, Node } from "../dicfuse/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
-import { aufsWhiteoutOf, isOpaque, isPrivateName, isWhiteout, OPAQUE_MARKER } from "./whiteout.ts";
+import { hasWhiteout, isOpaque, isPrivateName, isWhiteout, OPAQUE_MARKER } from "./whiteout.ts";
 
 export type LayerName = "upper" | "cl" | "lower";
 export type EntryKind = "dir" | "file" | "symlink" | "special";
@@ -131,7 +131,7 @@ export class Layers {
       const p = join(dir, name);
       const st = lstatSync(p, { bigint: true, throwIfNoEntry: false });
       if (!st) {
-        if (lstatSync(aufsWhiteoutOf(p), { throwIfNoEntry: false })) {
+        if (hasWhiteout(p)) {
           probes.push({ layer, kind: "whiteout" });
           break;
         }

@@ -8,9 +8,9 @@
  * lower layer, then changes upper; letting two interleave at those waits could act on a stale view.
  * Reads, data writes and lookups are not serialized.
  */
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, statfsSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, mkdirSync, openSync, readlinkSync, statfsSync, writeSync } from "node:fs";
 import type { DicfuseView } from "../dicfuse/index.ts";
-import { O, RENAME, S_IF, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
+import { checkAccess, O, RENAME, S_IF, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
 import type { BlobHandle } from "../store/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
 import { attrOfResolved, hostAttr } from "./attrs.ts";
@@ -52,6 +52,8 @@ export class OverlayFs implements LowLevelFs {
   readonly table = new OverlayInodeTable();
   readonly whiteoutFormat: WhiteoutFormat;
   private readonly files = new Map<number, FileHandle>();
+  /** Open host fds per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
+  private readonly hostFds = new Map<number, Set<number>>();
   private readonly dirs = new Map<number, DirHandle>();
   private nextFh = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -132,7 +134,8 @@ export class OverlayFs implements LowLevelFs {
 
   async getattr(ino: number, fh: number | undefined): Promise<AttrReply> {
     const h = fh !== undefined ? this.files.get(fh) : undefined;
-    if (h?.kind === "host") return { attr: hostAttr(fstatSync(h.fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };
+    const fd = h?.kind === "host" ? h.fd : this.orphanFd(ino);
+    if (fd !== null) return { attr: hostAttr(fstatSync(fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };
     const r = await this.resolveIno(ino);
     return { attr: await attrOfResolved(r, ino, this.layers.lower), attrTimeout: this.attrTimeout };
   }
@@ -140,10 +143,20 @@ export class OverlayFs implements LowLevelFs {
   setattr(ino: number, changes: SetattrChanges, fh: number | undefined): Promise<AttrReply> {
     return this.serial(async () => {
       const h = fh !== undefined ? this.files.get(fh) : undefined;
+      const orphan = this.orphanFd(ino);
+      if (orphan !== null) {
+        // Unlinked but open: only its open fds reach it now.
+        applyToFd(orphan, changes);
+        return this.getattr(ino, undefined);
+      }
       const fd = h?.kind === "host" ? h.fd : null;
       await this.union.setattr(this.table.livePath(ino), changes, fd);
       return this.getattr(ino, undefined);
     });
+  }
+
+  async access(ino: number, mask: number, ctx: RequestContext): Promise<void> {
+    checkAccess((await this.getattr(ino, undefined)).attr, mask, ctx);
   }
 
   async readlink(ino: number): Promise<string> {
@@ -210,25 +223,37 @@ export class OverlayFs implements LowLevelFs {
 
   // ---- files -------------------------------------------------------------------------------------
 
-  private addFile(h: FileHandle): number {
+  private addFile(h: FileHandle, ino: number): number {
     const fh = this.nextFh++;
     this.files.set(fh, h);
+    if (h.kind === "host") {
+      let fds = this.hostFds.get(ino);
+      if (!fds) this.hostFds.set(ino, (fds = new Set()));
+      fds.add(h.fd);
+    }
     return fh;
+  }
+
+  /** An open host fd of `ino` when none of its names is left (unlinked while open), else null. */
+  private orphanFd(ino: number): number | null {
+    const fds = this.hostFds.get(ino);
+    if (!fds || fds.size === 0 || !this.table.has(ino) || this.table.pathOf(ino) !== null) return null;
+    return fds.values().next().value ?? null;
   }
 
   async open(ino: number, flags: number): Promise<OpenReply> {
     if ((flags & WRITE_ACCESS) || (flags & O.TRUNC)) {
       return this.serial(async () => {
         const fd = await this.union.openWrite(await this.resolveIno(ino), flags);
-        return { fh: this.addFile({ kind: "host", fd }) };
+        return { fh: this.addFile({ kind: "host", fd }, ino) };
       });
     }
     const r = await this.resolveIno(ino);
     if (r.kind === "dir") throw new FsError(Errno.EISDIR);
     const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
-    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(host.path, O.RDONLY | (flags & O.NONBLOCK)) }) };
+    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(host.path, O.RDONLY | (flags & O.NONBLOCK)) }, ino) };
     const blob = await this.layers.lower.openContent(r.lower!);
-    return { fh: this.addFile({ kind: "blob", blob }) };
+    return { fh: this.addFile({ kind: "blob", blob }, ino) };
   }
 
   create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
@@ -236,7 +261,7 @@ export class OverlayFs implements LowLevelFs {
       const { rel, fd } = await this.union.create(this.table.livePath(parent), name, mode, flags, ctx.umask, this.owner(ctx));
       try {
         const e = await this.entryAt(rel);
-        return { ...e, fh: this.addFile({ kind: "host", fd }) };
+        return { ...e, fh: this.addFile({ kind: "host", fd }, e.ino) };
       } catch (err) {
         closeSync(fd);
         throw err;
@@ -264,11 +289,15 @@ export class OverlayFs implements LowLevelFs {
 
   flush(): void {}
 
-  release(_ino: number, fi: FileInfo): void {
+  release(ino: number, fi: FileInfo): void {
     const h = this.files.get(fi.fh);
     this.files.delete(fi.fh);
-    if (h?.kind === "host") closeSync(h.fd);
-    else h?.blob?.close();
+    if (h?.kind === "host") {
+      const fds = this.hostFds.get(ino);
+      fds?.delete(h.fd);
+      if (fds?.size === 0) this.hostFds.delete(ino);
+      closeSync(h.fd);
+    } else h?.blob?.close();
   }
 
   fsync(_ino: number, datasync: boolean, fh: number): void {
@@ -345,5 +374,20 @@ export class OverlayFs implements LowLevelFs {
     }
     this.files.clear();
     this.dirs.clear();
+  }
+}
+
+/** setattr on an fd alone (an unlinked open file): the changes node:fs can apply by descriptor. */
+function applyToFd(fd: number, ch: SetattrChanges): void {
+  if (ch.mode !== undefined) fchmodSync(fd, ch.mode & 0o7777);
+  if (ch.uid !== undefined || ch.gid !== undefined) {
+    const st = fstatSync(fd);
+    fchownSync(fd, ch.uid ?? st.uid, ch.gid ?? st.gid);
+  }
+  if (ch.size !== undefined) ftruncateSync(fd, ch.size);
+  if (ch.atime !== undefined || ch.mtime !== undefined) {
+    const st = fstatSync(fd);
+    const secs = (v: SetattrChanges["atime"], old: number) => (v === undefined ? old / 1000 : v === "now" ? Date.now() / 1000 : v.sec + v.nsec / 1e9);
+    futimesSync(fd, secs(ch.atime, st.atimeMs), secs(ch.mtime, st.mtimeMs));
   }
 }

@@ -37,7 +37,13 @@ export function isPrivateName(name: string): boolean {
 }
 
 function lstatOrNull(p: string): Stats | undefined {
-  return lstatSync(p, { throwIfNoEntry: false });
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch (err) {
+    // `.wh.<name>` of a 252–255 byte name is too long to exist: no aufs whiteout can hide it.
+    if (errnoOf(err) === Errno.ENAMETOOLONG) return undefined;
+    throw err;
+  }
 }
 
 function isChardevWhiteout(st: Stats | BigIntStats): boolean {

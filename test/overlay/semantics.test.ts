@@ -273,3 +273,46 @@ describe("isolation", () => {
     expect(s[0]!.referenced).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("regressions found by stress-ng", () => {
+  test("an open file that is unlinked keeps working through its fd (fstat, ftruncate, fchmod, futimes)", () => {
+    const path = join(mnt, "unlinked-but-open.tmp");
+    const fd = fs.openSync(path, "w+", 0o600);
+    try {
+      fs.writeSync(fd, "0123456789");
+      fs.unlinkSync(path);
+      expect(fs.existsSync(path)).toBe(false);
+      expect(fs.fstatSync(fd).size).toBe(10);
+      fs.ftruncateSync(fd, 4);
+      expect(fs.fstatSync(fd).size).toBe(4);
+      fs.fchmodSync(fd, 0o640);
+      expect(fs.fstatSync(fd).mode & 0o777).toBe(0o640);
+      fs.futimesSync(fd, 1_000_000, 2_000_000);
+      expect(fs.fstatSync(fd).mtimeMs).toBe(2_000_000_000);
+      const buf = Buffer.alloc(4);
+      expect(fs.readSync(fd, buf, 0, 4, 0)).toBe(4);
+      expect(buf.toString()).toBe("0123");
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  test("access(2) checks the mode: X_OK fails on a file without exec bits, in the overlay", () => {
+    fs.writeFileSync(join(mnt, "plain.txt"), "x", { mode: 0o644 });
+    expect(() => fs.accessSync(join(mnt, "plain.txt"), fs.constants.X_OK)).toThrow(expect.objectContaining({ code: "EACCES" }));
+    fs.chmodSync(join(mnt, "plain.txt"), 0o755);
+    fs.accessSync(join(mnt, "plain.txt"), fs.constants.X_OK);
+    fs.accessSync(join(mnt, "plain.txt"), fs.constants.R_OK | fs.constants.W_OK);
+  });
+
+  test("names of 252 to 255 bytes work (no aufs whiteout can exist for them)", () => {
+    for (const len of [251, 252, 255]) {
+      const name = "n".repeat(len);
+      fs.writeFileSync(join(mnt, name), String(len));
+      expect(fs.readFileSync(join(mnt, name), "utf8")).toBe(String(len));
+      fs.unlinkSync(join(mnt, name));
+      expect(fs.existsSync(join(mnt, name))).toBe(false);
+    }
+    expect(() => fs.writeFileSync(join(mnt, "n".repeat(256)), "x")).toThrow(expect.objectContaining({ code: "ENAMETOOLONG" }));
+  });
+});

@@ -101,6 +101,12 @@ describe("a mounted monorepo equals git", () => {
     expect(direct.exitCode).toBe(0);
   });
 
+  test("access(2) follows the git modes: X_OK only where git has the exec bit", async () => {
+    await expect(fsp.access(join(sb.workspace, "README.md"), fs.constants.X_OK)).rejects.toMatchObject({ code: "EACCES" });
+    await fsp.access(join(sb.workspace, SAMPLE.exec), fs.constants.X_OK);
+    await fsp.access(join(sb.workspace, "README.md"), fs.constants.R_OK);
+  });
+
   test("writes are refused with EROFS", async () => {
     await expect(fsp.writeFile(join(sb.workspace, "README.md"), "x")).rejects.toMatchObject({ code: "EROFS" });
     await expect(fsp.mkdir(join(sb.workspace, "newdir"))).rejects.toMatchObject({ code: "EROFS" });
