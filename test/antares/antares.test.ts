@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { ensureBuilt, forceUnmount, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, SCORPIO, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { cleanupServeMounts, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, SCORPIO, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, waitSettled, type Api } from "./helpers.ts";
 
 let dir: string;
@@ -41,14 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.stop();
   await dev?.stop();
-  if (sb) {
-    forceUnmount(sb.workspace);
-    for (const root of [join(sb.dir, "antares/mnt"), `${sb.workspace}.checkouts`]) {
-      if (!fs.existsSync(root)) continue;
-      for (const d of fs.readdirSync(root)) forceUnmount(join(root, d));
-      forceUnmount(join(root, "project"));
-    }
-  }
+  if (sb) cleanupServeMounts(sb);
   removeDir(dir);
 }, 120_000);
 

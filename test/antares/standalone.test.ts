@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo } from "../support/sample-repo.ts";
-import { ensureBuilt, forceUnmount, ROOT, startDevServerProcess, writeServeConfig, type DevServerProc, type Proc, type ServeSandbox } from "../support/scorpio.ts";
+import { cleanupServeMounts, ensureBuilt, spawnDist, startDevServerProcess, writeServeConfig, type DevServerProc, type Proc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient } from "./helpers.ts";
 
 const TOKEN = "s3cret-token";
@@ -17,45 +17,13 @@ let sb: ServeSandbox;
 let daemon: Proc;
 let base: string;
 
-function spawnAntares(args: string[]): Proc {
-  const proc = Bun.spawn([join(ROOT, "dist/antares"), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk, { stream: true });
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  return {
-    proc,
-    output: () => out,
-    async waitFor(predicate, ms = 20_000, what = "condition") {
-      const until = Date.now() + ms;
-      while (!predicate(out)) {
-        if (proc.exitCode !== null) throw new Error(`antares exited (${proc.exitCode}) before ${what}:\n${out}`);
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out}`);
-        await Bun.sleep(25);
-      }
-    },
-    async stop(signal = "SIGTERM") {
-      if (proc.exitCode === null) proc.kill(signal);
-      const code = await Promise.race([proc.exited, Bun.sleep(25_000).then(() => -1)]);
-      if (code === -1) {
-        proc.kill("SIGKILL");
-        await proc.exited;
-      }
-      return code;
-    },
-  };
-}
-
 beforeAll(async () => {
   ensureBuilt();
   dir = makeTempDir("antares-standalone");
   const repo = makeSampleRepo(join(dir, "repo"));
   dev = await startDevServerProcess(repo.path);
   sb = writeServeConfig(join(dir, "sb"), dev.url, { http_token: TOKEN });
-  daemon = spawnAntares(["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"]);
+  daemon = spawnDist("antares", ["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"]);
   await daemon.waitFor(() => fs.existsSync(sb.stateFile) && fs.readFileSync(sb.stateFile, "utf8").includes("http_addr"), 30_000, "the daemon record");
   base = `http://${/http_addr\s*=\s*"([^"]+)"/.exec(fs.readFileSync(sb.stateFile, "utf8"))![1]}`;
 }, 60_000);
@@ -63,8 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await daemon?.stop();
   await dev?.stop();
-  const mnt = sb && join(sb.dir, "antares/mnt");
-  if (mnt && fs.existsSync(mnt)) for (const d of fs.readdirSync(mnt)) forceUnmount(join(mnt, d));
+  if (sb) cleanupServeMounts(sb);
   removeDir(dir);
 }, 60_000);
 

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo } from "../support/sample-repo.ts";
-import { ensureBuilt, forceUnmount, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { missingTools, runStressor, type StressorSpec } from "../../bench/stress/run.ts";
 
 /** Seconds per stressor: 17 stressors × 3 s keeps the file near a minute. */
@@ -35,7 +35,6 @@ const STRESSORS: StressorSpec[] = [
   { name: "getdent" },
   // Open-but-unlinked files (fstat/ftruncate/fchmod through the fd), access(2) mode checks.
   { name: "copy-file" },
-  { name: "fsize" },
   { name: "hdd" },
   { name: "fallocate" },
   { name: "fcntl" },
@@ -44,6 +43,7 @@ const STRESSORS: StressorSpec[] = [
 
 /** Stressors that fail today, with the product bug (see docs/benchmarks.md, "Stress"). */
 const KNOWN_BROKEN: Record<string, string> = {
+  fsize: "RLIMIT_FSIZE is not enforced for fallocate through FUSE (the daemon, not the caller, extends the file); passes only sometimes",
   filename: "names that are not valid UTF-8 are not kept byte-exact (the binding decodes names as UTF-8; see docs/compat.md)",
 };
 
@@ -84,11 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.stop();
   await dev?.stop();
-  if (sb) {
-    forceUnmount(sb.workspace);
-    const root = join(sb.dir, "antares/mnt");
-    if (fs.existsSync(root)) for (const d of fs.readdirSync(root)) forceUnmount(join(root, d));
-  }
+  if (sb) cleanupServeMounts(sb);
   if (dir) removeDir(dir);
 }, 120_000);
 

@@ -27,7 +27,12 @@ export interface Proc {
 }
 
 export function spawnScorpio(args: string[], env: Record<string, string> = {}): Proc {
-  const proc = Bun.spawn([SCORPIO, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
+  return spawnDist("scorpio", args, env);
+}
+
+/** Runs dist/<binary> with output collected for `waitFor` and a stop that never leaves it running. */
+export function spawnDist(binary: "scorpio" | "antares", args: string[], env: Record<string, string> = {}): Proc {
+  const proc = Bun.spawn([join(ROOT, "dist", binary), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
@@ -41,7 +46,7 @@ export function spawnScorpio(args: string[], env: Record<string, string> = {}): 
     async waitFor(predicate, ms = 20_000, what = "condition") {
       const until = Date.now() + ms;
       while (!predicate(out)) {
-        if (proc.exitCode !== null) throw new Error(`scorpio ${args[0]} exited (${proc.exitCode}) before ${what}:\n${out}`);
+        if (proc.exitCode !== null) throw new Error(`${binary} ${args[0]} exited (${proc.exitCode}) before ${what}:\n${out}`);
         if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out}`);
         await Bun.sleep(25);
       }
@@ -115,6 +120,15 @@ export async function startServe(sb: ServeSandbox, env: Record<string, string> =
       return `http://${m[1]}`;
     },
   });
+}
+
+/** After a test: detach every mount a daemon left under the sandbox (workspace, job mounts, checkouts), deepest first. */
+export function cleanupServeMounts(sb: ServeSandbox): void {
+  const under = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((p) => p.startsWith(sb.dir + "/"));
+  for (const p of under.sort((a, b) => b.length - a.length)) forceUnmount(p);
 }
 
 /** Last resort after a failed test: detach a mount left behind. */
