@@ -9,7 +9,7 @@
  */
 import { Errno, FsError } from "../util/errno.ts";
 import { checkAccess, O, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
-import type { BlobHandle } from "../store/index.ts";
+import type { BlobHandle, Ino } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
 import type { DicfuseView } from "./view.ts";
@@ -21,19 +21,11 @@ const MAX_OPEN_BLOBS = 256;
 const WRITE_FLAGS = O.WRONLY | O.RDWR | O.APPEND | O.CREAT | O.TRUNC;
 const erofs = () => new FsError(Errno.EROFS, "the monorepo view is read-only");
 
-interface DirHandle {
-  entries: Node[];
-  parent: number;
-}
-
 export class DicfuseFs implements LowLevelFs {
   private readonly owner: Owner;
   private readonly files = new Map<number, BlobHandle | null>();
-  private readonly dirs = new Map<number, DirHandle>();
   private readonly lookups = new Map<number, number>();
   private readonly byIno = new ContentHandles(MAX_OPEN_BLOBS);
-  /** Listing version last handed to the kernel with keep_cache, per directory. */
-  private readonly cachedListing = new Map<number, number>();
   private readonly unsubscribe: () => void;
   private nextFh = 1;
 
@@ -87,9 +79,22 @@ export class DicfuseFs implements LowLevelFs {
   }
 
   async getattr(ino: number): Promise<AttrReply> {
-    const node = await this.view.withSize(this.view.node(ino));
+    let node = this.view.node(ino);
+    if (node.kind === "dir") {
+      // The kernel asks for a directory's attributes before reusing its cached listing: re-check the
+      // listing first (when older than the dir TTL), so a changed directory shows a new mtime.
+      await this.view.ensureFresh(ino).catch(() => {});
+      node = this.view.node(ino);
+    }
+    node = await this.view.withSize(node);
     const childDirs = node.kind === "dir" ? this.view.subdirCount(ino) : 0;
-    return { attr: attrOf(node, this.owner, childDirs), attrTimeout: this.ttl(node) };
+    const attr = attrOf(node, this.owner, childDirs);
+    const changedMs = node.kind === "dir" ? this.view.listingChangedAt(ino) : 0;
+    if (changedMs > attr.mtimeSec * 1000) {
+      attr.mtimeSec = attr.ctimeSec = Math.floor(changedMs / 1000);
+      attr.mtimeNsec = attr.ctimeNsec = (changedMs % 1000) * 1e6;
+    }
+    return { attr, attrTimeout: this.ttl(node) };
   }
 
   async readlink(ino: number): Promise<string> {
@@ -132,57 +137,57 @@ export class DicfuseFs implements LowLevelFs {
 
   fsync(): void {}
 
+  /**
+   * Directories use the kernel's no-opendir mode: the first opendir loads the listing and answers
+   * ENOSYS, after which the kernel opens directories itself and keeps their listings cached
+   * (cache_readdir). Freshness then rides on getattr: a directory's attributes are only served after
+   * its listing was re-checked (dir TTL), and its mtime moves whenever the listing changed, which
+   * makes the kernel drop its cached listing (auto_inval_data) at the next readdir from the start.
+   */
   async opendir(ino: number): Promise<OpenReply> {
     const node = this.view.node(ino);
     if (node.kind !== "dir" && node.kind !== "gitlink") throw new FsError(Errno.ENOTDIR);
-    // Snapshot at opendir: offsets stay valid however the listing changes while it is read.
-    const entries = await this.view.children(ino);
-    const fh = this.nextFh++;
-    this.dirs.set(fh, { entries, parent: node.parent === 0 ? node.ino : node.parent });
-    // The kernel may keep this listing (cache_readdir). Keep its copy only if the listing has not
-    // changed since it was handed out: an invalidation sent meanwhile could lose the race with this reply.
-    const version = this.view.listingVersion(ino);
-    const keepCache = this.cachedListing.get(ino) === version;
-    this.cachedListing.set(ino, version);
-    return { fh, keepCache, cacheReaddir: true };
+    await this.view.children(ino);
+    throw new FsError(Errno.ENOSYS, "no opendir needed: listings are served by inode");
   }
 
-  private dotEntries(ino: number, d: DirHandle): DirEntryPlus[] {
-    return [
-      { name: ".", ino, mode: modeOf(this.view.node(ino)), nextOffset: 1 },
-      { name: "..", ino: d.parent, mode: 0o040000, nextOffset: 2 },
-    ];
-  }
-
-  readdir(ino: number, fh: number, offset: number, max: number): DirEntryPlus[] {
-    const d = this.dirs.get(fh);
-    if (!d) throw new FsError(Errno.EBADF);
-    const out: DirEntryPlus[] = [];
+  /** Children of `ino` from `offset` on, with "." and ".." first; refreshed when read from the start. */
+  private async listing(ino: number, offset: number, max: number): Promise<Array<{ e: DirEntryPlus; node: Node | null }>> {
+    const dir = this.view.node(ino);
+    if (offset === 0) {
+      await this.view.children(ino).catch((err) => {
+        if (!this.view.isLoaded(ino)) throw err;
+      });
+    }
+    const out: Array<{ e: DirEntryPlus; node: Node | null }> = [];
     // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
-    if (offset < 2) for (const e of this.dotEntries(ino, d)) if (e.nextOffset > offset) out.push(e);
-    for (let i = Math.max(0, offset - 2); i < d.entries.length && out.length < max; i++) {
-      const c = d.entries[i]!;
-      out.push({ name: c.name, ino: c.ino, mode: modeOf(c), nextOffset: i + 3 });
+    if (offset < 1) out.push({ e: { name: ".", ino, mode: modeOf(dir), nextOffset: 1 }, node: null });
+    if (offset < 2) out.push({ e: { name: "..", ino: dir.parent === 0 ? dir.ino : dir.parent, mode: 0o040000, nextOffset: 2 }, node: null });
+    if (dir.kind !== "dir") return out;
+    const start = Math.max(0, offset - 2);
+    for (const c of this.view.store.inodes.listChildren(ino as Ino, { offset: start, limit: Math.max(0, max - out.length) })) {
+      out.push({ e: { name: c.name, ino: c.ino, mode: modeOf(c), nextOffset: c.position + 3 }, node: c });
     }
     return out;
   }
 
-  async readdirplus(ino: number, fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
-    const plain = this.readdir(ino, fh, offset, max);
-    const nodes = plain.map((e) => (e.name === "." || e.name === ".." ? null : this.dirs.get(fh)!.entries[e.nextOffset - 3]!));
-    if (this.view.opts.statMode === "accurate") {
-      const sized = await Promise.all(nodes.map((n) => (n ? this.view.withSize(n).catch(() => n) : null)));
-      sized.forEach((n, i) => (nodes[i] = n));
-    }
-    return plain.map((e, i) => {
-      const n = nodes[i];
-      return n ? { ...e, entry: this.entryOf(n) } : e;
-    });
+  async readdir(ino: number, _fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
+    return (await this.listing(ino, offset, max)).map((x) => x.e);
   }
 
-  releasedir(_ino: number, fh: number): void {
-    this.dirs.delete(fh);
+  async readdirplus(ino: number, _fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
+    const items = await this.listing(ino, offset, max);
+    if (this.view.opts.statMode === "accurate") {
+      await Promise.all(
+        items.map(async (x) => {
+          if (x.node) x.node = await this.view.withSize(x.node).catch(() => x.node);
+        }),
+      );
+    }
+    return items.map((x) => (x.node ? { ...x.e, entry: this.entryOf(x.node) } : x.e));
   }
+
+
 
   fsyncdir(): void {}
 
@@ -229,7 +234,6 @@ export class DicfuseFs implements LowLevelFs {
     void this.byIno.closeAll();
     for (const h of this.files.values()) h?.close();
     this.files.clear();
-    this.dirs.clear();
   }
 }
 

@@ -38,6 +38,7 @@ export class DicfuseView {
   private readonly listeners = new Set<ChangeListener>();
   /** Bumped each time a directory's listing changes, so adapters know when a kernel copy is stale. */
   private readonly versions = new Map<number, number>();
+  private readonly changedAt = new Map<number, number>();
   private readonly readaheadSlots = new Semaphore(READAHEAD_CONCURRENCY);
 
   constructor(store: LocalStore, client: MegaClient, opts: DicfuseOptions) {
@@ -91,6 +92,16 @@ export class DicfuseView {
   /** Changes every time the listing of `dirIno` changes (0 until the first change). */
   listingVersion(dirIno: number): number {
     return this.versions.get(dirIno) ?? 0;
+  }
+
+  /** When the listing of `dirIno` last changed, in ms since the epoch (0 = not since start). */
+  listingChangedAt(dirIno: number): number {
+    return this.changedAt.get(dirIno) ?? 0;
+  }
+
+  /** Whether `dirIno` has a listing (possibly stale) to serve. */
+  isLoaded(dirIno: number): boolean {
+    return this.freshness(dirIno).loaded;
   }
 
   /** Number of sub-directories of a loaded directory (for nlink); 0 when not loaded. */
@@ -176,6 +187,8 @@ export class DicfuseView {
     }
     if (changes.length > 0) {
       this.versions.set(dirIno, (this.versions.get(dirIno) ?? 0) + 1);
+      // Strictly increasing, so two changes within one clock tick still move the directory's mtime.
+      this.changedAt.set(dirIno, Math.max(Date.now(), (this.changedAt.get(dirIno) ?? 0) + 1));
       changes.push({ kind: "inode", ino: dirIno });
       for (const l of this.listeners) {
         try {
