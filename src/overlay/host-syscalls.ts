@@ -17,6 +17,7 @@ const libc = dlopen("libc.so.6", {
   lremovexattr: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   utimensat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  fallocate: { args: [FFIType.i32, FFIType.i32, FFIType.i64, FFIType.i64], returns: FFIType.i32 },
 });
 const c = libc.symbols;
 
@@ -91,6 +92,11 @@ export function renameat2(from: string, to: string, flags: number): void {
   const a = cstr(from);
   const b = cstr(to);
   if (c.renameat2(AT_FDCWD, ptr(a), AT_FDCWD, ptr(b), flags >>> 0) !== 0) fail("rename", from);
+}
+
+/** fallocate(2) on an open host fd (preallocate, punch holes, zero ranges: whatever the host supports). */
+export function fallocate(fd: number, mode: number, offset: number, length: number): void {
+  if (c.fallocate(fd, mode, offset, length) !== 0) fail("fallocate", `fd ${fd}`);
 }
 
 export type TimeSpec = { sec: number; nsec: number } | "now" | "omit";

@@ -18,6 +18,7 @@ import { OverlayInodeTable, ROOT_INO } from "./inode-table.ts";
 import { joinRel, Layers, splitRel, type EntryKind, type Resolved } from "./layers.ts";
 import { Union, type Owner } from "./union.ts";
 import { probeWhiteoutFormat, type WhiteoutFormat } from "./whiteout.ts";
+import { fallocate } from "./host-syscalls.ts";
 
 export interface OverlayLayers {
   /** Writable host directory; created if missing. */
@@ -298,6 +299,12 @@ export class OverlayFs implements LowLevelFs {
       if (fds?.size === 0) this.hostFds.delete(ino);
       closeSync(h.fd);
     } else h?.blob?.close();
+  }
+
+  fallocate(_ino: number, mode: number, offset: number, length: number, fh: number): void {
+    const h = this.files.get(fh);
+    if (!h || h.kind !== "host") throw new FsError(Errno.EBADF, "fallocate needs a file opened for writing");
+    fallocate(h.fd, mode, offset, length);
   }
 
   fsync(_ino: number, datasync: boolean, fh: number): void {
