@@ -31,8 +31,9 @@ export interface StressResult {
   command: string;
 }
 
-async function spawnCollect(argv: string[], hardMs: number): Promise<{ code: number | null; out: string; hung: boolean }> {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+async function spawnCollect(argv: string[], hardMs: number, cwd?: string): Promise<{ code: number | null; out: string; hung: boolean }> {
+  // Some stressors (open) also create files relative to the working directory: keep them in the temp path.
+  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", ...(cwd ? { cwd } : {}) });
   let hung = false;
   const timer = setTimeout(() => {
     hung = true;
@@ -57,7 +58,7 @@ export async function runStressor(spec: StressorSpec, tempPath: string, secs: nu
   const yaml = join(ydir, "m.yaml");
   const argv = ["stress-ng", `--${spec.name}`, String(workers), ...(spec.extra ?? []), "--temp-path", tempPath, "--verify", "--timeout", `${secs}s`, "--metrics-brief", "--yaml", yaml];
   const t0 = performance.now();
-  const r = await spawnCollect(argv, (secs + graceSecs) * 1000);
+  const r = await spawnCollect(argv, (secs + graceSecs) * 1000, tempPath);
   const seconds = (performance.now() - t0) / 1000;
   let bogo: number | undefined;
   try {
