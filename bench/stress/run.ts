@@ -32,7 +32,7 @@ export interface StressResult {
 }
 
 async function spawnCollect(argv: string[], hardMs: number, cwd?: string): Promise<{ code: number | null; out: string; hung: boolean }> {
-  // Some stressors (open) also create files relative to the working directory: keep them in the temp path.
+  // Some stressors (open) also create files relative to the working directory: run them in a scratch dir.
   const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", ...(cwd ? { cwd } : {}) });
   let hung = false;
   const timer = setTimeout(() => {
@@ -58,7 +58,7 @@ export async function runStressor(spec: StressorSpec, tempPath: string, secs: nu
   const yaml = join(ydir, "m.yaml");
   const argv = ["stress-ng", `--${spec.name}`, String(workers), ...(spec.extra ?? []), "--temp-path", tempPath, "--verify", "--timeout", `${secs}s`, "--metrics-brief", "--yaml", yaml];
   const t0 = performance.now();
-  const r = await spawnCollect(argv, (secs + graceSecs) * 1000, tempPath);
+  const r = await spawnCollect(argv, (secs + graceSecs) * 1000, ydir);
   const seconds = (performance.now() - t0) / 1000;
   let bogo: number | undefined;
   try {
