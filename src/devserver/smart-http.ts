@@ -38,7 +38,7 @@ export interface SmartHttpOptions {
 }
 
 export class SmartHttp {
-  private readonly hooksDir: string;
+  private hooksDirPath: string | undefined;
   /** Serialises pushes and path-commit creation (Mega uses a lock around root updates too). */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -46,12 +46,19 @@ export class SmartHttp {
     private readonly store: GitStore,
     private readonly opts: SmartHttpOptions,
   ) {
-    this.hooksDir = mkdtempSync(join(tmpdir(), "scorpio-devserver-hooks-"));
-    writeFileSync(join(this.hooksDir, "pre-receive"), PRE_RECEIVE, { mode: 0o755 });
+  }
+
+  /** The pre-receive hook's directory, made on the first push only: a killed server leaves nothing behind otherwise. */
+  private get hooksDir(): string {
+    if (!this.hooksDirPath) {
+      this.hooksDirPath = mkdtempSync(join(tmpdir(), "scorpio-devserver-hooks-"));
+      writeFileSync(join(this.hooksDirPath, "pre-receive"), PRE_RECEIVE, { mode: 0o755 });
+    }
+    return this.hooksDirPath;
   }
 
   close(): void {
-    rmSync(this.hooksDir, { recursive: true, force: true });
+    if (this.hooksDirPath) rmSync(this.hooksDirPath, { recursive: true, force: true });
   }
 
   /** Handles a request if its path is a smart-HTTP path; otherwise null. */
