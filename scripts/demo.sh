@@ -65,6 +65,16 @@ cat "$work/workspace/UPSTREAM.md"
 step "9. scorpio status"
 ./dist/scorpio status -c "$work/scorpio.toml"
 
+step "10. a writable job mount (Antares): edits land in the job's own upper layer"
+job_mnt=$(./dist/scorpio mount demo-job -c "$work/scorpio.toml" | sed -n 's/^mounted job demo-job at //p')
+echo "job mount at $job_mnt"
+echo "edited in the job" >> "$job_mnt/README.md"
+mkdir -p "$job_mnt/build" && echo "artifact" > "$job_mnt/build/out.txt"
+echo "--- README.md in the job:"; cat "$job_mnt/README.md"
+echo "--- README.md in the shared workspace (unchanged):"; cat "$work/workspace/README.md"
+./dist/scorpio list -c "$work/scorpio.toml"
+./dist/scorpio umount demo-job -c "$work/scorpio.toml"
+
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
   echo; echo "Mounted at $work/workspace; press Ctrl-C to unmount and clean up."
   wait "$serve_pid"
