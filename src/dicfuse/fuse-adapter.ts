@@ -8,12 +8,15 @@
  * Reads then arrive by inode and find their blob through `ContentHandles`.
  */
 import { Errno, FsError } from "../util/errno.ts";
-import { checkAccess, O, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
+import { CAP, checkAccess, O, type ConnectionInfo, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
 import type { BlobHandle, Ino } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
 import type { DicfuseView } from "./view.ts";
 import { ContentHandles } from "./content-handles.ts";
+import { logger } from "../util/log.ts";
+
+const log = logger("dicfuse");
 
 /** Blob files kept open for reads without an open (each pins its blob in the cache). */
 const MAX_OPEN_BLOBS = 256;
@@ -28,6 +31,15 @@ export class DicfuseFs implements LowLevelFs {
   private readonly byIno = new ContentHandles(MAX_OPEN_BLOBS);
   private readonly unsubscribe: () => void;
   private nextFh = 1;
+  /** What the kernel offered at INIT: whether ENOSYS on open/opendir switches it to no-open modes. */
+  private noOpen = false;
+  private noOpendir = false;
+
+  init(conn: ConnectionInfo): void {
+    this.noOpen = (conn.capable & CAP.NO_OPEN_SUPPORT) !== 0;
+    this.noOpendir = (conn.capable & CAP.NO_OPENDIR_SUPPORT) !== 0;
+    log.info("kernel caching modes", { noOpen: this.noOpen, noOpendir: this.noOpendir });
+  }
 
   constructor(private readonly view: DicfuseView, private readonly opts: { noOpen?: boolean } = {}) {
     this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
@@ -108,6 +120,7 @@ export class DicfuseFs implements LowLevelFs {
       // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
       // kernel switch to no-open mode for every later open.
       await this.contentOf(node);
+      if (!this.noOpen) return { fh: 0, keepCache: true };
       throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
     }
     const handle = await this.view.openContent(node);
@@ -148,6 +161,8 @@ export class DicfuseFs implements LowLevelFs {
     const node = this.view.node(ino);
     if (node.kind !== "dir" && node.kind !== "gitlink") throw new FsError(Errno.ENOTDIR);
     await this.view.children(ino);
+    // Kernels without no-opendir support would fail the open on ENOSYS: answer it there instead.
+    if (!this.noOpendir) return { fh: 0, cacheReaddir: true };
     throw new FsError(Errno.ENOSYS, "no opendir needed: listings are served by inode");
   }
 
