@@ -183,6 +183,8 @@ describe("failures", () => {
     const s2 = await startServe(sb2);
     try {
       await expect(fsp.readFile(join(sb2.workspace, "src/main.rs"))).rejects.toMatchObject({ code: "EIO" });
+      // The daemon logs why (on stderr, which may arrive a moment after the EIO).
+      await s2.waitFor((out) => out.includes("hashes to"), 10_000, "the corrupt-blob warning");
       expect(s2.output()).toContain("hashes to");
       // Metadata still works: the tree itself is not what was corrupted.
       expect((await fsp.readdir(join(sb2.workspace, "src"))).sort()).toContain("main.rs");
