@@ -288,6 +288,8 @@ describe("lifecycle", () => {
       expect(() => fs.statSync(mp)).toThrow(expect.objectContaining({ code: "ENOTCONN" }));
 
       const c = await mountChild([process.execPath, MEMFS, mp], mp);
+      // Logged on stderr before "ready" on stdout; the two pipes may deliver in either order.
+      for (let i = 0; i < 250 && !c.output().includes("clearing stale mount"); i++) await Bun.sleep(20);
       expect(c.output()).toContain("clearing stale mount");
       fs.writeFileSync(join(mp, "g"), "fresh");
       expect(fs.readFileSync(join(mp, "g"), "utf8")).toBe("fresh");
