@@ -36,8 +36,7 @@ export class DicfuseView {
   private readonly sizing = new Map<string, Promise<number>>();
   private readonly fetching = new Map<string, Promise<void>>();
   private readonly listeners = new Set<ChangeListener>();
-  /** Bumped each time a directory's listing changes, so adapters know when a kernel copy is stale. */
-  private readonly versions = new Map<number, number>();
+  /** When each directory's listing last changed (ms): its mtime, so the kernel knows its cached copy is stale. */
   private readonly changedAt = new Map<number, number>();
   private readonly readaheadSlots = new Semaphore(READAHEAD_CONCURRENCY);
 
@@ -87,11 +86,6 @@ export class DicfuseView {
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     await this.ensureFresh(dirIno);
     return this.store.inodes.listChildren(dirIno as Ino);
-  }
-
-  /** Changes every time the listing of `dirIno` changes (0 until the first change). */
-  listingVersion(dirIno: number): number {
-    return this.versions.get(dirIno) ?? 0;
   }
 
   /** When the listing of `dirIno` last changed, in ms since the epoch (0 = not since start). */
@@ -186,7 +180,6 @@ export class DicfuseView {
       changes.push({ kind: "entry", parent: rm.parent, name: rm.name });
     }
     if (changes.length > 0) {
-      this.versions.set(dirIno, (this.versions.get(dirIno) ?? 0) + 1);
       // Strictly increasing, so two changes within one clock tick still move the directory's mtime.
       this.changedAt.set(dirIno, Math.max(Date.now(), (this.changedAt.get(dirIno) ?? 0) + 1));
       changes.push({ kind: "inode", ino: dirIno });
