@@ -7,7 +7,7 @@ import { ptr, type Pointer } from "bun:ffi";
 import { readSync } from "node:fs";
 import { nativeBuffer } from "./memory.ts";
 import { encodeDirents } from "./dirents.ts";
-import { put64, viewOf, writeStat } from "./encode.ts";
+import { put64, writeStat } from "./encode.ts";
 import type { Libfuse } from "./libfuse.ts";
 import { ENTRY_PARAM, FILE_INFO, FI_BIT, FUSE_BUF, FUSE_BUFVEC, FUSE_BUF_FLAG, STAT, STATVFS } from "./structs.ts";
 import type { Attr, CreateReply, DirEntry, DirEntryPlus, EntryReply, NegativeEntryReply, OpenReply, ReadReply, StatfsReply } from "./types.ts";
@@ -22,28 +22,14 @@ const MAX_NAME = 4096;
 const SMALL_FD_READ = 32 * 1024;
 
 export class Replier {
-  private readonly statMem = nativeBuffer(STAT.size);
-  private readonly stat = this.statMem.bytes;
-  private readonly statPtr = this.statMem.ptr;
-  private readonly entryMem = nativeBuffer(ENTRY_PARAM.size);
-  private readonly entry = this.entryMem.bytes;
-  private readonly entryPtr = this.entryMem.ptr;
-  private readonly fiMem = nativeBuffer(FILE_INFO.alloc);
-  private readonly fi = this.fiMem.bytes;
-  private readonly fiPtr = this.fiMem.ptr;
-  private readonly statvfsMem = nativeBuffer(STATVFS.size);
-  private readonly statvfs = this.statvfsMem.bytes;
-  private readonly statvfsPtr = this.statvfsMem.ptr;
-  private readonly nameMem = nativeBuffer(MAX_NAME * 4 + 1);
-  private readonly name = this.nameMem.bytes;
-  private readonly namePtr = this.nameMem.ptr;
-  private readonly bufvecMem = nativeBuffer(FUSE_BUFVEC.size + FUSE_BUF.alloc);
-  private readonly bufvec = this.bufvecMem.bytes;
-  private readonly bufvecPtr = this.bufvecMem.ptr;
+  private readonly stat = nativeBuffer(STAT.size);
+  private readonly entry = nativeBuffer(ENTRY_PARAM.size);
+  private readonly fi = nativeBuffer(FILE_INFO.alloc);
+  private readonly statvfs = nativeBuffer(STATVFS.size);
+  private readonly name = nativeBuffer(MAX_NAME * 4 + 1);
+  private readonly bufvec = nativeBuffer(FUSE_BUFVEC.size + FUSE_BUF.alloc);
   private readonly small = Buffer.alloc(SMALL_FD_READ);
-  private dirMem = nativeBuffer(128 * 1024);
-  private dirBuf = this.dirMem.bytes;
-  private dirBufPtr = this.dirMem.ptr;
+  private dirOut = nativeBuffer(128 * 1024);
 
   constructor(private readonly lib: Libfuse) {}
 
@@ -56,30 +42,30 @@ export class Replier {
   }
 
   attr(req: Pointer, attr: Attr, timeout: number): void {
-    writeStat(this.stat, attr);
-    this.lib.fuse.fuse_reply_attr(req, this.statPtr, timeout);
+    writeStat(this.stat.bytes, attr);
+    this.lib.fuse.fuse_reply_attr(req, this.stat.ptr, timeout);
   }
 
   entryReply(req: Pointer, e: EntryReply | NegativeEntryReply, t: ReplyTimeouts): void {
     this.fillEntry(e, t);
-    this.lib.fuse.fuse_reply_entry(req, this.entryPtr);
+    this.lib.fuse.fuse_reply_entry(req, this.entry.ptr);
   }
 
   create(req: Pointer, c: CreateReply, flags: number, t: ReplyTimeouts): void {
     this.fillEntry(c, t);
     this.fillFileInfo(flags, c);
-    this.lib.fuse.fuse_reply_create(req, this.entryPtr, this.fiPtr);
+    this.lib.fuse.fuse_reply_create(req, this.entry.ptr, this.fi.ptr);
   }
 
   open(req: Pointer, o: OpenReply, flags: number): void {
     this.fillFileInfo(flags, o);
-    this.lib.fuse.fuse_reply_open(req, this.fiPtr);
+    this.lib.fuse.fuse_reply_open(req, this.fi.ptr);
   }
 
   readlink(req: Pointer, target: string | Uint8Array): void {
     const n = this.putCString(target);
     if (n < 0) return this.err(req, 36 /* ENAMETOOLONG */);
-    this.lib.fuse.fuse_reply_readlink(req, this.namePtr);
+    this.lib.fuse.fuse_reply_readlink(req, this.name.ptr);
   }
 
   write(req: Pointer, count: number): void {
@@ -100,30 +86,30 @@ export class Replier {
       return this.buf(req, this.small.subarray(0, n));
     }
     // An fd-backed bufvec: libfuse reads (or splices) the range itself, the bytes never enter JS.
-    const b = this.bufvec;
+    const b = this.bufvec.bytes;
     b.fill(0);
     b.writeBigUInt64LE(1n, FUSE_BUFVEC.count);
     const o = FUSE_BUFVEC.buf0;
-    put64(viewOf(b), o + FUSE_BUF.size_, r.length);
+    put64(this.bufvec.view, o + FUSE_BUF.size_, r.length);
     b.writeInt32LE(FUSE_BUF_FLAG.isFd | FUSE_BUF_FLAG.fdSeek, o + FUSE_BUF.flags);
     b.writeInt32LE(r.fd, o + FUSE_BUF.fd);
-    put64(viewOf(b), o + FUSE_BUF.pos, r.offset);
-    this.lib.fuse.fuse_reply_data(req, this.bufvecPtr, spliceFlags);
+    put64(this.bufvec.view, o + FUSE_BUF.pos, r.offset);
+    this.lib.fuse.fuse_reply_data(req, this.bufvec.ptr, spliceFlags);
   }
 
   statfs(req: Pointer, s: StatfsReply): void {
-    const b = this.statvfs;
+    const b = this.statvfs.bytes;
     b.fill(0);
-    put64(viewOf(b), STATVFS.bsize, s.bsize);
-    put64(viewOf(b), STATVFS.frsize, s.frsize ?? s.bsize);
-    put64(viewOf(b), STATVFS.blocks, s.blocks);
-    put64(viewOf(b), STATVFS.bfree, s.bfree);
-    put64(viewOf(b), STATVFS.bavail, s.bavail);
-    put64(viewOf(b), STATVFS.files, s.files);
-    put64(viewOf(b), STATVFS.ffree, s.ffree);
-    put64(viewOf(b), STATVFS.favail, s.favail ?? s.ffree);
-    put64(viewOf(b), STATVFS.namemax, s.namemax);
-    this.lib.fuse.fuse_reply_statfs(req, this.statvfsPtr);
+    put64(this.statvfs.view, STATVFS.bsize, s.bsize);
+    put64(this.statvfs.view, STATVFS.frsize, s.frsize ?? s.bsize);
+    put64(this.statvfs.view, STATVFS.blocks, s.blocks);
+    put64(this.statvfs.view, STATVFS.bfree, s.bfree);
+    put64(this.statvfs.view, STATVFS.bavail, s.bavail);
+    put64(this.statvfs.view, STATVFS.files, s.files);
+    put64(this.statvfs.view, STATVFS.ffree, s.ffree);
+    put64(this.statvfs.view, STATVFS.favail, s.favail ?? s.ffree);
+    put64(this.statvfs.view, STATVFS.namemax, s.namemax);
+    this.lib.fuse.fuse_reply_statfs(req, this.statvfs.ptr);
   }
 
   xattrSize(req: Pointer, size: number): void {
@@ -139,26 +125,22 @@ export class Replier {
    * Returns how many entries were sent, so readdirplus can give back the references of the rest.
    */
   dir(req: Pointer, size: number, entries: readonly (DirEntry | DirEntryPlus)[], plus: boolean, t: ReplyTimeouts): number {
-    if (this.dirBuf.length < size) {
-      this.dirMem = nativeBuffer(size);
-      this.dirBuf = this.dirMem.bytes;
-      this.dirBufPtr = this.dirMem.ptr;
-    }
-    const { used, sent } = encodeDirents(this.dirBuf, this.dirMem.view, size, entries, plus, t);
+    if (this.dirOut.bytes.length < size) this.dirOut = nativeBuffer(size);
+    const { used, sent } = encodeDirents(this.dirOut.bytes, this.dirOut.view, size, entries, plus, t);
     if (used === 0) this.lib.fuse.fuse_reply_buf(req, null, 0);
-    else this.lib.fuse.fuse_reply_buf(req, this.dirBufPtr, used);
+    else this.lib.fuse.fuse_reply_buf(req, this.dirOut.ptr, used);
     return sent;
   }
 
   private fillEntry(e: EntryReply | NegativeEntryReply, t: ReplyTimeouts): void {
-    const b = this.entry;
+    const b = this.entry.bytes;
     if (e.ino === 0) {
       b.fill(0);
       b.writeDoubleLE((e as NegativeEntryReply).entryTimeout, ENTRY_PARAM.entryTimeout);
       return;
     }
     const full = e as EntryReply;
-    const dv = viewOf(b);
+    const dv = this.entry.view;
     put64(dv, ENTRY_PARAM.ino, full.ino);
     put64(dv, ENTRY_PARAM.generation, full.generation ?? 0);
     writeStat(b, full.attr, ENTRY_PARAM.attr);
@@ -167,7 +149,7 @@ export class Replier {
   }
 
   private fillFileInfo(flags: number, o: OpenReply | CreateReply): void {
-    const b = this.fi;
+    const b = this.fi.bytes;
     b.fill(0);
     b.writeInt32LE(flags | 0, FILE_INFO.flags);
     let bits = 0;
@@ -176,25 +158,25 @@ export class Replier {
     if ((o as OpenReply).nonseekable) bits |= FI_BIT.nonseekable;
     if ((o as OpenReply).cacheReaddir) bits |= FI_BIT.cacheReaddir;
     b.writeUInt32LE(bits, FILE_INFO.bits);
-    put64(viewOf(b), FILE_INFO.fh, o.fh);
+    put64(this.fi.view, FILE_INFO.fh, o.fh);
   }
 
   /** Writes a NUL-terminated copy into the name scratch buffer; -1 if it does not fit. */
   private putCString(s: string | Uint8Array): number {
     let n: number;
     if (typeof s === "string") {
-      if (s.length * 3 >= this.name.length) {
+      if (s.length * 3 >= this.name.bytes.length) {
         const bytes = Buffer.from(s);
-        if (bytes.length >= this.name.length) return -1;
-        bytes.copy(this.name);
+        if (bytes.length >= this.name.bytes.length) return -1;
+        bytes.copy(this.name.bytes);
         n = bytes.length;
-      } else n = this.name.write(s, 0, "utf8");
+      } else n = this.name.bytes.write(s, 0, "utf8");
     } else {
-      if (s.byteLength >= this.name.length) return -1;
-      this.name.set(s);
+      if (s.byteLength >= this.name.bytes.length) return -1;
+      this.name.bytes.set(s);
       n = s.byteLength;
     }
-    this.name[n] = 0;
+    this.name.bytes[n] = 0;
     return n;
   }
 }
