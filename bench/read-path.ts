@@ -535,9 +535,11 @@ try {
   exitCode = 1;
 } finally {
   for (const d of [...daemons]) await stopDaemon({ p: d, ws: "" }).catch(() => {});
-  if (devServer && devServer.exitCode === null) {
-    devServer.kill("SIGTERM");
-    await Promise.race([devServer.exited, Bun.sleep(5_000)]);
+  // Assigned inside main(): TypeScript cannot see that and narrows the variable to null here.
+  const ds = devServer as ReturnType<typeof Bun.spawn> | null;
+  if (ds && ds.exitCode === null) {
+    ds.kill("SIGTERM");
+    await Promise.race([ds.exited, Bun.sleep(5_000)]);
   }
   cleanupSync();
   const left = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(TMP));
