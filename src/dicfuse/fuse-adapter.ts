@@ -26,11 +26,9 @@ const erofs = () => new FsError(Errno.EROFS, "the monorepo view is read-only");
 
 export class DicfuseFs implements LowLevelFs {
   private readonly owner: Owner;
-  private readonly files = new Map<number, BlobHandle | null>();
   private readonly lookups = new Map<number, number>();
   private readonly byIno = new ContentHandles(MAX_OPEN_BLOBS);
   private readonly unsubscribe: () => void;
-  private nextFh = 1;
   /** What the kernel offered at INIT: whether ENOSYS on open/opendir switches it to no-open modes. */
   private noOpen = false;
   private noOpendir = false;
@@ -41,7 +39,7 @@ export class DicfuseFs implements LowLevelFs {
     log.info("kernel caching modes", { noOpen: this.noOpen, noOpendir: this.noOpendir });
   }
 
-  constructor(private readonly view: DicfuseView, private readonly opts: { noOpen?: boolean } = {}) {
+  constructor(private readonly view: DicfuseView) {
     this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
     this.unsubscribe = view.onChange((changes) => {
       for (const c of changes) if (c.kind === "inode") this.byIno.drop(c.ino);
@@ -54,7 +52,7 @@ export class DicfuseFs implements LowLevelFs {
   }
 
   get openFiles(): number {
-    return this.files.size + this.byIno.size;
+    return this.byIno.size;
   }
 
   private ttl(node: Node): number {
@@ -115,23 +113,16 @@ export class DicfuseFs implements LowLevelFs {
 
   async open(ino: number, flags: number): Promise<OpenReply> {
     if (flags & WRITE_FLAGS) throw erofs();
-    const node = this.view.node(ino);
-    if (this.opts.noOpen !== false) {
-      // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
-      // kernel switch to no-open mode for every later open.
-      await this.contentOf(node);
-      if (!this.noOpen) return { fh: 0, keepCache: true };
-      throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
-    }
-    const handle = await this.view.openContent(node);
-    const fh = this.nextFh++;
-    this.files.set(fh, handle);
-    // Blob content never changes under an inode without an invalidation, so the page cache may stay.
-    return { fh, keepCache: true };
+    // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
+    // kernel switch to no-open mode for every later open.
+    await this.contentOf(this.view.node(ino));
+    // Without no-open support: blob content never changes under an inode without an invalidation,
+    // so the page cache may stay; reads find the blob by inode either way.
+    if (!this.noOpen) return { fh: 0, keepCache: true };
+    throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
   }
 
-  read(ino: number, size: number, offset: number, fh: number): ReadReply | Promise<ReadReply> {
-    if (this.files.has(fh)) return sliceOf(this.files.get(fh) ?? null, size, offset);
+  read(ino: number, size: number, offset: number): Promise<ReadReply> {
     return this.contentOf(this.view.node(ino)).then((h) => sliceOf(h, size, offset));
   }
 
@@ -141,11 +132,6 @@ export class DicfuseFs implements LowLevelFs {
       if (node.oid && !this.view.store.blobs.hasBlob(node.oid)) this.view.readaheadAfter(node);
       return this.view.openContent(node);
     });
-  }
-
-  release(_ino: number, fi: { fh: number }): void {
-    this.files.get(fi.fh)?.close();
-    this.files.delete(fi.fh);
   }
 
   fsync(): void {}
@@ -247,8 +233,6 @@ export class DicfuseFs implements LowLevelFs {
   destroy(): void {
     this.unsubscribe();
     void this.byIno.closeAll();
-    for (const h of this.files.values()) h?.close();
-    this.files.clear();
   }
 }
 
