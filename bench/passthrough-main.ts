@@ -54,7 +54,7 @@ session = await FuseSession.mount(pfs, {
   subtype: "passthrough-bun",
   attrTimeout: timeout,
   entryTimeout: timeout,
-  spinMicros: Number(flags.get("--spin") ?? "0"),
+  spinMicros: flags.has("--spin") ? Number(flags.get("--spin")) : undefined,
   maxBatch: flags.has("--batch") ? Number(flags.get("--batch")) : undefined,
   splice: !flags.has("--no-splice"),
   extraOptions: process.env.FUSE_DEBUG ? ["debug"] : [],

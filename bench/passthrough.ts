@@ -13,11 +13,11 @@
  *
  * Bench code, not product code: it never touches its own mount and knows nothing of Scorpio.
  */
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import * as fs from "node:fs";
 import { Errno, FsError } from "../src/util/errno.ts";
 import type {
-  Attr, CreateReply, DirEntry, DirEntryPlus, EntryReply, LowLevelFs, NegativeEntryReply, OpenReply,
+  AttrReply, CreateReply, DirEntry, DirEntryPlus, EntryReply, LowLevelFs, NegativeEntryReply, OpenReply,
   ReadReply, SetattrChanges, StatfsReply,
 } from "../src/fuse/types.ts";
 
@@ -50,7 +50,7 @@ interface DirHandle {
   /** The directory opened at opendir: getdents and fstatat of the entries go through it. */
   fd: number;
   parent: Inode;
-  entries: SnapEntry[];
+  listing: Listing;
 }
 
 interface Snapshot {
@@ -58,7 +58,7 @@ interface Snapshot {
   ctimeNsec: number;
   /** ctime was older than the snapshot by more than the timestamp granularity. */
   safe: boolean;
-  entries: SnapEntry[];
+  listing: Listing;
 }
 
 /** sizeof(fuse_entry_out) + sizeof(fuse_dirent): a direntplus record before its padded name. */
@@ -78,6 +78,7 @@ const libc = dlopen("libc.so.6", {
   getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   lstat: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   fstatat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  fstat: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 });
 const C = libc.symbols;
@@ -88,7 +89,8 @@ const DENTS_PTR = ptr(DENTS_BUF);
 // pointer is garbage (an unused 8-byte buffer here was collected and fstatat("") turned into ENOENT).
 // Each ArrayBuffer is created first: taking `.buffer` of a small typed array AFTER ptr() moves its
 // storage out of line and leaves the pointer dangling (seen here: lstat wrote into the old copy).
-const STAT_AB = new ArrayBuffer(144);
+const STAT_SIZE = 144;
+const STAT_AB = new ArrayBuffer(STAT_SIZE);
 const STAT_BUF = new Uint8Array(STAT_AB);
 const ST = new DataView(STAT_AB);
 const STAT_PTR = ptr(STAT_BUF);
@@ -127,56 +129,55 @@ function mustLstat(path: string): void {
   if (e) throw new FsError(e, path);
 }
 
-/** The Attr of the struct stat in STAT_BUF (full nanosecond times, unlike node's Stats). */
-function attrC(): Attr {
-  return {
-    ino: u64(8), nlink: u64(16), mode: ST.getUint32(24, true), uid: ST.getUint32(28, true), gid: ST.getUint32(32, true),
-    rdev: u64(40), size: i64(48), blksize: i64(56), blocks: i64(64),
-    atimeSec: i64(72), atimeNsec: i64(80), mtimeSec: i64(88), mtimeNsec: i64(96), ctimeSec: i64(104), ctimeNsec: i64(112),
-  };
-}
 const devC = () => u64(0);
+const inoC = () => u64(8);
+const modeC = () => ST.getUint32(24, true);
 
-function attrOfStats(st: fs.Stats): Attr {
-  const a = st.atimeMs, m = st.mtimeMs, c = st.ctimeMs;
-  const as = Math.floor(a / 1000), ms = Math.floor(m / 1000), cs = Math.floor(c / 1000);
-  return {
-    ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
-    size: st.size, blocks: st.blocks, blksize: st.blksize,
-    atimeSec: as, atimeNsec: Math.round((a - as * 1000) * 1e6) % 1e9,
-    mtimeSec: ms, mtimeNsec: Math.round((m - ms * 1000) * 1e6) % 1e9,
-    ctimeSec: cs, ctimeNsec: Math.round((c - cs * 1000) * 1e6) % 1e9,
-  };
-}
-
-/** A snapshot entry; `plusSize` is its direntplus record size (152 + the name padded to 8 bytes). */
+/**
+ * A snapshot entry; `plusSize` is its direntplus record size (152 + the name padded to 8 bytes) and
+ * `cname` the address of its NUL-terminated name in a copy of the getdents output (kept alive by
+ * the snapshot's `chunks`), so fstatat needs no string encoding per entry.
+ */
 interface SnapEntry extends DirEntry {
   plusSize: number;
+  cname: number;
+}
+
+interface Listing {
+  entries: SnapEntry[];
+  /** getdents output the `cname` pointers point into. */
+  chunks: Uint8Array[];
 }
 
 /** Reads a whole directory with getdents64: name, d_ino and type (as S_IF* bits). */
-function readDirents(fd: number, path: string): SnapEntry[] {
-  const out: SnapEntry[] = [];
+function readDirents(fd: number, path: string): Listing {
+  const entries: SnapEntry[] = [];
+  const chunks: Uint8Array[] = [];
   for (;;) {
     const n = Number(C.getdents64(fd, DENTS_PTR, DENTS_BUF.length));
     if (n === 0) break;
     if (n < 0) throw new FsError(errno() || Errno.EIO, `getdents64 failed on ${path}`);
+    const chunk = new Uint8Array(new ArrayBuffer(n));
+    chunk.set(DENTS_BUF.subarray(0, n));
+    chunks.push(chunk);
+    const base = ptr(chunk) as unknown as number;
     let off = 0;
     while (off < n) {
       const reclen = DENTS_BUF.readUInt16LE(off + 16);
       const type = DENTS_BUF[off + 18]!;
       const end = DENTS_BUF.indexOf(0, off + 19);
-      out.push({
+      entries.push({
         name: DENTS_BUF.toString("utf8", off + 19, end),
         ino: DENTS_BUF.readUInt32LE(off) + DENTS_BUF.readUInt32LE(off + 4) * TWO32,
         mode: type << 12, // DT_* is S_IF* >> 12
-        nextOffset: out.length + 1,
+        nextOffset: entries.length + 1,
         plusSize: DIRENTPLUS_BASE + ((end - off - 19 + 7) & ~7),
+        cname: base + off + 19,
       });
       off += reclen;
     }
   }
-  return out;
+  return { entries, chunks };
 }
 
 const isDot = (name: string) => name === "." || name === "..";
@@ -199,11 +200,10 @@ export class PassthroughFs implements LowLevelFs {
 
   constructor(readonly source: string, private readonly opts: PassthroughOptions) {
     mustLstat(source);
-    const a = attrC();
-    if ((a.mode & S_IFMT) !== 0o040000) throw new FsError(Errno.ENOTDIR, `${source} is not a directory`);
-    this.root = { ino: 1, dev: devC(), bino: a.ino, refs: 2, parent: null, name: "", path: source, pathGen: 0 };
+    if ((modeC() & S_IFMT) !== 0o040000) throw new FsError(Errno.ENOTDIR, `${source} is not a directory`);
+    this.root = { ino: 1, dev: devC(), bino: inoC(), refs: 2, parent: null, name: "", path: source, pathGen: 0 };
     this.byIno.set(1, this.root);
-    this.devMap(this.root.dev).set(a.ino, this.root);
+    this.devMap(this.root.dev).set(this.root.bino, this.root);
     this.timeout = opts.timeout;
     this.negative = { ino: 0, entryTimeout: opts.timeout };
   }
@@ -234,34 +234,37 @@ export class PassthroughFs implements LowLevelFs {
     return n.path;
   }
 
-  /** Finds or creates the inode of the struct stat in STAT_BUF, seen as `parent/name`, and takes one kernel reference. */
+  /**
+   * Finds or creates the inode of backing (dev, bino), seen as `parent/name`, and takes one kernel
+   * reference. An empty `knownPath` means "parent's path + name", built only if this inode needs it.
+   */
   private ref(dev: number, bino: number, parent: Inode, name: string, knownPath: string): Inode {
     const m = this.devMap(dev);
     let n = m.get(bino);
-    // An empty `knownPath` means "parent's path + name", built only if this inode needs it.
-    const path = () => knownPath || this.pathOf(parent) + "/" + name;
     if (n) {
       if (n.parent !== parent || n.name !== name) {
         n.parent = parent;
         n.name = name;
-        n.path = path();
+        n.path = knownPath || this.pathOf(parent) + "/" + name;
         n.pathGen = this.gen;
       }
       n.refs++;
       return n;
     }
-    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path: path(), pathGen: this.gen };
+    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path: knownPath || this.pathOf(parent) + "/" + name, pathGen: this.gen };
     m.set(bino, n);
     this.byIno.set(n.ino, n);
     if (this.byIno.size > this.counts.maxInodes) this.counts.maxInodes = this.byIno.size;
     return n;
   }
 
-  /** An entry reply for the struct stat in STAT_BUF. */
+  /**
+   * An entry reply for the struct stat in STAT_BUF, handed to the binding as-is (replies to these
+   * synchronous handlers are sent before the next stat call reuses the buffer).
+   */
   private entry(parent: Inode, name: string, path: string): EntryReply {
-    const attr = attrC();
-    const n = this.ref(devC(), attr.ino, parent, name, path);
-    return { ino: n.ino, attr, attrTimeout: this.timeout, entryTimeout: this.timeout };
+    const n = this.ref(devC(), inoC(), parent, name, path);
+    return { ino: n.ino, attr: STAT_BUF };
   }
 
   private entryAt(parent: Inode, name: string, path: string): EntryReply {
@@ -295,15 +298,16 @@ export class PassthroughFs implements LowLevelFs {
     }
   }
 
-  getattr(ino: number, fh: number | undefined): { attr: Attr; attrTimeout: number } {
+  getattr(ino: number, fh: number | undefined): AttrReply {
     // With an open handle, fstat: right even after the name was unlinked or renamed.
     // (The kernel passes a handle only for regular files, so `fh` is always one of our fds.)
-    if (fh !== undefined) return { attr: attrOfStats(fs.fstatSync(fh)), attrTimeout: this.timeout };
-    mustLstat(this.pathOf(this.node(ino)));
-    return { attr: attrC(), attrTimeout: this.timeout };
+    if (fh !== undefined) {
+      if (C.fstat(fh, STAT_PTR) !== 0) throw new FsError(errno() || Errno.EIO);
+    } else mustLstat(this.pathOf(this.node(ino)));
+    return { attr: STAT_BUF };
   }
 
-  setattr(ino: number, c: SetattrChanges, fh: number | undefined): { attr: Attr; attrTimeout: number } {
+  setattr(ino: number, c: SetattrChanges, fh: number | undefined): AttrReply {
     const path = this.pathOf(this.node(ino));
     const useFd = fh !== undefined && fh > 0;
     if (c.mode !== undefined) useFd ? fs.fchmodSync(fh!, c.mode & 0o7777) : fs.chmodSync(path, c.mode & 0o7777);
@@ -362,7 +366,7 @@ export class PassthroughFs implements LowLevelFs {
     fs.renameSync(this.pathOf(parent) + "/" + name, to);
     // Re-home the moved inode; every cached descendant path is recomputed on next use.
     mustLstat(to);
-    const n = this.byDev.get(devC())?.get(u64(8));
+    const n = this.byDev.get(devC())?.get(inoC());
     this.gen++;
     if (n) { n.parent = newParent; n.name = newName; }
   }
@@ -410,7 +414,7 @@ export class PassthroughFs implements LowLevelFs {
     const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
       const fh = this.nextDirFh++;
-      this.dirs.set(fh, { path, fd, parent: n, entries: this.snapshot(n, fd, path) });
+      this.dirs.set(fh, { path, fd, parent: n, listing: this.snapshot(n, fd, path) });
       return { fh, cacheReaddir: this.opts.cache === "always" };
     } catch (err) {
       fs.closeSync(fd);
@@ -424,7 +428,7 @@ export class PassthroughFs implements LowLevelFs {
    * ctime is well before the snapshot was taken: any change after the snapshot then necessarily
    * moves ctime (timestamps are coarse-clock ticks of at most 10 ms), so a reused list is never stale.
    */
-  private snapshot(n: Inode, fd: number, path: string): SnapEntry[] {
+  private snapshot(n: Inode, fd: number, path: string): Listing {
     if (!this.opts.reuseSnapshots) {
       this.counts.snapshots++;
       return readDirents(fd, path);
@@ -435,37 +439,45 @@ export class PassthroughFs implements LowLevelFs {
     const prev = this.snapshots.get(n.ino);
     if (prev && prev.ctimeSec === cSec && prev.ctimeNsec === cNsec && prev.safe) {
       this.counts.snapshotReuses++;
-      return prev.entries;
+      return prev.listing;
     }
     const takenMs = Date.now();
-    const entries = readDirents(fd, path);
+    const listing = readDirents(fd, path);
     this.counts.snapshots++;
-    this.snapshots.set(n.ino, { ctimeSec: cSec, ctimeNsec: cNsec, safe: cSec * 1000 + cNsec / 1e6 < takenMs - SNAPSHOT_MARGIN_MS, entries });
-    return entries;
+    this.snapshots.set(n.ino, { ctimeSec: cSec, ctimeNsec: cNsec, safe: cSec * 1000 + cNsec / 1e6 < takenMs - SNAPSHOT_MARGIN_MS, listing });
+    return listing;
   }
 
   readdir(_ino: number, fh: number, offset: number, max: number): DirEntry[] {
     const d = this.dirs.get(fh);
     if (!d) throw new FsError(Errno.EBADF);
-    return d.entries.slice(offset, offset + max);
+    return d.listing.entries.slice(offset, offset + max);
   }
 
   readdirplus(_ino: number, fh: number, offset: number, max: number): DirEntryPlus[] {
     const d = this.dirs.get(fh);
     if (!d) throw new FsError(Errno.EBADF);
-    const out: DirEntryPlus[] = [];
+    const entries = d.listing.entries;
     // The binding sizes `max` as size/152 (fuse_direntplus without a name); stop when the real
-    // record sizes fill that budget, so we do not lstat entries the kernel's buffer cannot take.
+    // record sizes fill that budget, so we do not stat entries the kernel's buffer cannot take.
     let budget = max * DIRENTPLUS_BASE;
-    for (let i = offset; i < d.entries.length; i++) {
-      const e = d.entries[i]!;
-      budget -= e.plusSize;
-      if (budget < 0 && out.length > 0) break;
+    let end = offset;
+    while (end < entries.length && (budget -= entries[end]!.plusSize) >= 0) end++;
+    if (end === offset && end < entries.length) end++;
+    // One block of struct stats for the whole batch: fstatat writes each entry's straight into its
+    // slot and the binding copies it out as-is, with no per-entry object or conversion.
+    const block = new Uint8Array(new ArrayBuffer((end - offset) * STAT_SIZE));
+    const words = new Uint32Array(block.buffer);
+    const base = ptr(block) as unknown as number;
+    const out: DirEntryPlus[] = [];
+    for (let i = offset; i < end; i++) {
+      const e = entries[i]!;
       if (isDot(e.name)) { out.push(e); continue; }
-      const err = fstatatC(d.fd, e.name);
-      if (err) continue; // removed since opendir
-      const entry = this.entry(d.parent, e.name, "");
-      out.push({ name: e.name, ino: e.ino, mode: entry.attr.mode & S_IFMT, nextOffset: e.nextOffset, entry });
+      const at = (i - offset) * STAT_SIZE;
+      if (C.fstatat(d.fd, e.cname as unknown as Pointer, (base + at) as unknown as Pointer, AT_SYMLINK_NOFOLLOW) !== 0) continue; // removed since opendir
+      const w = at >>> 2;
+      const n = this.ref(words[w]! + words[w + 1]! * TWO32, words[w + 2]! + words[w + 3]! * TWO32, d.parent, e.name, "");
+      out.push({ name: e.name, ino: e.ino, mode: e.mode, nextOffset: e.nextOffset, entry: { ino: n.ino, attr: block.subarray(at, at + STAT_SIZE) } });
     }
     return out;
   }

@@ -10,7 +10,7 @@ import { encodeDirents } from "./dirents.ts";
 import { put64, writeStat } from "./encode.ts";
 import type { Libfuse } from "./libfuse.ts";
 import { ENTRY_PARAM, FILE_INFO, FI_BIT, FUSE_BUF, FUSE_BUFVEC, FUSE_BUF_FLAG, STAT, STATVFS } from "./structs.ts";
-import type { Attr, CreateReply, DirEntry, DirEntryPlus, EntryReply, NegativeEntryReply, OpenReply, ReadReply, StatfsReply } from "./types.ts";
+import type { AttrSource, CreateReply, DirEntry, DirEntryPlus, EntryReply, NegativeEntryReply, OpenReply, ReadReply, StatfsReply } from "./types.ts";
 
 export interface ReplyTimeouts {
   attr: number;
@@ -30,6 +30,7 @@ export class Replier {
   private readonly bufvec = nativeBuffer(FUSE_BUFVEC.size + FUSE_BUF.alloc);
   private readonly small = Buffer.alloc(SMALL_FD_READ);
   private dirOut = nativeBuffer(128 * 1024);
+  private dirWords = new Uint32Array(this.dirOut.bytes.buffer);
 
   constructor(private readonly lib: Libfuse) {}
 
@@ -41,7 +42,7 @@ export class Replier {
     this.lib.fuse.fuse_reply_none(req);
   }
 
-  attr(req: Pointer, attr: Attr, timeout: number): void {
+  attr(req: Pointer, attr: AttrSource, timeout: number): void {
     writeStat(this.stat.bytes, attr);
     this.lib.fuse.fuse_reply_attr(req, this.stat.ptr, timeout);
   }
@@ -125,8 +126,11 @@ export class Replier {
    * Returns how many entries were sent, so readdirplus can give back the references of the rest.
    */
   dir(req: Pointer, size: number, entries: readonly (DirEntry | DirEntryPlus)[], plus: boolean, t: ReplyTimeouts): number {
-    if (this.dirOut.bytes.length < size) this.dirOut = nativeBuffer(size);
-    const { used, sent } = encodeDirents(this.dirOut.bytes, this.dirOut.view, size, entries, plus, t);
+    if (this.dirOut.bytes.length < size) {
+      this.dirOut = nativeBuffer(size + 7);
+      this.dirWords = new Uint32Array(this.dirOut.bytes.buffer, 0, this.dirOut.bytes.length >>> 2);
+    }
+    const { used, sent } = encodeDirents(this.dirOut.bytes, this.dirWords, size, entries, plus, t);
     if (used === 0) this.lib.fuse.fuse_reply_buf(req, null, 0);
     else this.lib.fuse.fuse_reply_buf(req, this.dirOut.ptr, used);
     return sent;

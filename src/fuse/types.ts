@@ -26,8 +26,18 @@ export interface Attr {
   ctimeNsec?: number;
 }
 
+/**
+ * A `struct stat` exactly as the C library fills it (e.g. `fstatat` through bun:ffi into an
+ * ArrayBuffer-backed array): `STAT.size` bytes, sent without conversion, as passthrough_ll does.
+ * The binding reads it when it replies, so keep it unchanged until the handler's promise settles.
+ */
+export type NativeStat = Uint8Array;
+
+/** Attributes as an object, or as the native `struct stat` a passthrough filesystem already has. */
+export type AttrSource = Attr | NativeStat;
+
 export interface AttrReply {
-  attr: Attr;
+  attr: AttrSource;
   /** Seconds the kernel may cache the attributes; default from the session options. */
   attrTimeout?: number;
 }
@@ -36,7 +46,7 @@ export interface AttrReply {
 export interface EntryReply {
   ino: Ino;
   generation?: number;
-  attr: Attr;
+  attr: AttrSource;
   attrTimeout?: number;
   entryTimeout?: number;
 }

@@ -10,7 +10,7 @@
  */
 import { closeSync, fchmodSync, fchownSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, mkdirSync, openSync, readlinkSync, statfsSync, writeSync } from "node:fs";
 import type { DicfuseView } from "../dicfuse/index.ts";
-import { checkAccess, O, RENAME, S_IF, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
+import { checkAccess, O, RENAME, S_IF, type Attr, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
 import type { BlobHandle } from "../store/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
 import { attrOfResolved, hostAttr } from "./attrs.ts";
@@ -133,7 +133,7 @@ export class OverlayFs implements LowLevelFs {
     this.table.forget(ino, nlookup);
   }
 
-  async getattr(ino: number, fh: number | undefined): Promise<AttrReply> {
+  async getattr(ino: number, fh: number | undefined): Promise<AttrReply & { attr: Attr }> {
     const h = fh !== undefined ? this.files.get(fh) : undefined;
     const fd = h?.kind === "host" ? h.fd : this.orphanFd(ino);
     if (fd !== null) return { attr: hostAttr(fstatSync(fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };

@@ -30,12 +30,20 @@ const entries: DirEntryPlus[] = names.map((name, i) => {
   };
 });
 
-function libfuseBytes(plus: boolean): Buffer {
+/** The same entries with their attributes as native `struct stat`s of random bytes (every field, padding too). */
+const nativeEntries: DirEntryPlus[] = entries.map((e) => {
+  if (!e.entry) return e;
+  const stat = new Uint8Array(new ArrayBuffer(STAT.size));
+  crypto.getRandomValues(stat);
+  return { ...e, entry: { ...e.entry, attr: stat } };
+});
+
+function libfuseBytes(plus: boolean, list: DirEntryPlus[] = entries): Buffer {
   const out = nativeBuffer(64 * 1024);
   const param = nativeBuffer(ENTRY_PARAM.size);
   const st = nativeBuffer(STAT.size);
   let used = 0;
-  for (const e of entries) {
+  for (const e of list) {
     const name = nativeCString(e.name);
     let n: number;
     if (plus) {
@@ -62,9 +70,11 @@ function libfuseBytes(plus: boolean): Buffer {
   return Buffer.from(out.bytes.subarray(0, used));
 }
 
-function oursBytes(plus: boolean, size = 64 * 1024): { bytes: Buffer; sent: number } {
+function oursBytes(plus: boolean, size = 64 * 1024, list: DirEntryPlus[] = entries): { bytes: Buffer; sent: number } {
   const out = nativeBuffer(size);
-  const { used, sent } = encodeDirents(out.bytes, out.view, size, plus ? entries : entries.map(({ entry: _e, ...d }) => d), plus, { attr: 1, entry: 1 });
+  // Garbage first: every byte of a record must be written, padding included (the reply buffer is reused).
+  out.bytes.fill(0xa5);
+  const { used, sent } = encodeDirents(out.bytes, new Uint32Array(out.bytes.buffer, 0, size >>> 2), size, plus ? list : list.map(({ entry: _e, ...d }) => d), plus, { attr: 1, entry: 1 });
   return { bytes: Buffer.from(out.bytes.subarray(0, used)), sent };
 }
 
@@ -78,6 +88,17 @@ test("readdirplus entries are byte-identical to fuse_add_direntry_plus", () => {
   const ours = oursBytes(true);
   expect(ours.sent).toBe(entries.length);
   expect(ours.bytes.toString("hex")).toBe(libfuseBytes(true).toString("hex"));
+});
+
+test("readdirplus entries with native struct stats are byte-identical to fuse_add_direntry_plus", () => {
+  const ours = oursBytes(true, 64 * 1024, nativeEntries);
+  expect(ours.sent).toBe(nativeEntries.length);
+  expect(ours.bytes.toString("hex")).toBe(libfuseBytes(true, nativeEntries).toString("hex"));
+});
+
+test("a native struct stat of the wrong size is refused, not misread", () => {
+  const bad = entries.map((e) => (e.entry ? { ...e, entry: { ...e.entry, attr: new Uint8Array(100) } } : e));
+  expect(() => oursBytes(true, 64 * 1024, bad)).toThrow(/144 bytes/);
 });
 
 test("stops at the first entry that does not fit, never writing a partial one", () => {
