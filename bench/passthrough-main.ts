@@ -2,7 +2,7 @@
  * @module bench/passthrough-main — serves `PassthroughFs` in its own process for the benches.
  *
  *   bun bench/passthrough-main.ts <source> <mountpoint> [--timeout N] [--cache never|auto|always]
- *                                 [--spin MICROS] [--batch N] [--no-splice] [--no-snapshot-reuse]
+ *                                 [--spin MICROS] [--batch N] [--splice] [--no-snapshot-reuse]
  *
  * --timeout sets attrTimeout/entryTimeout (default 1 = the binding's defaults); --cache defaults to
  * "never" for timeout 0 and "auto" otherwise, as passthrough_ll pairs them. Prints "ready" once
@@ -16,13 +16,13 @@ const positional: string[] = [];
 const flags = new Map<string, string>();
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
-  if (a === "--no-splice" || a === "--no-snapshot-reuse") flags.set(a, "1");
+  if (a === "--splice" || a === "--no-snapshot-reuse") flags.set(a, "1");
   else if (a.startsWith("--")) flags.set(a, args[++i] ?? "");
   else positional.push(a);
 }
 const [source, mountpoint] = positional;
 if (!source || !mountpoint) {
-  console.error("usage: passthrough-main <source> <mountpoint> [--timeout N] [--cache never|auto|always] [--spin MICROS] [--batch N] [--no-splice] [--no-snapshot-reuse]");
+  console.error("usage: passthrough-main <source> <mountpoint> [--timeout N] [--cache never|auto|always] [--spin MICROS] [--batch N] [--splice] [--no-snapshot-reuse]");
   process.exit(2);
 }
 const timeout = Number(flags.get("--timeout") ?? "1");
@@ -45,7 +45,7 @@ process.on("uncaughtException", async (err) => {
   process.exit(1);
 });
 process.on("SIGUSR2", () => {
-  console.log(JSON.stringify({ inodes: pfs.inodeCount, counts: pfs.counts, stats: session?.stats ?? {} }));
+  console.log(JSON.stringify({ inodes: pfs.inodeCount, counts: pfs.counts, stats: session?.stats ?? {}, dispatch: session?.dispatch }));
 });
 
 session = await FuseSession.mount(pfs, {
@@ -56,7 +56,7 @@ session = await FuseSession.mount(pfs, {
   entryTimeout: timeout,
   spinMicros: flags.has("--spin") ? Number(flags.get("--spin")) : undefined,
   maxBatch: flags.has("--batch") ? Number(flags.get("--batch")) : undefined,
-  splice: !flags.has("--no-splice"),
+  splice: flags.has("--splice"),
   extraOptions: process.env.FUSE_DEBUG ? ["debug"] : [],
 });
 console.log("ready");

@@ -23,7 +23,8 @@ export interface OpRuntime {
   readonly fs: LowLevelFs;
   readonly reply: Replier;
   readonly timeouts: ReplyTimeouts;
-  readonly spliceFlags: number;
+  /** `fuse_buf_copy_flags` for spliced read replies; null = reads are copied (see Replier.data). */
+  readonly spliceFlags: number | null;
   ctx(req: Pointer): RequestContext;
   /** Calls the handler, then `ok` with its value, or replies with its errno; counts the op. */
   run<T>(op: number, req: Pointer, call: () => MaybePromise<T>, ok: (req: Pointer, value: T) => void): void;

@@ -32,7 +32,10 @@ export interface MountOptions {
   /** Kernel cache lifetimes in seconds, used when a reply does not give its own. Default 1. */
   attrTimeout?: number;
   entryTimeout?: number;
-  /** Ask for splice replies of fd-backed reads (zero copy). Default true. */
+  /**
+   * Splice fd-backed reads over 32 KiB to the kernel (libfuse's SPLICE_WRITE|SPLICE_MOVE) instead
+   * of copying them through one reused buffer. Default false: the copy measured faster (docs/benchmarks.md).
+   */
   splice?: boolean;
   writebackCache?: boolean;
   /** Requests handled per macrotask before yielding to timers and I/O. Default 64. */
@@ -57,6 +60,8 @@ const EAGAIN = -Errno.EAGAIN;
 const EINTR = -4;
 const DEFAULT_DRAIN_DEADLINE_MS = 5_000;
 const DEFAULT_SPIN_MICROS = 50;
+/** Spin after idle gaps of up to this many spin windows (see onReadable). */
+const SPIN_GAP_ALLOWANCE = 4;
 
 const live = new Set<FuseSession>();
 
@@ -79,8 +84,10 @@ export class FuseSession implements OpRuntime {
   readonly fs: LowLevelFs;
   readonly reply: Replier;
   readonly timeouts: ReplyTimeouts;
-  readonly spliceFlags: number;
+  readonly spliceFlags: number | null;
   readonly stats: Record<string, OpStats> = {};
+  /** How requests were picked up: after a poll wake-up, or by a spin (and spins that found nothing). */
+  readonly dispatch = { wakeups: 0, spinHits: 0, spinMisses: 0 };
   /** Resolves once the session has ended: unmounted by us, by `fusermount3 -u`, or aborted. */
   readonly closed: Promise<void>;
   conn: ConnectionInfo | undefined;
@@ -112,7 +119,7 @@ export class FuseSession implements OpRuntime {
     this.mountpoint = opts.mountpoint;
     this.reply = new Replier(lib);
     this.timeouts = { attr: opts.attrTimeout ?? 1, entry: opts.entryTimeout ?? 1 };
-    this.spliceFlags = opts.splice === false ? FUSE_BUF_COPY.noSplice : FUSE_BUF_COPY.spliceMove;
+    this.spliceFlags = opts.splice === true ? FUSE_BUF_COPY.spliceMove : null;
     this.closed = new Promise((r) => (this.resolveClosed = r));
   }
 
@@ -245,7 +252,8 @@ export class FuseSession implements OpRuntime {
     ask(CAP.ATOMIC_O_TRUNC);
     if (this.fs.readdirplus) { ask(CAP.READDIRPLUS); ask(CAP.READDIRPLUS_AUTO); }
     else want &= ~(CAP.READDIRPLUS | CAP.READDIRPLUS_AUTO);
-    if (this.opts.splice !== false) { ask(CAP.SPLICE_WRITE); ask(CAP.SPLICE_MOVE); }
+    if (this.opts.splice === true) { ask(CAP.SPLICE_WRITE); ask(CAP.SPLICE_MOVE); }
+    else want &= ~(CAP.SPLICE_WRITE | CAP.SPLICE_MOVE);
     if (this.opts.writebackCache) ask(CAP.WRITEBACK_CACHE);
     else want &= ~CAP.WRITEBACK_CACHE;
     writeU32(conn, CONN_INFO.want, want);
@@ -275,8 +283,10 @@ export class FuseSession implements OpRuntime {
   // ---- request loop ----------------------------------------------------------------------------
 
   private onReadable(revents: number): void {
-    // Would a spin have caught this request? Then spin next time the fd runs dry.
-    this.backToBack = performance.now() - this.dryAt <= this.spinMs;
+    // Would a spin have caught this request? Then spin next time the fd runs dry. The gap seen here
+    // includes our own wake-up latency (tens of µs on a busy VM), hence the allowance.
+    this.backToBack = performance.now() - this.dryAt <= this.spinMs * SPIN_GAP_ALLOWANCE;
+    this.dispatch.wakeups++;
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
       // The kernel side is gone (fusermount3 -u, umount, connection abort); reads now fail with ENODEV.
       this.drain();
@@ -298,7 +308,11 @@ export class FuseSession implements OpRuntime {
         let r = f.fuse_session_receive_buf(se, this.fuseBufPtr);
         if (r === EAGAIN) {
           this.dryAt = performance.now();
-          if (this.backToBack && this.spinMs > 0) r = this.spin(this.spinMs);
+          if (this.backToBack && this.spinMs > 0) {
+            r = this.spin(this.spinMs);
+            if (r === EAGAIN) this.dispatch.spinMisses++;
+            else this.dispatch.spinHits++;
+          }
           if (r === EAGAIN) {
             this.backToBack = false;
             this.reg?.arm();

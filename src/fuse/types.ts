@@ -80,8 +80,9 @@ export interface CreateReply extends EntryReply {
 }
 
 /**
- * Read data: bytes from JS memory, or a range of an open file descriptor which libfuse copies
- * (or splices) straight to the kernel without passing through JS.
+ * Read data: bytes from JS memory, or a range of an open file descriptor, which the binding preads
+ * into one reused buffer and sends from there (or, with `MountOptions.splice`, libfuse splices).
+ * A range past the end of the file gives a short read.
  */
 export type ReadReply = Uint8Array | { fd: number; offset: number; length: number };
 

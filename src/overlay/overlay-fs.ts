@@ -275,7 +275,7 @@ export class OverlayFs implements LowLevelFs {
     if (!h) throw new FsError(Errno.EBADF);
     const fd = h.kind === "host" ? h.fd : h.blob?.fd;
     if (fd === undefined) return new Uint8Array(0);
-    // Clamp to the current size: the reply is spliced from the fd and must not ask past its end.
+    // Clamp to the current size: a spliced reply (MountOptions.splice) must not ask past the end.
     const fileSize = h.kind === "host" ? fstatSync(fd).size : h.blob!.size;
     if (offset >= fileSize) return new Uint8Array(0);
     return { fd, offset, length: Math.min(size, fileSize - offset) };

@@ -18,9 +18,10 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(dir));
 
-test("forced GC every 20 ms under a stat storm with zero cache timeouts", async () => {
-  const mp = join(dir, "gc");
-  const m = await mountChild([process.execPath, MEMFS, mp, "0"], mp, { env: { SCORPIO_TEST_GC: "1" } });
+// Both ways of picking requests up: parked on the poll worker only, and busy-polling between requests.
+test.each([["spinning (default)", undefined], ["never spinning", "0"]])("forced GC every 20 ms under a stat storm with zero cache timeouts, %s", async (_label, spin) => {
+  const mp = join(dir, `gc-${spin ?? "default"}`);
+  const m = await mountChild([process.execPath, MEMFS, mp, "0"], mp, { env: { SCORPIO_TEST_GC: "1", ...(spin ? { SCORPIO_TEST_SPIN: spin } : {}) } });
   try {
     fs.mkdirSync(join(mp, "d"));
     for (let i = 0; i < 200; i++) fs.writeFileSync(join(mp, "d", `file-${i}`), `content ${i}`);
@@ -33,8 +34,10 @@ test("forced GC every 20 ms under a stat storm with zero cache timeouts", async 
       expect(await fsp.readFile(join(mp, "d", `file-${i}`), "utf8")).toBe(`content ${i}`);
     }
     for (let i = 0; i < 3000; i++) fs.statSync(join(mp, "d", `file-${i % 200}`));
-    const stats = await m.request<{ stats: Record<string, { count: number }> }>("SIGUSR2");
+    const stats = await m.request<{ stats: Record<string, { count: number }>; dispatch: { wakeups: number; spinHits: number; spinMisses: number } }>("SIGUSR2");
     expect(stats.stats.getattr!.count + stats.stats.lookup!.count).toBeGreaterThan(3000);
+    if (spin === "0") expect(stats.dispatch.spinHits + stats.dispatch.spinMisses).toBe(0);
+    expect(stats.dispatch.wakeups).toBeGreaterThan(0);
   } finally {
     expect(await m.stop()).toBe(0);
   }

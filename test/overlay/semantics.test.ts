@@ -217,6 +217,25 @@ describe("links, attributes, xattrs", () => {
     expect(fs.readFileSync(u("log.jsonl"), "utf8")).toBe('{"seq":1}\n{"seq":2}\n');
   });
 
+  test("a large upper file reads back byte for byte at every block size and offset", () => {
+    // fd-backed reads go through the binding's reused read buffer: sizes from 1 byte to 1 MiB,
+    // unaligned offsets, a short read at the end of the file.
+    const data = Buffer.from(crypto.getRandomValues(new Uint8Array(3 * 1024 * 1024 + 4097)));
+    fs.writeFileSync(m("big-random.bin"), data);
+    expect(Buffer.compare(fs.readFileSync(m("big-random.bin")), data)).toBe(0);
+    const fd = fs.openSync(m("big-random.bin"), "r");
+    try {
+      for (const [size, offset] of [[1, 0], [4096, 1], [131_072, 65_537], [1 << 20, 12_345], [1 << 20, data.length - 100]] as const) {
+        const buf = Buffer.alloc(size);
+        const n = fs.readSync(fd, buf, 0, size, offset);
+        expect(n).toBe(Math.min(size, data.length - offset));
+        expect(Buffer.compare(buf.subarray(0, n), data.subarray(offset, offset + n))).toBe(0);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   test("truncate of a lower file and mmap through the page cache", () => {
     fs.truncateSync(m("assets/blob.bin"), 100);
     expect(fs.statSync(m("assets/blob.bin")).size).toBe(100);

@@ -4,6 +4,7 @@
  * Prints "ready" once mounted. SIGUSR2 prints stats as one JSON line. SIGUSR1 changes
  * "notify.txt" behind the kernel's back, invalidates the kernel caches, then prints one JSON line.
  * SCORPIO_TEST_GC=1 forces a full GC every 20 ms (a soak for native-memory lifetime bugs).
+ * SCORPIO_TEST_SPIN=<µs> sets the session's spin window (0 = never busy-poll; default: the binding's).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { FuseSession, unmountAll } from "../../src/fuse/index.ts";
@@ -22,6 +23,7 @@ const session = await FuseSession.mount(fs, {
   subtype: "memfs",
   attrTimeout: timeout,
   entryTimeout: timeout,
+  spinMicros: process.env.SCORPIO_TEST_SPIN ? Number(process.env.SCORPIO_TEST_SPIN) : undefined,
   extraOptions: process.env.FUSE_DEBUG ? ["debug"] : [],
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -36,7 +38,7 @@ process.on("SIGUSR2", () => {
   const watched = (file && existsSync(file) ? readFileSync(file, "utf8") : "")
     .split(",").filter(Boolean).map(Number);
   const live = watched.filter((ino: number) => fs.isLive(ino));
-  console.log(JSON.stringify({ inodes: fs.inodeCount, forgets: fs.forgets, live, stats: session.stats }));
+  console.log(JSON.stringify({ inodes: fs.inodeCount, forgets: fs.forgets, live, stats: session.stats, dispatch: session.dispatch }));
 });
 let generation = 0;
 process.on("SIGUSR1", async () => {

@@ -1,0 +1,92 @@
+/**
+ * The binding's native paths on a real mount, through the bench's passthrough filesystem (the only
+ * filesystem that replies with native `struct stat`s): every attribute the kernel reports must be
+ * the backing file's, in lookups, getattr and readdirplus alike; fd-backed reads of every size come
+ * back byte for byte, copied (the default) and spliced.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { makeTempDir, mountChild, removeDir, type MountedChild } from "../support/mount-fixture.ts";
+
+const MAIN = join(import.meta.dir, "../../bench/passthrough-main.ts");
+
+let dir: string;
+let source: string;
+const mounts: MountedChild[] = [];
+let direct: string; // timeout 0, cache=never (direct_io: 1 MiB reads), default read path
+let spliced: string; // timeout 1, page cache, --splice
+
+const big = Buffer.from(crypto.getRandomValues(new Uint8Array(65_536)));
+const bigData = Buffer.concat(Array.from({ length: 48 }, (_, i) => (i % 2 ? big : big.reverse())), 48 * 65_536 - 333);
+
+beforeAll(async () => {
+  dir = makeTempDir("passthrough");
+  source = join(dir, "source");
+  fs.mkdirSync(join(source, "many"), { recursive: true });
+  for (let i = 0; i < 300; i++) {
+    fs.writeFileSync(join(source, "many", `entry-${i}`), "x".repeat(i));
+    // Distinct atime, mtime and ctime on every entry, so a swapped field cannot go unseen.
+    fs.utimesSync(join(source, "many", `entry-${i}`), new Date(1_600_000_000_000 + i * 7), new Date(1_500_000_000_000 + i * 13));
+  }
+  fs.symlinkSync("entry-1", join(source, "many", "link"));
+  fs.mkdirSync(join(source, "many", "sub"));
+  fs.writeFileSync(join(source, "big.bin"), bigData);
+  direct = join(dir, "direct");
+  spliced = join(dir, "spliced");
+  mounts.push(await mountChild([process.execPath, MAIN, source, direct, "--timeout", "0"], direct));
+  mounts.push(await mountChild([process.execPath, MAIN, source, spliced, "--timeout", "1", "--splice"], spliced));
+}, 120_000);
+
+afterAll(async () => {
+  for (const m of mounts) await m.stop();
+  removeDir(dir);
+}, 120_000);
+
+const same = (a: fs.BigIntStats, b: fs.BigIntStats) => {
+  for (const k of ["ino", "mode", "nlink", "uid", "gid", "size", "blocks", "atimeNs", "mtimeNs", "ctimeNs"] as const) expect(`${k}=${a[k]}`).toBe(`${k}=${b[k]}`);
+};
+
+describe("native struct stat replies", () => {
+  test("lookup and getattr report the backing attributes exactly (nanosecond times included)", () => {
+    for (const name of ["entry-0", "entry-7", "entry-299", "link", "sub"]) {
+      same(fs.lstatSync(join(direct, "many", name), { bigint: true }), fs.lstatSync(join(source, "many", name), { bigint: true }));
+    }
+  });
+
+  test("readdirplus entries carry the same attributes, types and inode numbers", () => {
+    // `ls -l` right after a fresh listing: the attributes come from the READDIRPLUS reply.
+    const dirents = fs.readdirSync(join(spliced, "many"), { withFileTypes: true });
+    expect(dirents.length).toBe(302);
+    for (const d of dirents) {
+      const backing = fs.lstatSync(join(source, "many", d.name), { bigint: true });
+      same(fs.lstatSync(join(spliced, "many", d.name), { bigint: true }), backing);
+      expect(d.isSymbolicLink()).toBe(backing.isSymbolicLink());
+      expect(d.isDirectory()).toBe(backing.isDirectory());
+    }
+  });
+
+  test("a file created through the mount reports what the backing file has", () => {
+    fs.writeFileSync(join(direct, "created.txt"), "new\n");
+    same(fs.statSync(join(direct, "created.txt"), { bigint: true }), fs.statSync(join(source, "created.txt"), { bigint: true }));
+  });
+});
+
+describe("fd-backed reads", () => {
+  for (const [label, root] of [["copied, direct_io", () => direct], ["spliced, page cache", () => spliced]] as const) {
+    test(`${label}: whole file and odd ranges read back byte for byte`, () => {
+      expect(Buffer.compare(fs.readFileSync(join(root(), "big.bin")), bigData)).toBe(0);
+      const fd = fs.openSync(join(root(), "big.bin"), "r");
+      try {
+        for (const [size, offset] of [[1, 0], [4097, 3], [65_536, 65_535], [1 << 20, 777], [1 << 20, bigData.length - 10]] as const) {
+          const buf = Buffer.alloc(size);
+          const n = fs.readSync(fd, buf, 0, size, offset);
+          expect(n).toBe(Math.min(size, bigData.length - offset));
+          expect(Buffer.compare(buf.subarray(0, n), bigData.subarray(offset, offset + n))).toBe(0);
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
+});
