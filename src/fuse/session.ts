@@ -62,6 +62,9 @@ const DEFAULT_DRAIN_DEADLINE_MS = 5_000;
 const DEFAULT_SPIN_MICROS = 50;
 /** Spin after idle gaps of up to this many spin windows (see onReadable). */
 const SPIN_GAP_ALLOWANCE = 4;
+/** This many spins in a row that found nothing pause spinning for SPIN_PAUSE_WAKEUPS wake-ups. */
+const SPIN_MISSES_BEFORE_PAUSE = 4;
+const SPIN_PAUSE_WAKEUPS = 16;
 
 const live = new Set<FuseSession>();
 
@@ -108,6 +111,8 @@ export class FuseSession implements OpRuntime {
   /** When the fd last ran dry (performance.now()), and whether the idle gap that followed was short. */
   private dryAt = 0;
   private backToBack = false;
+  private spinMissStreak = 0;
+  private spinPaused = 0;
   private ended = false;
   private destroyed = false;
   private resolveClosed!: () => void;
@@ -284,8 +289,11 @@ export class FuseSession implements OpRuntime {
 
   private onReadable(revents: number): void {
     // Would a spin have caught this request? Then spin next time the fd runs dry. The gap seen here
-    // includes our own wake-up latency (tens of µs on a busy VM), hence the allowance.
-    this.backToBack = performance.now() - this.dryAt <= this.spinMs * SPIN_GAP_ALLOWANCE;
+    // includes our own wake-up latency (tens of µs on a busy VM), hence the allowance. Spins in a
+    // row that caught nothing mean requests come steadily but too far apart: pause spinning for a
+    // number of wake-ups, so that pattern wastes at most a few spins in every SPIN_PAUSE_WAKEUPS.
+    if (this.spinMissStreak >= SPIN_MISSES_BEFORE_PAUSE && ++this.spinPaused >= SPIN_PAUSE_WAKEUPS) this.spinMissStreak = this.spinPaused = 0;
+    this.backToBack = this.spinMissStreak < SPIN_MISSES_BEFORE_PAUSE && performance.now() - this.dryAt <= this.spinMs * SPIN_GAP_ALLOWANCE;
     this.dispatch.wakeups++;
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
       // The kernel side is gone (fusermount3 -u, umount, connection abort); reads now fail with ENODEV.
@@ -310,8 +318,13 @@ export class FuseSession implements OpRuntime {
           this.dryAt = performance.now();
           if (this.backToBack && this.spinMs > 0) {
             r = this.spin(this.spinMs);
-            if (r === EAGAIN) this.dispatch.spinMisses++;
-            else this.dispatch.spinHits++;
+            if (r === EAGAIN) {
+              this.dispatch.spinMisses++;
+              this.spinMissStreak++;
+            } else {
+              this.dispatch.spinHits++;
+              this.spinMissStreak = 0;
+            }
           }
           if (r === EAGAIN) {
             this.backToBack = false;
