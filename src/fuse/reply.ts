@@ -5,7 +5,7 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { readSync } from "node:fs";
-import { nativeBuffer } from "./memory.ts";
+import { nativeBuffer, type NativeBuffer } from "./memory.ts";
 import { encodeDirents } from "./dirents.ts";
 import { put64, writeStat } from "./encode.ts";
 import type { Libfuse } from "./libfuse.ts";
@@ -26,6 +26,19 @@ const SMALL_FD_READ = 32 * 1024;
  */
 const MAX_READ_BUFFER = 16 * 1024 * 1024;
 
+/**
+ * Reply buffers shared by every session of the process: replies are built and sent synchronously on
+ * the one JS thread, so a process with a hundred mounts still holds one of each. fd-backed reads are
+ * pread into `read`; directory listings are encoded into `dir` (with its 32-bit word view).
+ */
+const shared = { read: nativeBuffer(128 * 1024), dir: dirBuffer(128 * 1024) };
+
+/** A native buffer with a 32-bit word view of it, for the directory encoder. */
+function dirBuffer(size: number): NativeBuffer & { words: Uint32Array } {
+  const nb = nativeBuffer(size);
+  return { ...nb, words: new Uint32Array(nb.bytes.buffer, 0, size >>> 2) };
+}
+
 export class Replier {
   private readonly stat = nativeBuffer(STAT.size);
   private readonly entry = nativeBuffer(ENTRY_PARAM.size);
@@ -33,10 +46,6 @@ export class Replier {
   private readonly statvfs = nativeBuffer(STATVFS.size);
   private readonly name = nativeBuffer(MAX_NAME * 4 + 1);
   private readonly bufvec = nativeBuffer(FUSE_BUFVEC.size + FUSE_BUF.alloc);
-  /** fd-backed reads are pread here and replied from here: one buffer for every read, never freed. */
-  private readBuf = nativeBuffer(128 * 1024);
-  private dirOut = nativeBuffer(128 * 1024);
-  private dirWords = new Uint32Array(this.dirOut.bytes.buffer);
 
   constructor(private readonly lib: Libfuse) {}
 
@@ -94,10 +103,10 @@ export class Replier {
   data(req: Pointer, r: ReadReply, spliceFlags: number | null): void {
     if (r instanceof Uint8Array) return this.buf(req, r);
     if ((spliceFlags === null || r.length <= SMALL_FD_READ) && r.length <= MAX_READ_BUFFER) {
-      if (this.readBuf.bytes.length < r.length) this.readBuf = nativeBuffer(Math.min(MAX_READ_BUFFER, 2 ** Math.ceil(Math.log2(r.length))));
-      const n = r.length === 0 ? 0 : readSync(r.fd, this.readBuf.bytes, 0, r.length, r.offset);
+      if (shared.read.bytes.length < r.length) shared.read = nativeBuffer(Math.min(MAX_READ_BUFFER, 2 ** Math.ceil(Math.log2(r.length))));
+      const n = r.length === 0 ? 0 : readSync(r.fd, shared.read.bytes, 0, r.length, r.offset);
       if (n === 0) this.lib.fuse.fuse_reply_buf(req, null, 0);
-      else this.lib.fuse.fuse_reply_buf(req, this.readBuf.ptr, n);
+      else this.lib.fuse.fuse_reply_buf(req, shared.read.ptr, n);
       return;
     }
     // An fd-backed bufvec: libfuse reads (or splices) the range itself, the bytes never enter JS.
@@ -140,13 +149,10 @@ export class Replier {
    * Returns how many entries were sent, so readdirplus can give back the references of the rest.
    */
   dir(req: Pointer, size: number, entries: readonly (DirEntry | DirEntryPlus)[], plus: boolean, t: ReplyTimeouts): number {
-    if (this.dirOut.bytes.length < size) {
-      this.dirOut = nativeBuffer(size + 7);
-      this.dirWords = new Uint32Array(this.dirOut.bytes.buffer, 0, this.dirOut.bytes.length >>> 2);
-    }
-    const { used, sent } = encodeDirents(this.dirOut.bytes, this.dirWords, size, entries, plus, t);
+    if (shared.dir.bytes.length < size) shared.dir = dirBuffer(size + 7);
+    const { used, sent } = encodeDirents(shared.dir.bytes, shared.dir.words, size, entries, plus, t);
     if (used === 0) this.lib.fuse.fuse_reply_buf(req, null, 0);
-    else this.lib.fuse.fuse_reply_buf(req, this.dirOut.ptr, used);
+    else this.lib.fuse.fuse_reply_buf(req, shared.dir.ptr, used);
     return sent;
   }
 
