@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { makeTempDir, mountChild, removeDir, type MountedChild } from "../support/mount-fixture.ts";
+import { expectReadsBack } from "../support/read-back.ts";
 
 const MAIN = join(import.meta.dir, "../../bench/passthrough-main.ts");
 
@@ -74,19 +75,6 @@ describe("native struct stat replies", () => {
 
 describe("fd-backed reads", () => {
   for (const [label, root] of [["copied, direct_io", () => direct], ["spliced, page cache", () => spliced]] as const) {
-    test(`${label}: whole file and odd ranges read back byte for byte`, () => {
-      expect(Buffer.compare(fs.readFileSync(join(root(), "big.bin")), bigData)).toBe(0);
-      const fd = fs.openSync(join(root(), "big.bin"), "r");
-      try {
-        for (const [size, offset] of [[1, 0], [4097, 3], [65_536, 65_535], [1 << 20, 777], [1 << 20, bigData.length - 10]] as const) {
-          const buf = Buffer.alloc(size);
-          const n = fs.readSync(fd, buf, 0, size, offset);
-          expect(n).toBe(Math.min(size, bigData.length - offset));
-          expect(Buffer.compare(buf.subarray(0, n), bigData.subarray(offset, offset + n))).toBe(0);
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-    });
+    test(`${label}: whole file and odd ranges read back byte for byte`, () => expectReadsBack(join(root(), "big.bin"), bigData));
   }
 });
