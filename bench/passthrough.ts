@@ -13,9 +13,10 @@
  *
  * Bench code, not product code: it never touches its own mount and knows nothing of Scorpio.
  */
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "bun:ffi";
 import * as fs from "node:fs";
 import { Errno, FsError } from "../src/util/errno.ts";
+import { lastErrno, libc } from "../src/util/libc.ts";
 import type {
   AttrReply, CreateReply, DirEntry, DirEntryPlus, EntryReply, LowLevelFs, NegativeEntryReply, OpenReply,
   ReadReply, SetattrChanges, StatfsReply,
@@ -72,16 +73,9 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const TWO32 = 4294967296;
 
-// Direct libc calls: node:fs has no getdents with d_ino and no fstatat, and lstatSync builds a Stats
-// object per call; a struct stat read in place costs about half as much per entry (see docs/benchmarks.md).
-const libc = dlopen("libc.so.6", {
-  getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-  lstat: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  fstatat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-  fstat: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  __errno_location: { args: [], returns: FFIType.ptr },
-});
-const C = libc.symbols;
+// Direct libc calls (src/util/libc.ts): node:fs has no getdents with d_ino and no fstatat, and lstatSync
+// builds a Stats object per call; a struct stat read in place costs about half as much per entry (see
+// docs/benchmarks.md).
 const DENTS_BUF = Buffer.alloc(64 * 1024);
 const DENTS_PTR = ptr(DENTS_BUF);
 /** One `struct stat` (144 bytes on x86_64) filled by every stat call, read before the next one. */
@@ -102,9 +96,6 @@ const utf8 = new TextEncoder();
 const u64 = (off: number) => ST.getUint32(off, true) + ST.getUint32(off + 4, true) * TWO32;
 const i64 = (off: number) => ST.getUint32(off, true) + ST.getInt32(off + 4, true) * TWO32;
 
-function errno(): number {
-  return read.i32(C.__errno_location()!, 0);
-}
 
 function cPath(s: string): void {
   const r = utf8.encodeInto(s, PATH_BUF);
@@ -115,13 +106,13 @@ function cPath(s: string): void {
 /** lstat(2) into STAT_BUF; 0 or a positive errno. */
 function lstatC(path: string): number {
   cPath(path);
-  return C.lstat(PATH_PTR, STAT_PTR) === 0 ? 0 : errno();
+  return libc.lstat(PATH_PTR, STAT_PTR) === 0 ? 0 : lastErrno();
 }
 
 /** fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW) into STAT_BUF; 0 or a positive errno. */
 function fstatatC(dirfd: number, name: string): number {
   cPath(name);
-  return C.fstatat(dirfd, PATH_PTR, STAT_PTR, AT_SYMLINK_NOFOLLOW) === 0 ? 0 : errno();
+  return libc.fstatat(dirfd, PATH_PTR, STAT_PTR, AT_SYMLINK_NOFOLLOW) === 0 ? 0 : lastErrno();
 }
 
 function mustLstat(path: string): void {
@@ -154,9 +145,9 @@ function readDirents(fd: number, path: string): Listing {
   const entries: SnapEntry[] = [];
   const chunks: Uint8Array[] = [];
   for (;;) {
-    const n = Number(C.getdents64(fd, DENTS_PTR, DENTS_BUF.length));
+    const n = Number(libc.getdents64(fd, DENTS_PTR, DENTS_BUF.length));
     if (n === 0) break;
-    if (n < 0) throw new FsError(errno() || Errno.EIO, `getdents64 failed on ${path}`);
+    if (n < 0) throw new FsError(lastErrno() || Errno.EIO, `getdents64 failed on ${path}`);
     const chunk = new Uint8Array(new ArrayBuffer(n));
     chunk.set(DENTS_BUF.subarray(0, n));
     chunks.push(chunk);
@@ -302,7 +293,7 @@ export class PassthroughFs implements LowLevelFs {
     // With an open handle, fstat: right even after the name was unlinked or renamed.
     // (The kernel passes a handle only for regular files, so `fh` is always one of our fds.)
     if (fh !== undefined) {
-      if (C.fstat(fh, STAT_PTR) !== 0) throw new FsError(errno() || Errno.EIO);
+      if (libc.fstat(fh, STAT_PTR) !== 0) throw new FsError(lastErrno() || Errno.EIO);
     } else mustLstat(this.pathOf(this.node(ino)));
     return { attr: STAT_BUF };
   }
@@ -434,7 +425,7 @@ export class PassthroughFs implements LowLevelFs {
       return readDirents(fd, path);
     }
     PATH_BUF[0] = 0; // "" with AT_EMPTY_PATH: fstat of the directory fd itself
-    if (C.fstatat(fd, PATH_PTR, STAT_PTR, AT_EMPTY_PATH) !== 0) throw new FsError(errno() || Errno.EIO, path);
+    if (libc.fstatat(fd, PATH_PTR, STAT_PTR, AT_EMPTY_PATH) !== 0) throw new FsError(lastErrno() || Errno.EIO, path);
     const cSec = i64(104), cNsec = i64(112);
     const prev = this.snapshots.get(n.ino);
     if (prev && prev.ctimeSec === cSec && prev.ctimeNsec === cNsec && prev.safe) {
@@ -474,7 +465,7 @@ export class PassthroughFs implements LowLevelFs {
       const e = entries[i]!;
       if (isDot(e.name)) { out.push(e); continue; }
       const at = (i - offset) * STAT_SIZE;
-      if (C.fstatat(d.fd, e.cname as unknown as Pointer, (base + at) as unknown as Pointer, AT_SYMLINK_NOFOLLOW) !== 0) continue; // removed since opendir
+      if (libc.fstatat(d.fd, e.cname as unknown as Pointer, (base + at) as unknown as Pointer, AT_SYMLINK_NOFOLLOW) !== 0) continue; // removed since opendir
       const w = at >>> 2;
       const n = this.ref(words[w]! + words[w + 1]! * TWO32, words[w + 2]! + words[w + 3]! * TWO32, d.parent, e.name, "");
       out.push({ name: e.name, ino: e.ino, mode: e.mode, nextOffset: e.nextOffset, entry: { ino: n.ino, attr: block.subarray(at, at + STAT_SIZE) } });

@@ -8,7 +8,7 @@
  * request crosses threads: libfuse's op callbacks run synchronously on the JS thread while it drains
  * (see docs/architecture.md, "FUSE dispatch", and shared/design/fuse-dispatch.md).
  */
-import { dlopen, FFIType } from "bun:ffi";
+import { libc } from "../util/libc.ts";
 import { logger } from "../util/log.ts";
 import { nativeBuffer } from "./memory.ts";
 
@@ -60,12 +60,6 @@ self.onmessage = (ev) => {
 };
 `;
 
-const libcSymbols = {
-  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
-  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
-} as const;
-
 export interface PollRegistration {
   /** Ask to be told again when the fd is readable. Call after draining it to EAGAIN. */
   arm(): void;
@@ -76,7 +70,6 @@ export interface PollRegistration {
 type ReadyHandler = (revents: number) => void;
 
 class Poller {
-  private readonly libc = dlopen("libc.so.6", libcSymbols).symbols;
   private readonly handlers: Array<ReadyHandler | undefined> = [];
   private readonly worker: Worker;
   private readonly epfd: number;
@@ -85,9 +78,9 @@ class Poller {
   private active = 0;
 
   constructor() {
-    this.epfd = this.libc.epoll_create1(EPOLL_CLOEXEC);
+    this.epfd = libc.epoll_create1(EPOLL_CLOEXEC);
     if (this.epfd < 0) throw new Error("epoll_create1() failed: cannot start the FUSE poll worker");
-    const efd = this.libc.eventfd(0, EPOLL_CLOEXEC | EFD_NONBLOCK);
+    const efd = libc.eventfd(0, EPOLL_CLOEXEC | EFD_NONBLOCK);
     if (efd < 0 || this.ctl(EPOLL_CTL_ADD, efd, EPOLLIN, STOP_SLOT) < 0) throw new Error("eventfd() failed: cannot start the FUSE poll worker");
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
     this.worker = new Worker(url);
@@ -102,7 +95,7 @@ class Poller {
     dv.setUint32(0, events >>> 0, true);
     dv.setUint32(EV_DATA, slot >>> 0, true);
     dv.setUint32(EV_DATA + 4, 0, true);
-    return this.libc.epoll_ctl(this.epfd, op, fd, this.event.ptr);
+    return libc.epoll_ctl(this.epfd, op, fd, this.event.ptr);
   }
 
   register(fd: number, onReady: ReadyHandler): PollRegistration {

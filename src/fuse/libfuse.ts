@@ -2,11 +2,10 @@
  * @module fuse/libfuse — loads the system libfuse3.so.3 and libc through bun:ffi and checks the
  * version. The only file that names C symbols; everything above it calls these typed functions.
  */
-import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
+import { dlopen, FFIType, type Pointer } from "bun:ffi";
 import { FsError, Errno } from "../util/errno.ts";
 
 const LIBFUSE_NAMES = ["libfuse3.so.3", "/usr/lib/x86_64-linux-gnu/libfuse3.so.3", "/usr/lib/aarch64-linux-gnu/libfuse3.so.3", "/usr/lib64/libfuse3.so.3", "/usr/lib/libfuse3.so.3"];
-const LIBC_NAME = "libc.so.6";
 
 /** Oldest libfuse whose lowlevel ABI this binding was written against. */
 export const MIN_FUSE_VERSION = 314;
@@ -51,20 +50,11 @@ const fuseSymbols = {
   fuse_lowlevel_notify_delete: { args: [P, u64, u64, P, u64], returns: i32 },
 } as const;
 
-const libcSymbols = {
-  fcntl: { args: [i32, i32, i32], returns: i32 },
-  free: { args: [P], returns: VOID },
-  umount2: { args: [P, i32], returns: i32 },
-  __errno_location: { args: [], returns: P },
-} as const;
-
 type FuseLib = ReturnType<typeof dlopen<typeof fuseSymbols>>["symbols"];
-type LibcLib = ReturnType<typeof dlopen<typeof libcSymbols>>["symbols"];
 export type NewVersionedFn = (args: Pointer, ops: Pointer, opSize: number, version: Pointer, userdata: Pointer | null) => Pointer | null;
 
 export interface Libfuse {
   readonly fuse: FuseLib;
-  readonly libc: LibcLib;
   /** fuse_version(): 314 for 3.14. */
   readonly version: number;
   readonly path: string;
@@ -108,17 +98,10 @@ export function loadLibfuse(): Libfuse {
       // Fall back to the 3.0 ABI symbol, which 3.17 keeps for old binaries.
     }
   }
-  const libc = dlopen(LIBC_NAME, libcSymbols);
-  loaded = { fuse: lib.symbols, libc: libc.symbols, version, path, sessionNewVersioned };
+  loaded = { fuse: lib.symbols, version, path, sessionNewVersioned };
   return loaded;
 }
 
 export function formatFuseVersion(v: number): string {
   return `${Math.floor(v / 100)}.${v % 100}`;
-}
-
-/** The calling thread's errno, for libc calls that return -1. */
-export function lastErrno(lib: Libfuse): number {
-  const p = lib.libc.__errno_location();
-  return p ? read.i32(p, 0) : Errno.EIO;
 }

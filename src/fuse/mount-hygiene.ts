@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
-import { loadLibfuse, lastErrno } from "./libfuse.ts";
+import { cString, lastErrno, libc } from "../util/libc.ts";
 import { logger } from "../util/log.ts";
 
 const log = logger("fuse/mount");
@@ -74,9 +74,8 @@ export function isStaleMount(path: string): boolean {
 export function lazyUnmount(path: string): void {
   const abs = resolve(path);
   if (process.getuid?.() === 0) {
-    const lib = loadLibfuse();
-    if (lib.libc.umount2(Buffer.from(abs + "\0"), MNT_DETACH) === 0) return;
-    const errno = lastErrno(lib);
+    if (libc.umount2(cString(abs), MNT_DETACH) === 0) return;
+    const errno = lastErrno();
     if (errno === Errno.EINVAL) return; // not mounted (any more)
     log.warn("umount2 failed, trying fusermount3", { path: abs, errno });
   }

@@ -6,6 +6,7 @@
 import { JSCallback, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { Errno, FsError, errnoName, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
+import { libc } from "../util/libc.ts";
 import { loadLibfuse, type Libfuse } from "./libfuse.ts";
 import { watchFd, POLLERR, POLLHUP, POLLNVAL, type PollRegistration } from "./dispatch.ts";
 import { sendNotification } from "./notify.ts";
@@ -203,8 +204,8 @@ export class FuseSession implements OpRuntime {
       );
     }
     this.fd = this.lib.fuse.fuse_session_fd(se);
-    const flags = this.lib.libc.fcntl(this.fd, 3 /* F_GETFL */, 0);
-    if (flags < 0 || this.lib.libc.fcntl(this.fd, 4 /* F_SETFL */, flags | O.NONBLOCK) < 0) {
+    const flags = libc.fcntl(this.fd, 3 /* F_GETFL */, 0);
+    if (flags < 0 || libc.fcntl(this.fd, 4 /* F_SETFL */, flags | O.NONBLOCK) < 0) {
       log.warn("cannot make /dev/fuse non-blocking", { mountpoint: this.mountpoint });
     }
     log.info("mounted", { mountpoint: this.mountpoint, libfuse: this.lib.version });
@@ -479,7 +480,7 @@ export class FuseSession implements OpRuntime {
       const mem = read.ptr(this.fuseBufPtr, FUSE_BUF.mem);
       this.lib.fuse.fuse_session_destroy(se);
       // libfuse malloc'ed the receive buffer into our fuse_buf; it is ours to free.
-      if (mem) this.lib.libc.free(mem as unknown as Pointer);
+      if (mem) libc.free(mem as unknown as Pointer);
     }
     this.freeCallbacks();
     this.resolveClosed();
