@@ -44,7 +44,8 @@ export interface MountOptions {
   /**
    * When the fd runs dry, busy-poll this long for the next request before parking the thread, but
    * only while requests arrive back to back (the last idle gap was shorter than the window): a
-   * request caught by the spin skips two thread wake-ups. 0 turns it off. Default 50.
+   * request caught by the spin skips two thread wake-ups. 0 turns it off. Default 200: long enough to
+   * catch the next READDIR while the kernel digests a full READDIRPLUS reply.
    */
   spinMicros?: number;
   /** Extra `-o` options passed to libfuse verbatim. */
@@ -60,9 +61,9 @@ export interface OpStats {
 const EAGAIN = -Errno.EAGAIN;
 const EINTR = -4;
 const DEFAULT_DRAIN_DEADLINE_MS = 5_000;
-const DEFAULT_SPIN_MICROS = 50;
-/** Spin after idle gaps of up to this many spin windows (see onReadable). */
-const SPIN_GAP_ALLOWANCE = 4;
+const DEFAULT_SPIN_MICROS = 200;
+/** Spin after idle gaps of up to a window plus this (ms): our own wake-up latency, which the gap includes. */
+const SPIN_WAKE_ALLOWANCE_MS = 0.2;
 /** This many spins in a row that found nothing pause spinning for SPIN_PAUSE_WAKEUPS wake-ups. */
 const SPIN_MISSES_BEFORE_PAUSE = 4;
 const SPIN_PAUSE_WAKEUPS = 16;
@@ -290,11 +291,11 @@ export class FuseSession implements OpRuntime {
 
   private onReadable(revents: number): void {
     // Would a spin have caught this request? Then spin next time the fd runs dry. The gap seen here
-    // includes our own wake-up latency (tens of µs on a busy VM), hence the allowance. Spins in a
+    // includes our own wake-up latency (tens to hundreds of µs on a busy VM), hence the allowance. Spins in a
     // row that caught nothing mean requests come steadily but too far apart: pause spinning for a
     // number of wake-ups, so that pattern wastes at most a few spins in every SPIN_PAUSE_WAKEUPS.
     if (this.spinMissStreak >= SPIN_MISSES_BEFORE_PAUSE && ++this.spinPaused >= SPIN_PAUSE_WAKEUPS) this.spinMissStreak = this.spinPaused = 0;
-    this.backToBack = this.spinMissStreak < SPIN_MISSES_BEFORE_PAUSE && performance.now() - this.dryAt <= this.spinMs * SPIN_GAP_ALLOWANCE;
+    this.backToBack = this.spinMissStreak < SPIN_MISSES_BEFORE_PAUSE && performance.now() - this.dryAt <= this.spinMs + SPIN_WAKE_ALLOWANCE_MS;
     this.dispatch.wakeups++;
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
       // The kernel side is gone (fusermount3 -u, umount, connection abort); reads now fail with ENODEV.
