@@ -44,6 +44,11 @@ interface Inode {
   path: string;
   /** `path` is valid while it equals the table's rename generation. */
   pathGen: number;
+  /**
+   * An O_PATH fd on the directory, opened the first time it is a lookup's parent (as passthrough_ll
+   * keeps one per inode): lookups and getattrs below it resolve one name, not the whole path. -1 if none.
+   */
+  dirFd: number;
 }
 
 interface DirHandle {
@@ -68,6 +73,8 @@ const SNAPSHOT_MARGIN_MS = 50;
 
 const O_NOFOLLOW = 0o400000;
 const O_CREAT = 0o100;
+const O_PATH = 0o10000000;
+const O_DIRECTORY = 0o200000;
 const S_IFMT = 0o170000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
@@ -192,7 +199,7 @@ export class PassthroughFs implements LowLevelFs {
   constructor(readonly source: string, private readonly opts: PassthroughOptions) {
     mustLstat(source);
     if ((modeC() & S_IFMT) !== 0o040000) throw new FsError(Errno.ENOTDIR, `${source} is not a directory`);
-    this.root = { ino: 1, dev: devC(), bino: inoC(), refs: 2, parent: null, name: "", path: source, pathGen: 0 };
+    this.root = { ino: 1, dev: devC(), bino: inoC(), refs: 2, parent: null, name: "", path: source, pathGen: 0, dirFd: -1 };
     this.byIno.set(1, this.root);
     this.devMap(this.root.dev).set(this.root.bino, this.root);
     this.timeout = opts.timeout;
@@ -215,6 +222,18 @@ export class PassthroughFs implements LowLevelFs {
     const n = this.byIno.get(ino);
     if (!n) throw new FsError(Errno.ESTALE, `no inode ${ino}`);
     return n;
+  }
+
+  /** The directory's O_PATH fd, opened on first use; -1 for an inode the kernel has forgotten (use its path). */
+  private dirFdOf(n: Inode): number {
+    if (n.dirFd < 0 && n.refs > 0) n.dirFd = fs.openSync(this.pathOf(n), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    return n.dirFd;
+  }
+
+  /** fstatat of `name` in `parent` into STAT_BUF: through the parent's fd when it has one. */
+  private statIn(parent: Inode, name: string): number {
+    const fd = this.dirFdOf(parent);
+    return fd >= 0 ? fstatatC(fd, name) : lstatC(this.pathOf(parent) + "/" + name);
   }
 
   private pathOf(n: Inode): string {
@@ -242,7 +261,7 @@ export class PassthroughFs implements LowLevelFs {
       n.refs++;
       return n;
     }
-    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path: knownPath || this.pathOf(parent) + "/" + name, pathGen: this.gen };
+    n = { ino: this.nextIno++, dev, bino, refs: 1, parent, name, path: knownPath || this.pathOf(parent) + "/" + name, pathGen: this.gen, dirFd: -1 };
     m.set(bino, n);
     this.byIno.set(n.ino, n);
     if (this.byIno.size > this.counts.maxInodes) this.counts.maxInodes = this.byIno.size;
@@ -268,12 +287,11 @@ export class PassthroughFs implements LowLevelFs {
   lookup(parentIno: number, name: string): EntryReply | NegativeEntryReply {
     this.counts.lookups++;
     const parent = this.node(parentIno);
-    const path = this.pathOf(parent) + "/" + name;
-    const e = lstatC(path);
+    const e = this.statIn(parent, name);
     // A negative entry instead of a thrown ENOENT: same meaning (cached for `timeout`, i.e. not at 0), no exception cost.
     if (e === Errno.ENOENT) return this.negative;
-    if (e) throw new FsError(e, path);
-    return this.entry(parent, name, path);
+    if (e) throw new FsError(e, name);
+    return this.entry(parent, name, "");
   }
 
   forget(ino: number, nlookup: number): void {
@@ -286,6 +304,8 @@ export class PassthroughFs implements LowLevelFs {
       const m = this.byDev.get(n.dev);
       if (m?.get(n.bino) === n) m.delete(n.bino);
       this.snapshots.delete(ino);
+      if (n.dirFd >= 0) fs.closeSync(n.dirFd);
+      n.dirFd = -1;
     }
   }
 
@@ -294,7 +314,11 @@ export class PassthroughFs implements LowLevelFs {
     // (The kernel passes a handle only for regular files, so `fh` is always one of our fds.)
     if (fh !== undefined) {
       if (libc.fstat(fh, STAT_PTR) !== 0) throw new FsError(lastErrno() || Errno.EIO);
-    } else mustLstat(this.pathOf(this.node(ino)));
+    } else {
+      const n = this.node(ino);
+      const e = n.parent ? this.statIn(n.parent, n.name) : lstatC(n.path);
+      if (e) throw new FsError(e, n.name);
+    }
     return { attr: STAT_BUF };
   }
 

@@ -67,6 +67,16 @@ describe("native struct stat replies", () => {
     }
   });
 
+  test("a renamed directory's entries still resolve (lookups go through the directory's own fd)", () => {
+    fs.mkdirSync(join(direct, "moving"));
+    fs.writeFileSync(join(direct, "moving", "inside.txt"), "inside\n");
+    fs.statSync(join(direct, "moving", "inside.txt"));
+    fs.renameSync(join(direct, "moving"), join(direct, "moved"));
+    same(fs.statSync(join(direct, "moved", "inside.txt"), { bigint: true }), fs.statSync(join(source, "moved", "inside.txt"), { bigint: true }));
+    expect(fs.existsSync(join(direct, "moving"))).toBe(false);
+    expect(fs.readFileSync(join(direct, "moved", "inside.txt"), "utf8")).toBe("inside\n");
+  });
+
   test("a file created through the mount reports what the backing file has", () => {
     fs.writeFileSync(join(direct, "created.txt"), "new\n");
     same(fs.statSync(join(direct, "created.txt"), { bigint: true }), fs.statSync(join(source, "created.txt"), { bigint: true }));
