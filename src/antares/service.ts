@@ -17,7 +17,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
-import type { ScorpioConfig } from "../config/index.ts";
+import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { isStaleMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
@@ -236,7 +236,7 @@ export class AntaresService {
       upperDir: layout.upperDir,
       clDir,
       lower,
-      allowOther: this.opts.config.mount_allow_other,
+      ...mountSettings(this.opts.config),
       fsname: `antares:${path}`,
       attrTimeout: ttl,
       entryTimeout: ttl,

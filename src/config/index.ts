@@ -14,3 +14,4 @@ export { resolveLogFilter, initLogging } from "./logging.ts";
 export { readRuntimeState, writeRuntimeState, EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
 export { KEYS, KEY_NAMES, envName, type KeyName } from "./keys.ts";
 export { defaultDirs } from "./paths.ts";
+export { mountSettings, type MountSettings } from "./mount-settings.ts";

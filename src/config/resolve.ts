@@ -104,9 +104,10 @@ export function resolveConfig(file: FileSource, opts: ResolveOptions): Resolutio
   }
 
   for (const name of BOUND_ORDER) {
-    const min = keySpec(name).min ?? 0;
+    const { min = 0, max } = keySpec(name);
     const v = values[name] as number;
     if (v < min) problems.push({ message: `Invalid config '${name}': must be >= ${min}, got ${v}`, key: name });
+    if (max !== undefined && v > max) problems.push({ message: `Invalid config '${name}': must be <= ${max}, got ${v}`, key: name });
   }
 
   // Not checked by the original at all (a bad filter only fell back to "info" when logging started);

@@ -139,7 +139,7 @@ export function renderKeyReference(): string {
   ];
   for (const name of KEY_NAMES) {
     const spec = keySpec(name);
-    const type = KIND_DOC[spec.kind] + (spec.min !== undefined ? ` ≥ ${spec.min}` : "");
+    const type = KIND_DOC[spec.kind] + (spec.min !== undefined ? ` ≥ ${spec.min}` : "") + (spec.max !== undefined ? ` ≤ ${spec.max}` : "");
     const meaning = (spec.isNew ? "**New.** " : "") + spec.doc;
     rows.push(
       `| \`${name}\` | \`[${spec.section}].${spec.short}\` | \`${envName(name)}\` | ${mdCell(type)} | ${mdCell(defaultDoc(spec))} | ${mdCell(meaning)} |`,

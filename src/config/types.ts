@@ -66,6 +66,7 @@ export interface ScorpioConfig {
   readonly dicfuse_watch_interval_secs: number;
   /** New: files after a cold-read one whose contents are fetched in the background; 0 = off. */
   readonly dicfuse_dir_readahead: number;
+  readonly fuse_spin_micros: number;
 }
 
 /** CLI overrides, the highest precedence level. Values are raw strings, parsed like env values. */

@@ -357,8 +357,13 @@ export class FuseSession implements OpRuntime {
     }
   }
 
+  /** The busy-poll window in effect, µs (0 = never spins). */
+  get spinMicros(): number {
+    return this.opts.spinMicros ?? DEFAULT_SPIN_MICROS;
+  }
+
   private get spinMs(): number {
-    return (this.opts.spinMicros ?? DEFAULT_SPIN_MICROS) / 1000;
+    return this.spinMicros / 1000;
   }
 
   /** Busy-polls the fd for up to `ms` after `dryAt`; the last `fuse_session_receive_buf` result. */

@@ -18,6 +18,8 @@ const log = logger("overlay");
 export interface OverlayMountOptions extends OverlayLayers {
   mountpoint: string;
   allowOther?: boolean;
+  /** Busy-poll window of the FUSE session, µs (MountOptions.spinMicros); the binding's default when left out. */
+  spinMicros?: number;
   fsname?: string;
   /** Kernel cache lifetimes, seconds. Default 1. */
   attrTimeout?: number;
@@ -70,6 +72,7 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMo
     fsname: opts.fsname ?? "scorpio-overlay",
     subtype: "scorpio",
     allowOther: opts.allowOther ?? false,
+    ...(opts.spinMicros !== undefined ? { spinMicros: opts.spinMicros } : {}),
     attrTimeout,
     entryTimeout,
   });

@@ -9,6 +9,7 @@ import { openapi } from "@elysiajs/openapi";
 import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
+import { fuseRoutes } from "./routes/fuse.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
 
 /** Main daemon /health body; field names and order are the original's contract. */
@@ -109,6 +110,7 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
       return { status, version: VERSION, uptime_secs: uptime(), mount_count: services.mountCount() };
     });
 
+  app.use(fuseRoutes());
   for (const plugin of services.plugins()) app.use(plugin);
   app.use(
     openapi({

@@ -5,7 +5,7 @@
  * the cache and prefetch routes. Unmounts and closes everything on stop.
  */
 import { Elysia, t } from "elysia";
-import type { ScorpioConfig } from "../config/index.ts";
+import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { ChangeWatcher, mountDicfuse, openViewFromConfig, type DicfuseMount, type DicfuseView } from "../dicfuse/index.ts";
 import { createMegaClient, type MegaClient } from "../remote/index.ts";
 import type { LocalStore } from "../store/index.ts";
@@ -40,7 +40,7 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
   const { view, store } = await openViewFromConfig(config, client, { basePath: "/", storePath: config.store_path, tuning: "root" });
   let mount: DicfuseMount;
   try {
-    mount = await mountDicfuse(view, { mountpoint: config.workspace, allowOther: config.mount_allow_other, fsname: `scorpio:${config.base_url}` });
+    mount = await mountDicfuse(view, { mountpoint: config.workspace, ...mountSettings(config), fsname: `scorpio:${config.base_url}` });
   } catch (err) {
     store.close();
     throw err;

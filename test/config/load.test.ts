@@ -120,6 +120,7 @@ describe("defaults", () => {
       mount_allow_other: false,
       dicfuse_watch_interval_secs: 60,
       dicfuse_dir_readahead: 16,
+      fuse_spin_micros: 200,
     });
   });
 
@@ -244,6 +245,7 @@ describe("fail-fast validation names the key", () => {
     ["prefetch = [1]", "prefetch", "Invalid value for 'prefetch': expected a list of glob strings, got an element of type number"],
     ['prefetch = ["a/{b"]', "prefetch", `Invalid glob for 'prefetch': unbalanced braces in "a/{b"`],
     ['mount_allow_other = "1"', "mount_allow_other", `Invalid boolean for 'mount_allow_other': expected 'true' or 'false', got "1"`],
+    ["[server]\nfuse_spin_micros = 20000", "fuse_spin_micros", "Invalid config 'fuse_spin_micros': must be <= 10000, got 20000"],
   ];
   for (const [text, key, message] of cases) {
     test(message, () => {

@@ -48,6 +48,7 @@ describe("config show", () => {
     mount_allow_other: false,
     dicfuse_watch_interval_secs: 60,
     dicfuse_dir_readahead: 16,
+    fuse_spin_micros: 200,
 }`);
   });
 

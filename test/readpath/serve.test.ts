@@ -119,7 +119,44 @@ describe("a mounted monorepo equals git", () => {
     const cache = (await (await fetch(`${serve.httpUrl()}/api/v1/cache`)).json()) as Record<string, number>;
     expect(cache.blobs).toBeGreaterThan(5);
   });
+
+  test("GET /api/v1/fuse reports the workspace session: request counts and the default spin window", async () => {
+    for (let i = 0; i < 50; i++) fs.statSync(join(sb.workspace, "README.md"));
+    const report = await fuseReport(serve);
+    expect(report.sessions.length).toBe(1);
+    const ws = report.sessions[0]!;
+    expect(ws.mountpoint).toBe(sb.workspace);
+    expect(ws.spin_micros).toBe(200);
+    expect(ws.ops.lookup!.count).toBeGreaterThan(0);
+    expect(ws.ops.getattr!.count).toBeGreaterThan(0);
+    expect(ws.dispatch.wakeups).toBeGreaterThan(0);
+  });
 });
+
+describe("fuse_spin_micros = 0", () => {
+  let sb0: ServeSandbox;
+  let serve0: ServeProc | undefined;
+  afterAll(async () => {
+    await serve0?.stop();
+    if (sb0) forceUnmount(sb0.workspace);
+  }, 60_000);
+
+  test("the daemon's mounts never busy-poll, and a stat storm is still served", async () => {
+    sb0 = writeServeConfig(join(dir, "sb0"), dev.url, { dicfuse_reply_ttl_secs: 0 });
+    serve0 = await startServe(sb0, { SCORPIO_FUSE_SPIN_MICROS: "0" });
+    for (let i = 0; i < 300; i++) expect(fs.statSync(join(sb0.workspace, "README.md")).isFile()).toBe(true);
+    const ws = (await fuseReport(serve0)).sessions[0]!;
+    expect(ws.spin_micros).toBe(0);
+    expect(ws.dispatch.spin_hits + ws.dispatch.spin_misses).toBe(0);
+    expect(ws.ops.getattr!.count).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+async function fuseReport(p: ServeProc): Promise<{ sessions: Array<{ mountpoint: string; spin_micros: number; dispatch: Record<string, number>; ops: Record<string, { count: number }> }> }> {
+  const r = await fetch(`${p.httpUrl()}/api/v1/fuse`);
+  expect(r.status).toBe(200);
+  return (await r.json()) as Awaited<ReturnType<typeof fuseReport>>;
+}
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
   const until = Date.now() + ms;

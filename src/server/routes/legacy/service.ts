@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { buildClLayer, type DicfusePool } from "../../../antares/index.ts";
-import { readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../../config/index.ts";
+import { mountSettings, readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../../config/index.ts";
 import type { DicfuseView } from "../../../dicfuse/index.ts";
 import { isStaleMount, lazyUnmount } from "../../../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, type OverlayMount, type OverlayMountOptions } from "../../../overlay/index.ts";
@@ -122,7 +122,7 @@ export class LegacyWorkspaces {
       upperDir: dirs.upper,
       clDir: withCl ? dirs.cl : null,
       lower: pooled.view,
-      allowOther: this.opts.config.mount_allow_other,
+      ...mountSettings(this.opts.config),
       fsname: `scorpio-checkout:${full}`,
     });
   }
