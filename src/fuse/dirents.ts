@@ -7,6 +7,7 @@
  * per entry.
  */
 import { checkNativeStat, set64 } from "./encode.ts";
+import { encodeName, hasEscapes, nameByteLength } from "../util/names.ts";
 import { FUSE_ATTR, FUSE_DIRENT, FUSE_ENTRY_OUT, STAT, S_IF } from "./structs.ts";
 import type { Attr, DirEntry, DirEntryPlus } from "./types.ts";
 
@@ -96,18 +97,19 @@ function putNativeAttr(o: Uint32Array, i: number, s: Uint8Array): void {
 }
 
 /**
- * UTF-8 length of a name. Most names are ASCII: counting char codes in JS beats the native
- * `Buffer.byteLength` call per entry; anything else takes the exact path.
+ * Byte length of a name. Most names are ASCII: counting char codes in JS beats a native call per
+ * entry; anything else takes the exact path (which restores escaped non-UTF-8 bytes, util/names).
  */
 function asciiLength(name: string): number {
-  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) > 0x7f) return Buffer.byteLength(name, "utf8");
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) > 0x7f) return nameByteLength(name);
   return name.length;
 }
 
 function writeName(out: Buffer, name: string, at: number, bytes: number): void {
   if (bytes === name.length) {
     for (let i = 0; i < bytes; i++) out[at + i] = name.charCodeAt(i);
-  } else out.write(name, at, bytes, "utf8");
+  } else if (hasEscapes(name)) encodeName(name).copy(out, at);
+  else out.write(name, at, bytes, "utf8");
 }
 
 /**

@@ -6,7 +6,9 @@
  * Contract kept here, for every op: arguments that point into libfuse memory (names, `fi`, write
  * data, setattr's stat) are copied before the handler runs; exactly one reply is sent per request.
  */
-import { FFIType, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { CString, FFIType, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { libc } from "../util/libc.ts";
+import { decodeName } from "../util/names.ts";
 import { FILE_INFO, FORGET_DATA, SET_ATTR, STAT } from "./structs.ts";
 import type { Replier, ReplyTimeouts } from "./reply.ts";
 import type { FileInfo, LowLevelFs, LowLevelOpName, MaybePromise, RequestContext, SetattrChanges } from "./types.ts";
@@ -15,6 +17,8 @@ const P = FFIType.ptr;
 const i32 = FFIType.i32;
 const u32 = FFIType.u32;
 const S = FFIType.cstring;
+/** A file name or link target: a pointer, decoded by `nameAt` (bytes that are not UTF-8 survive). */
+const N = FFIType.ptr;
 const U64 = FFIType.u64_fast;
 const I64 = FFIType.i64_fast;
 
@@ -53,6 +57,16 @@ const copyBytes = (p: Pointer | null, len: number): Uint8Array =>
   p && len > 0 ? new Uint8Array(toArrayBuffer(p, 0, len)).slice() : new Uint8Array(0);
 const i64At = (p: Pointer, off: number): number => Number(read.i64(p, off));
 
+/**
+ * A NUL-terminated name in libfuse's request buffer, copied out. Bun's C-string decoding is the fast
+ * path; it turns bytes that are not UTF-8 into U+FFFD, so then the bytes are decoded again without
+ * loss (util/names: such bytes become escapes that encode back to the same bytes).
+ */
+function nameAt(p: Pointer): string {
+  const s = new CString(p).toString();
+  return s.includes("\uFFFD") ? decodeName(new Uint8Array(toArrayBuffer(p, 0, Number(libc.strlen(p))))) : s;
+}
+
 function decodeSetattr(attr: Pointer, toSet: number): SetattrChanges {
   const c: SetattrChanges = {};
   if (toSet & SET_ATTR.MODE) c.mode = read.u32(attr, STAT.mode);
@@ -87,9 +101,11 @@ export const OPS: readonly OpDescriptor[] = [
     bind: (rt) => (() => rt.onDestroy()) as Adapter,
   },
   {
-    name: "lookup", slot: 2, args: [P, U64, S], method: "lookup",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string) =>
-      rt.run(op, req, () => rt.fs.lookup!(parent, name, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts))) as Adapter,
+    name: "lookup", slot: 2, args: [P, U64, N], method: "lookup",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer) => {
+      const name = nameAt(namePtr);
+      rt.run(op, req, () => rt.fs.lookup!(parent, name, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts));
+    }) as Adapter,
   },
   {
     name: "forget", slot: 3, args: [P, U64, U64], method: "forget",
@@ -121,39 +137,55 @@ export const OPS: readonly OpDescriptor[] = [
       rt.run(op, req, () => rt.fs.readlink!(ino, rt.ctx(req)), (r, t) => rt.reply.readlink(r, t))) as Adapter,
   },
   {
-    name: "mknod", slot: 7, args: [P, U64, S, u32, U64], method: "mknod",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string, mode: number, rdev: number) =>
-      rt.run(op, req, () => rt.fs.mknod!(parent, name, mode, rdev, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts))) as Adapter,
+    name: "mknod", slot: 7, args: [P, U64, N, u32, U64], method: "mknod",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer, mode: number, rdev: number) => {
+      const name = nameAt(namePtr);
+      rt.run(op, req, () => rt.fs.mknod!(parent, name, mode, rdev, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts));
+    }) as Adapter,
   },
   {
-    name: "mkdir", slot: 8, args: [P, U64, S, u32], method: "mkdir",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string, mode: number) =>
-      rt.run(op, req, () => rt.fs.mkdir!(parent, name, mode, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts))) as Adapter,
+    name: "mkdir", slot: 8, args: [P, U64, N, u32], method: "mkdir",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer, mode: number) => {
+      const name = nameAt(namePtr);
+      rt.run(op, req, () => rt.fs.mkdir!(parent, name, mode, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts));
+    }) as Adapter,
   },
   {
-    name: "unlink", slot: 9, args: [P, U64, S], method: "unlink",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string) =>
-      rt.run(op, req, () => rt.fs.unlink!(parent, name, rt.ctx(req)), (r) => rt.reply.err(r, 0))) as Adapter,
+    name: "unlink", slot: 9, args: [P, U64, N], method: "unlink",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer) => {
+      const name = nameAt(namePtr);
+      rt.run(op, req, () => rt.fs.unlink!(parent, name, rt.ctx(req)), (r) => rt.reply.err(r, 0));
+    }) as Adapter,
   },
   {
-    name: "rmdir", slot: 10, args: [P, U64, S], method: "rmdir",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string) =>
-      rt.run(op, req, () => rt.fs.rmdir!(parent, name, rt.ctx(req)), (r) => rt.reply.err(r, 0))) as Adapter,
+    name: "rmdir", slot: 10, args: [P, U64, N], method: "rmdir",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer) => {
+      const name = nameAt(namePtr);
+      rt.run(op, req, () => rt.fs.rmdir!(parent, name, rt.ctx(req)), (r) => rt.reply.err(r, 0));
+    }) as Adapter,
   },
   {
-    name: "symlink", slot: 11, args: [P, S, U64, S], method: "symlink",
-    bind: (rt, op) => ((req: Pointer, target: string, parent: number, name: string) =>
-      rt.run(op, req, () => rt.fs.symlink!(target, parent, name, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts))) as Adapter,
+    name: "symlink", slot: 11, args: [P, N, U64, N], method: "symlink",
+    bind: (rt, op) => ((req: Pointer, targetPtr: Pointer, parent: number, namePtr: Pointer) => {
+      const target = nameAt(targetPtr);
+      const name = nameAt(namePtr);
+      rt.run(op, req, () => rt.fs.symlink!(target, parent, name, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts));
+    }) as Adapter,
   },
   {
-    name: "rename", slot: 12, args: [P, U64, S, U64, S, u32], method: "rename",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string, newParent: number, newName: string, flags: number) =>
-      rt.run(op, req, () => rt.fs.rename!(parent, name, newParent, newName, flags, rt.ctx(req)), (r) => rt.reply.err(r, 0))) as Adapter,
+    name: "rename", slot: 12, args: [P, U64, N, U64, N, u32], method: "rename",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer, newParent: number, newNamePtr: Pointer, flags: number) => {
+      const name = nameAt(namePtr);
+      const newName = nameAt(newNamePtr);
+      rt.run(op, req, () => rt.fs.rename!(parent, name, newParent, newName, flags, rt.ctx(req)), (r) => rt.reply.err(r, 0));
+    }) as Adapter,
   },
   {
-    name: "link", slot: 13, args: [P, U64, U64, S], method: "link",
-    bind: (rt, op) => ((req: Pointer, ino: number, newParent: number, newName: string) =>
-      rt.run(op, req, () => rt.fs.link!(ino, newParent, newName, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts))) as Adapter,
+    name: "link", slot: 13, args: [P, U64, U64, N], method: "link",
+    bind: (rt, op) => ((req: Pointer, ino: number, newParent: number, newNamePtr: Pointer) => {
+      const newName = nameAt(newNamePtr);
+      rt.run(op, req, () => rt.fs.link!(ino, newParent, newName, rt.ctx(req)), (r, e) => rt.reply.entryReply(r, e, rt.timeouts));
+    }) as Adapter,
   },
   {
     name: "open", slot: 14, args: [P, U64, P], method: "open",
@@ -270,8 +302,9 @@ export const OPS: readonly OpDescriptor[] = [
       rt.run(op, req, () => rt.fs.access!(ino, mask, rt.ctx(req)), (r) => rt.reply.err(r, 0))) as Adapter,
   },
   {
-    name: "create", slot: 30, args: [P, U64, S, u32, P], method: "create",
-    bind: (rt, op) => ((req: Pointer, parent: number, name: string, mode: number, fi: Pointer) => {
+    name: "create", slot: 30, args: [P, U64, N, u32, P], method: "create",
+    bind: (rt, op) => ((req: Pointer, parent: number, namePtr: Pointer, mode: number, fi: Pointer) => {
+      const name = nameAt(namePtr);
       const flags = flagsOf(fi);
       rt.run(op, req, () => rt.fs.create!(parent, name, mode, flags, rt.ctx(req)), (r, c) => rt.reply.create(r, c, flags, rt.timeouts));
     }) as Adapter,

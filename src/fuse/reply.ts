@@ -6,6 +6,7 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { readSync } from "node:fs";
 import { nativeBuffer, type NativeBuffer } from "./memory.ts";
+import { encodeName, hasEscapes } from "../util/names.ts";
 import { encodeDirents } from "./dirents.ts";
 import { put64, writeStat } from "./encode.ts";
 import type { Libfuse } from "./libfuse.ts";
@@ -189,8 +190,8 @@ export class Replier {
   private putCString(s: string | Uint8Array): number {
     let n: number;
     if (typeof s === "string") {
-      if (s.length * 3 >= this.name.bytes.length) {
-        const bytes = Buffer.from(s);
+      if (s.length * 3 >= this.name.bytes.length || hasEscapes(s)) {
+        const bytes = encodeName(s);
         if (bytes.length >= this.name.bytes.length) return -1;
         bytes.copy(this.name.bytes);
         n = bytes.length;

@@ -12,6 +12,7 @@ const { i32, u32, i64, u64, ptr: P, void: VOID } = FFIType;
 export const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: P },
   free: { args: [P], returns: VOID },
+  strlen: { args: [P], returns: u64 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
   umount2: { args: [P, i32], returns: i32 },
   epoll_create1: { args: [i32], returns: i32 },

@@ -166,6 +166,29 @@ describe("names", () => {
     const listed = new Set(fs.readdirSync(mnt));
     for (const n of names) expect(listed.has(n)).toBe(true);
   });
+
+  test("names that are not UTF-8 keep their exact bytes: create, list, rename, symlink target, unlink", () => {
+    const dir = Buffer.from(p("bytes"));
+    fs.mkdirSync(dir);
+    const at = (...name: number[]) => Buffer.concat([dir, Buffer.from("/"), Buffer.from(name)]);
+    const latin1 = [0x63, 0x61, 0x66, 0xe9]; // "café" in Latin-1
+    const stray = [0xff, 0xfe, 0x41, 0xc3]; // no UTF-8 at all
+    fs.writeFileSync(at(...latin1), "latin-1");
+    fs.writeFileSync(at(...stray), "stray");
+    fs.writeFileSync(p("bytes", "café"), "utf-8"); // the same word in UTF-8 is another name
+    const listed = fs.readdirSync(dir, { encoding: "buffer" }).map((b) => b.toString("hex")).sort();
+    expect(listed).toEqual([Buffer.from(latin1), Buffer.from(stray), Buffer.from("café")].map((b) => b.toString("hex")).sort());
+    expect(fs.readFileSync(at(...latin1), "utf8")).toBe("latin-1");
+    expect(fs.readFileSync(p("bytes", "café"), "utf8")).toBe("utf-8");
+    fs.renameSync(at(...stray), at(...stray, 0x80));
+    expect(fs.readFileSync(at(...stray, 0x80), "utf8")).toBe("stray");
+    expect(fs.existsSync(at(...stray))).toBe(false);
+    fs.symlinkSync(Buffer.from(latin1), at(0x6c, 0xff));
+    expect(fs.readlinkSync(at(0x6c, 0xff), { encoding: "buffer" }).toString("hex")).toBe(Buffer.from(latin1).toString("hex"));
+    expect(fs.readFileSync(at(0x6c, 0xff), "utf8")).toBe("latin-1");
+    for (const b of fs.readdirSync(dir, { encoding: "buffer" })) fs.unlinkSync(Buffer.concat([dir, Buffer.from("/"), b]));
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
 });
 
 describe("metadata", () => {

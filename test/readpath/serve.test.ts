@@ -152,7 +152,7 @@ describe("fuse_spin_micros = 0", () => {
   }, 60_000);
 });
 
-async function fuseReport(p: ServeProc): Promise<{ sessions: Array<{ mountpoint: string; spin_micros: number; dispatch: Record<string, number>; ops: Record<string, { count: number }> }> }> {
+async function fuseReport(p: ServeProc): Promise<{ sessions: Array<{ mountpoint: string; spin_micros: number; dispatch: { wakeups: number; spin_hits: number; spin_misses: number }; ops: Record<string, { count: number }> }> }> {
   const r = await fetch(`${p.httpUrl()}/api/v1/fuse`);
   expect(r.status).toBe(200);
   return (await r.json()) as Awaited<ReturnType<typeof fuseReport>>;

@@ -5,6 +5,7 @@
  */
 import { Errno, FsError } from "../../src/util/errno.ts";
 import { S_IF, RENAME, XATTR } from "../../src/fuse/structs.ts";
+import { encodeName } from "../../src/util/names.ts";
 import type { Attr, CreateReply, DirEntryPlus, EntryReply, LowLevelFs, OpenReply, RequestContext, SetattrChanges, StatfsReply } from "../../src/fuse/types.ts";
 
 interface Node {
@@ -156,7 +157,7 @@ export class MemFs implements LowLevelFs {
     this.maybeFree(n);
   }
   symlink(target: string, parent: number, name: string, ctx: RequestContext) {
-    return this.entry(this.newNode(this.dir(parent), name, S_IF.LNK | 0o777, ctx, new TextEncoder().encode(target)));
+    return this.entry(this.newNode(this.dir(parent), name, S_IF.LNK | 0o777, ctx, encodeName(target)));
   }
   rename(parent: number, name: string, newParent: number, newName: string, flags: number) {
     const p = this.dir(parent);

@@ -1,0 +1,100 @@
+/**
+ * @module util/names — file names as the kernel and the host hold them (bytes) and as JavaScript holds
+ * them (strings), without loss. Linux names are any bytes but `/` and NUL; most are UTF-8, some are not
+ * (Latin-1 archives, test suites such as stress-ng's). Valid UTF-8 decodes as usual; each byte of an
+ * invalid sequence becomes the lone surrogate U+DC80 + byte − 0x80 (Python's "surrogateescape"), which
+ * no valid UTF-8 can produce, so `encodeName(decodeName(bytes))` gives back exactly `bytes`.
+ *
+ * Every place a name crosses between bytes and strings goes through here: the FUSE binding (request
+ * names, directory entries, link targets) and the overlay's host calls (`hostPath`, `readHostDir`).
+ */
+import { readdirSync } from "node:fs";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const REPLACEMENT = "\uFFFD";
+/** A low surrogate of the escape range that is not the second half of a pair. */
+const ESCAPE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
+
+/** Length of the valid UTF-8 sequence starting at `i` (RFC 3629: no overlongs, surrogates or > U+10FFFF), or 0. */
+function sequenceLength(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+/** The name these bytes spell, escaping the bytes that are not valid UTF-8. */
+export function decodeName(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    // Not valid UTF-8: decode piece by piece.
+  }
+  let out = "";
+  let run = 0; // start of the current run of valid bytes
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i]!;
+    const n = c < 0x80 ? 1 : sequenceLength(bytes, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    if (run < i) out += utf8.decode(bytes.subarray(run, i));
+    out += String.fromCharCode(0xdc00 + c);
+    run = ++i;
+  }
+  if (run < bytes.length) out += utf8.decode(bytes.subarray(run));
+  return out;
+}
+
+/** True when `name` carries escaped bytes (see decodeName), i.e. is not plain UTF-8 text. */
+export function hasEscapes(name: string): boolean {
+  return name.length > 0 && ESCAPE.test(name);
+}
+
+/** The bytes of a name: UTF-8, with escaped bytes restored. */
+export function encodeName(name: string): Buffer {
+  if (!hasEscapes(name)) return Buffer.from(name, "utf8");
+  const parts: Buffer[] = [];
+  let run = 0;
+  for (let i = 0; i < name.length; i++) {
+    const u = name.charCodeAt(i);
+    const isEscape = u >= 0xdc80 && u <= 0xdcff && !(i > 0 && name.charCodeAt(i - 1) >= 0xd800 && name.charCodeAt(i - 1) <= 0xdbff);
+    if (!isEscape) continue;
+    if (run < i) parts.push(Buffer.from(name.slice(run, i), "utf8"));
+    parts.push(Buffer.of(u - 0xdc00));
+    run = i + 1;
+  }
+  if (run < name.length) parts.push(Buffer.from(name.slice(run), "utf8"));
+  return Buffer.concat(parts);
+}
+
+/** Byte length of a name once encoded. */
+export function nameByteLength(name: string): number {
+  return hasEscapes(name) ? encodeName(name).length : Buffer.byteLength(name, "utf8");
+}
+
+/**
+ * A path for node:fs: the string itself when it is plain text, else its exact bytes (node:fs would
+ * encode the escapes as U+FFFD and touch a different file).
+ */
+export function hostPath(path: string): string | Buffer {
+  return hasEscapes(path) ? encodeName(path) : path;
+}
+
+/**
+ * The names in a host directory, decoded without loss. Directories whose names are all UTF-8 (nearly
+ * all) take node's string listing; a U+FFFD in it means some name was not, and the listing is re-read
+ * as bytes.
+ */
+export function readHostDir(path: string): string[] {
+  const names = readdirSync(hostPath(path));
+  if (!names.some((n) => n.includes(REPLACEMENT))) return names;
+  return readdirSync(hostPath(path), { encoding: "buffer" }).map((b) => decodeName(b));
+}

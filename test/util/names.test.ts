@@ -1,0 +1,57 @@
+/**
+ * Names survive every round trip between bytes and strings: valid UTF-8 decodes as text, anything
+ * else is escaped byte by byte and restored exactly.
+ */
+import { describe, expect, test } from "bun:test";
+import { decodeName, encodeName, hasEscapes, nameByteLength } from "../../src/util/names.ts";
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+describe("names", () => {
+  test("valid UTF-8 decodes as text and carries no escapes", () => {
+    for (const s of ["plain.txt", "ünïcödé-文件", "emoji-😀", "\uFFFD-literal", "a".repeat(255)]) {
+      const bytes = Buffer.from(s, "utf8");
+      expect(decodeName(bytes)).toBe(s);
+      expect(hasEscapes(s)).toBe(false);
+      expect(hex(encodeName(s))).toBe(hex(bytes));
+      expect(nameByteLength(s)).toBe(bytes.length);
+    }
+  });
+
+  test("invalid sequences round-trip byte for byte", () => {
+    const cases = [
+      [0x66, 0xe9, 0x6f], // Latin-1 é
+      [0xff, 0xfe],
+      [0xc3], // truncated 2-byte sequence
+      [0xe2, 0x82], // truncated 3-byte sequence
+      [0xc0, 0xaf], // overlong
+      [0xed, 0xa0, 0x80], // an encoded surrogate
+      [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+      [0x61, 0xc3, 0xa9, 0x80, 0x62, 0xf0, 0x9f, 0x98, 0x80, 0xf8], // valid é and 😀 between stray bytes
+    ];
+    for (const c of cases) {
+      const bytes = Uint8Array.from(c);
+      const name = decodeName(bytes);
+      expect(hasEscapes(name)).toBe(true);
+      expect(hex(encodeName(name))).toBe(hex(bytes));
+      expect(nameByteLength(name)).toBe(bytes.length);
+    }
+    expect(decodeName(Uint8Array.from([0x61, 0xc3, 0xa9, 0x80]))).toBe("aé\uDC80");
+  });
+
+  test("every single byte and every pair of bytes round-trips", () => {
+    for (let a = 1; a < 256; a++) {
+      expect(hex(encodeName(decodeName(Uint8Array.of(a))))).toBe(hex(Uint8Array.of(a)));
+      for (let b = 1; b < 256; b += 7) {
+        const bytes = Uint8Array.of(a, b);
+        expect(hex(encodeName(decodeName(bytes)))).toBe(hex(bytes));
+      }
+    }
+  });
+
+  test("a surrogate pair whose low half is in the escape range is text, not an escape", () => {
+    const s = "\uD800\uDC80"; // U+10080
+    expect(hasEscapes(s)).toBe(false);
+    expect(hex(encodeName(s))).toBe(hex(Buffer.from(s, "utf8")));
+  });
+});
