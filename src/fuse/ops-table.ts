@@ -8,7 +8,7 @@
  */
 import { CString, FFIType, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { libc } from "../util/libc.ts";
-import { decodeName } from "../util/names.ts";
+import { decodeName, NEEDS_EXACT_DECODE } from "../util/names.ts";
 import { FILE_INFO, FORGET_DATA, SET_ATTR, STAT } from "./structs.ts";
 import type { Replier, ReplyTimeouts } from "./reply.ts";
 import type { FileInfo, LowLevelFs, LowLevelOpName, MaybePromise, RequestContext, SetattrChanges } from "./types.ts";
@@ -59,12 +59,12 @@ const i64At = (p: Pointer, off: number): number => Number(read.i64(p, off));
 
 /**
  * A NUL-terminated name in libfuse's request buffer, copied out. Bun's C-string decoding is the fast
- * path; it turns bytes that are not UTF-8 into U+FFFD, so then the bytes are decoded again without
- * loss (util/names: such bytes become escapes that encode back to the same bytes).
+ * path; it turns bytes that are not UTF-8 into U+FFFD, so then (or when the name holds characters of
+ * the escape range) the bytes are decoded again without loss (util/names).
  */
 function nameAt(p: Pointer): string {
   const s = new CString(p).toString();
-  return s.includes("\uFFFD") ? decodeName(new Uint8Array(toArrayBuffer(p, 0, Number(libc.strlen(p))))) : s;
+  return NEEDS_EXACT_DECODE.test(s) ? decodeName(new Uint8Array(toArrayBuffer(p, 0, Number(libc.strlen(p))))) : s;
 }
 
 function decodeSetattr(attr: Pointer, toSet: number): SetattrChanges {

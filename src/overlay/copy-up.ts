@@ -8,6 +8,7 @@
 import { chmodSync, copyFileSync, lchownSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Errno, FsError } from "../util/errno.ts";
+import { fsPath } from "../util/names.ts";
 import { lutimens, type TimeSpec } from "./host-syscalls.ts";
 import { joinRel, splitRel, type Layers, type Resolved } from "./layers.ts";
 import { clearWhiteout, WH_PREFIX, writeOpaque, type WhiteoutFormat } from "./whiteout.ts";
@@ -35,7 +36,7 @@ function modeOf(r: Resolved): number {
 
 /** Host ownership of a CL entry is kept when the daemon may set it. */
 function copyOwner(r: Resolved, path: string): void {
-  if (IS_ROOT && r.top === "cl" && r.cl) lchownSync(path, Number(r.cl.st.uid), Number(r.cl.st.gid));
+  if (IS_ROOT && r.top === "cl" && r.cl) lchownSync(fsPath(path), Number(r.cl.st.uid), Number(r.cl.st.gid));
 }
 
 export class CopyUp {
@@ -50,8 +51,8 @@ export class CopyUp {
     if (r.kind !== "dir") throw new FsError(Errno.ENOTDIR, rel);
     if (r.upper) return up;
     await this.dir(splitRel(rel).parent);
-    mkdirSync(up);
-    chmodSync(up, modeOf(r));
+    mkdirSync(fsPath(up));
+    chmodSync(fsPath(up), modeOf(r));
     copyOwner(r, up);
     lutimens(up, "omit", mtimeOf(r));
     this.layers.invalidate();
@@ -67,29 +68,30 @@ export class CopyUp {
     const tmp = scratchPath(parentUp);
     try {
       if (r.kind === "symlink") {
-        const target = r.cl ? readlinkSync(r.cl.path) : await this.layers.lower.readlink(r.lower!);
-        symlinkSync(target, tmp);
+        // A CL link's target is copied as bytes, a lower one's as the exact name it spells.
+        const target = r.cl ? readlinkSync(fsPath(r.cl.path), { encoding: "buffer" }) : fsPath(await this.layers.lower.readlink(r.lower!));
+        symlinkSync(target, fsPath(tmp));
       } else if (r.kind === "file") {
-        if (r.cl) copyFileSync(r.cl.path, tmp);
+        if (r.cl) copyFileSync(fsPath(r.cl.path), fsPath(tmp));
         else {
           const h = await this.layers.lower.openContent(r.lower!);
           try {
-            if (h) copyFileSync(h.path, tmp);
-            else writeFileSync(tmp, "");
+            if (h) copyFileSync(h.path, fsPath(tmp));
+            else writeFileSync(fsPath(tmp), "");
           } finally {
             h?.close();
           }
         }
-        chmodSync(tmp, modeOf(r));
+        chmodSync(fsPath(tmp), modeOf(r));
       } else {
         throw new FsError(Errno.EPERM, `cannot copy up special file ${r.rel}`);
       }
       copyOwner(r, tmp);
       lutimens(tmp, "omit", mtimeOf(r));
       clearWhiteout(up);
-      renameSync(tmp, up);
+      renameSync(fsPath(tmp), fsPath(up));
     } catch (err) {
-      rmSync(tmp, { force: true });
+      rmSync(fsPath(tmp), { force: true });
       throw err;
     }
     this.layers.invalidate();

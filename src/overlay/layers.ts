@@ -6,10 +6,11 @@
  * everything below it; directories merge until one is opaque or a layer below holds a non-directory.
  * Also lists merged directories. Reads only: never writes to any layer.
  */
-import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
+import { lstatSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import type { DicfuseView, Node } from "../dicfuse/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
+import { fsPath, readDirTyped } from "../util/names.ts";
 import { hasWhiteout, isOpaque, isPrivateName, isWhiteout, OPAQUE_MARKER } from "./whiteout.ts";
 
 export type LayerName = "upper" | "cl" | "lower";
@@ -129,7 +130,7 @@ export class Layers {
       const dir = pd[layer];
       if (!dir) continue;
       const p = join(dir, name);
-      const st = lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      const st = lstatSync(fsPath(p), { bigint: true, throwIfNoEntry: false });
       if (!st) {
         if (hasWhiteout(p)) {
           probes.push({ layer, kind: "whiteout" });
@@ -182,7 +183,7 @@ export class Layers {
     const out: Array<{ name: string; kind: EntryKind }> = [];
     const host = (dir: string | null) => {
       if (!dir) return;
-      const ents = readdirSync(dir, { withFileTypes: true });
+      const ents = readDirTyped(dir);
       const layerHidden: string[] = [];
       for (const e of ents) {
         const name = e.name;

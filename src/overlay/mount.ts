@@ -3,11 +3,12 @@
  * layer change events turned into kernel cache invalidations, and a live CL layer swap that drops
  * every kernel cache the swap can have made stale.
  */
-import { lstatSync, readdirSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { DicfuseView } from "../dicfuse/index.ts";
 import { FuseSession } from "../fuse/index.ts";
 import { logger } from "../util/log.ts";
+import { readDirTyped } from "../util/names.ts";
 import { ROOT_INO } from "./inode-table.ts";
 import { joinRel, splitRel } from "./layers.ts";
 import { OverlayFs, type OverlayLayers } from "./overlay-fs.ts";
@@ -41,7 +42,7 @@ function clPaths(dir: string | null): string[] {
   if (!dir || !lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
   const out: string[] = [];
   const walk = (rel: string) => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    for (const e of readDirTyped(join(dir, rel))) {
       const name = e.name.startsWith(".wh.") && e.name !== ".wh..wh..opq" ? e.name.slice(4) : e.name;
       const p = joinRel(rel, name);
       out.push(p);

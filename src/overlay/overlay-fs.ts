@@ -13,6 +13,7 @@ import type { DicfuseView } from "../dicfuse/index.ts";
 import { checkAccess, O, RENAME, S_IF, type Attr, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
 import type { BlobHandle } from "../store/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
+import { decodeName, fsPath } from "../util/names.ts";
 import { attrOfResolved, hostAttr } from "./attrs.ts";
 import { OverlayInodeTable, ROOT_INO } from "./inode-table.ts";
 import { joinRel, Layers, splitRel, type EntryKind, type Resolved } from "./layers.ts";
@@ -164,7 +165,7 @@ export class OverlayFs implements LowLevelFs {
     const r = await this.resolveIno(ino);
     if (r.kind !== "symlink") throw new FsError(Errno.EINVAL);
     if (r.top === "lower") return this.layers.lower.readlink(r.lower!);
-    return readlinkSync((r.top === "upper" ? r.upper : r.cl)!.path);
+    return decodeName(readlinkSync(fsPath((r.top === "upper" ? r.upper : r.cl)!.path), { encoding: "buffer" }));
   }
 
   mknod(parent: number, name: string, mode: number, rdev: number, ctx: RequestContext): Promise<EntryReply> {
@@ -252,7 +253,7 @@ export class OverlayFs implements LowLevelFs {
     const r = await this.resolveIno(ino);
     if (r.kind === "dir") throw new FsError(Errno.EISDIR);
     const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
-    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(host.path, O.RDONLY | (flags & O.NONBLOCK)) }, ino) };
+    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)) }, ino) };
     const blob = await this.layers.lower.openContent(r.lower!);
     return { fh: this.addFile({ kind: "blob", blob }, ino) };
   }

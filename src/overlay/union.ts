@@ -8,6 +8,7 @@
 import { chmodSync, fchmodSync, fchownSync, ftruncateSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, truncateSync, type BigIntStats } from "node:fs";
 import { O, RENAME, S_IF, type SetattrChanges } from "../fuse/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
+import { fsPath } from "../util/names.ts";
 import { CopyUp } from "./copy-up.ts";
 import { lgetxattr, llistxattr, lremovexattr, lsetxattr, lutimens, mknod, renameat2, type TimeSpec } from "./host-syscalls.ts";
 import { joinRel, splitRel, type Layers, type Resolved } from "./layers.ts";
@@ -27,7 +28,7 @@ const IS_ROOT = process.getuid?.() === 0;
 
 /** New entries belong to the caller when the daemon is allowed to give them away. */
 function setOwner(path: string, owner: Owner | null): void {
-  if (IS_ROOT && owner && (owner.uid !== 0 || owner.gid !== 0)) lchownSync(path, owner.uid, owner.gid);
+  if (IS_ROOT && owner && (owner.uid !== 0 || owner.gid !== 0)) lchownSync(fsPath(path), owner.uid, owner.gid);
 }
 
 function checkName(name: string): void {
@@ -73,7 +74,7 @@ export class Union {
       return { rel, fd: await this.openWrite(existing, flags) };
     }
     const { path } = await this.placeName(parentRel, name);
-    const fd = openSync(path, (flags & ~STRIP_ON_OPEN) | O.CREAT | O.EXCL, mode & 0o7777);
+    const fd = openSync(fsPath(path), (flags & ~STRIP_ON_OPEN) | O.CREAT | O.EXCL, mode & 0o7777);
     // The daemon's own umask also applied; set exactly what the caller asked for.
     fchmodSync(fd, mode & ~umask & 0o7777);
     if (IS_ROOT && owner && (owner.uid !== 0 || owner.gid !== 0)) fchownSync(fd, owner.uid, owner.gid);
@@ -82,8 +83,8 @@ export class Union {
 
   async mkdir(parentRel: string, name: string, mode: number, umask: number, owner: Owner | null): Promise<string> {
     const { rel, path, clearedWhiteout } = await this.placeName(parentRel, name);
-    mkdirSync(path);
-    chmodSync(path, mode & ~umask & 0o7777);
+    mkdirSync(fsPath(path));
+    chmodSync(fsPath(path), mode & ~umask & 0o7777);
     setOwner(path, owner);
     // Re-creating a deleted directory: the old lower contents must stay hidden.
     if (clearedWhiteout || (await this.lowerContributes(rel))) writeOpaque(path, this.format());
@@ -109,7 +110,7 @@ export class Union {
 
   async symlink(target: string, parentRel: string, name: string, owner: Owner | null): Promise<string> {
     const { rel, path } = await this.placeName(parentRel, name);
-    symlinkSync(target, path);
+    symlinkSync(fsPath(target), fsPath(path));
     setOwner(path, owner);
     this.layers.invalidate();
     return rel;
@@ -121,9 +122,9 @@ export class Union {
     if (src.kind === "dir") throw new FsError(Errno.EPERM, "hard links to directories are not allowed");
     const srcUp = await this.copyUp.entry(src);
     const { rel, path } = await this.placeName(parentRel, name);
-    linkSync(srcUp, path);
+    linkSync(fsPath(srcUp), fsPath(path));
     this.layers.invalidate();
-    return { rel, st: lstatSync(path, { bigint: true }) };
+    return { rel, st: lstatSync(fsPath(path), { bigint: true }) };
   }
 
   async unlink(rel: string): Promise<void> {
@@ -143,7 +144,7 @@ export class Union {
   /** Removes the upper entry (a directory holds only markers by now) and hides the lower ones. */
   private async remove(r: Resolved): Promise<void> {
     const up = this.layers.upperPath(r.rel);
-    if (r.upper) rmSync(up, { recursive: r.kind === "dir", force: true });
+    if (r.upper) rmSync(fsPath(up), { recursive: r.kind === "dir", force: true });
     if (r.below) {
       await this.copyUp.dir(splitRel(r.rel).parent);
       writeWhiteout(up, this.format());
@@ -178,9 +179,9 @@ export class Union {
     await this.copyUp.dir(splitRel(to).parent);
     const srcUp = this.layers.upperPath(from);
     const dstUp = this.layers.upperPath(to);
-    if (dst?.upper && dst.kind === "dir") rmSync(dstUp, { recursive: true, force: true });
+    if (dst?.upper && dst.kind === "dir") rmSync(fsPath(dstUp), { recursive: true, force: true });
     clearWhiteout(dstUp);
-    renameSync(srcUp, dstUp);
+    renameSync(fsPath(srcUp), fsPath(dstUp));
     if (src.below) writeWhiteout(srcUp, this.format());
     if (src.kind === "dir" && (await this.lowerContributes(to))) writeOpaque(dstUp, this.format());
     this.layers.invalidate();
@@ -203,19 +204,19 @@ export class Union {
   async openWrite(r: Resolved, flags: number): Promise<number> {
     if (r.kind === "dir") throw new FsError(Errno.EISDIR, r.rel);
     const up = await this.copyUp.entry(r);
-    return openSync(up, flags & ~STRIP_ON_OPEN);
+    return openSync(fsPath(up), flags & ~STRIP_ON_OPEN);
   }
 
   /** Applies attribute changes to the upper copy (copying up first). `fd`, when given, is an open host fd. */
   async setattr(rel: string, ch: SetattrChanges, fd: number | null): Promise<void> {
     const r = await this.mustResolve(rel);
     const up = await this.copyUp.entry(r);
-    if (ch.mode !== undefined && r.kind !== "symlink") chmodSync(up, ch.mode & 0o7777);
-    if (ch.uid !== undefined || ch.gid !== undefined) lchownSync(up, ch.uid ?? -1, ch.gid ?? -1);
+    if (ch.mode !== undefined && r.kind !== "symlink") chmodSync(fsPath(up), ch.mode & 0o7777);
+    if (ch.uid !== undefined || ch.gid !== undefined) lchownSync(fsPath(up), ch.uid ?? -1, ch.gid ?? -1);
     if (ch.size !== undefined) {
       if (r.kind === "dir") throw new FsError(Errno.EISDIR, rel);
       if (fd !== null) ftruncateSync(fd, ch.size);
-      else truncateSync(up, ch.size);
+      else truncateSync(fsPath(up), ch.size);
     }
     if (ch.atime !== undefined || ch.mtime !== undefined) {
       const t = (v: SetattrChanges["atime"]): TimeSpec => (v === undefined ? "omit" : v);

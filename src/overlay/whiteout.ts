@@ -12,6 +12,7 @@
 import { lstatSync, mkdirSync, rmSync, writeFileSync, type BigIntStats, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Errno, errnoOf } from "../util/errno.ts";
+import { fsPath } from "../util/names.ts";
 import { lgetxattr, llistxattr, lsetxattr, mknod } from "./host-syscalls.ts";
 
 export type WhiteoutFormat = "chardev" | "aufs";
@@ -38,7 +39,7 @@ export function isPrivateName(name: string): boolean {
 
 function lstatOrNull(p: string): Stats | undefined {
   try {
-    return lstatSync(p, { throwIfNoEntry: false });
+    return lstatSync(fsPath(p), { throwIfNoEntry: false });
   } catch (err) {
     // `.wh.<name>` of a 252–255 byte name is too long to exist: no aufs whiteout can hide it.
     if (errnoOf(err) === Errno.ENAMETOOLONG) return undefined;
@@ -74,12 +75,12 @@ export function clearWhiteout(hostPath: string): boolean {
   let had = false;
   const st = lstatOrNull(hostPath);
   if (st && isChardevWhiteout(st)) {
-    rmSync(hostPath, { force: true });
+    rmSync(fsPath(hostPath), { force: true });
     had = true;
   }
   const aufs = aufsWhiteoutOf(hostPath);
   if (lstatOrNull(aufs)) {
-    rmSync(aufs, { force: true });
+    rmSync(fsPath(aufs), { force: true });
     had = true;
   }
   return had;
@@ -99,13 +100,13 @@ export function isOpaque(hostDir: string): boolean {
 /** Writes a whiteout at `hostPath` (whose parent exists) in `format`. */
 export function writeWhiteout(hostPath: string, format: WhiteoutFormat): void {
   if (format === "chardev") mknod(hostPath, S_IFCHR | 0o000, 0);
-  else writeFileSync(aufsWhiteoutOf(hostPath), "");
+  else writeFileSync(fsPath(aufsWhiteoutOf(hostPath)), "");
 }
 
 /** Marks the existing directory `hostDir` opaque in `format`. */
 export function writeOpaque(hostDir: string, format: WhiteoutFormat): void {
   if (format === "chardev") lsetxattr(hostDir, OPAQUE_XATTR, new TextEncoder().encode("y"), 0);
-  else writeFileSync(join(hostDir, OPAQUE_MARKER), "");
+  else writeFileSync(fsPath(join(hostDir, OPAQUE_MARKER)), "");
 }
 
 /**
@@ -128,7 +129,7 @@ export function probeWhiteoutFormat(dir: string): WhiteoutFormat {
 }
 
 function ensureParent(hostPath: string): void {
-  mkdirSync(dirname(hostPath), { recursive: true });
+  mkdirSync(fsPath(dirname(hostPath)), { recursive: true });
 }
 
 /**
@@ -141,8 +142,8 @@ export const WHITEOUT = {
   makeWhiteout(dir: string, relPath: string, format?: WhiteoutFormat): WhiteoutFormat {
     const p = join(dir, relPath);
     ensureParent(p);
-    rmSync(p, { recursive: true, force: true });
-    rmSync(aufsWhiteoutOf(p), { force: true });
+    rmSync(fsPath(p), { recursive: true, force: true });
+    rmSync(fsPath(aufsWhiteoutOf(p)), { force: true });
     if (format) {
       writeWhiteout(p, format);
       return format;
@@ -161,7 +162,7 @@ export const WHITEOUT = {
   /** Creates directory `relDir` (and parents) if needed and marks it opaque; returns the form used. */
   makeOpaque(dir: string, relDir: string, format?: WhiteoutFormat): WhiteoutFormat {
     const p = join(dir, relDir);
-    mkdirSync(p, { recursive: true });
+    mkdirSync(fsPath(p), { recursive: true });
     if (format) {
       writeOpaque(p, format);
       return format;

@@ -6,6 +6,7 @@
  */
 import { dlopen, FFIType, read } from "bun:ffi";
 import { Errno } from "./errno.ts";
+import { encodeName } from "./names.ts";
 
 const { i32, u32, i64, u64, ptr: P, void: VOID } = FFIType;
 
@@ -38,9 +39,13 @@ export function lastErrno(): number {
   return p ? read.i32(p, 0) : Errno.EIO;
 }
 
-/** A NUL-terminated UTF-8 copy of `s`, for a path or name argument; keep it referenced during the call. */
+/**
+ * A NUL-terminated copy of a path or name for a C call (its exact bytes, escapes restored: see
+ * util/names); keep it referenced during the call.
+ */
 export function cString(s: string): Buffer {
-  const b = Buffer.alloc(Buffer.byteLength(s) + 1);
-  b.write(s, "utf8");
+  const bytes = encodeName(s);
+  const b = Buffer.alloc(bytes.length + 1);
+  bytes.copy(b);
   return b;
 }

@@ -1,19 +1,26 @@
 /**
  * @module util/names — file names as the kernel and the host hold them (bytes) and as JavaScript holds
  * them (strings), without loss. Linux names are any bytes but `/` and NUL; most are UTF-8, some are not
- * (Latin-1 archives, test suites such as stress-ng's). Valid UTF-8 decodes as usual; each byte of an
- * invalid sequence becomes the lone surrogate U+DC80 + byte − 0x80 (Python's "surrogateescape"), which
- * no valid UTF-8 can produce, so `encodeName(decodeName(bytes))` gives back exactly `bytes`.
+ * (Latin-1 archives, test suites such as stress-ng's). Valid UTF-8 decodes as usual; each byte 0x80–0xFF
+ * of an invalid sequence becomes the private-use character U+EF00 + byte (U+EF80–U+EFFF, the mapping
+ * of MirBSD's OPTU-16). Lone surrogates (Python's "surrogateescape") would not do: Bun's `node:path`
+ * turns them into U+FFFD. So that the mapping stays one to one, a valid name that itself contains
+ * U+EF80–U+EFFF is escaped byte by byte too; `encodeName(decodeName(bytes))` is always exactly `bytes`.
+ * (A name from elsewhere — a server listing — that contains those private-use characters is written
+ * as the raw bytes they stand for.)
  *
  * Every place a name crosses between bytes and strings goes through here: the FUSE binding (request
- * names, directory entries, link targets) and the overlay's host calls (`hostPath`, `readHostDir`).
+ * names, directory entries, link targets) and the overlay's host calls (`fsPath`, `readDirNames`,
+ * `readDirTyped`).
  */
-import { readdirSync } from "node:fs";
+import { lstatSync, readdirSync, type Dirent } from "node:fs";
+import { join } from "node:path";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const REPLACEMENT = "\uFFFD";
-/** A low surrogate of the escape range that is not the second half of a pair. */
-const ESCAPE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
+const ESCAPE_BASE = 0xef00;
+const ESCAPE = /[\uEF80-\uEFFF]/;
+/** What a fast decode leaves that needs the exact path: U+FFFD (lost bytes) or escape-range characters. */
+export const NEEDS_EXACT_DECODE = /[\uFFFD\uEF80-\uEFFF]/;
 
 /** Length of the valid UTF-8 sequence starting at `i` (RFC 3629: no overlongs, surrogates or > U+10FFFF), or 0. */
 function sequenceLength(b: Uint8Array, i: number): number {
@@ -21,7 +28,9 @@ function sequenceLength(b: Uint8Array, i: number): number {
   const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
   if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
   if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  // EE BE xx / EE BF xx spell U+EF80–U+EFFF, the escape range: escaped byte by byte, like invalid input.
+  if (c === 0xee) return cont(1, 0x80, 0xbd) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
   if (c === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
   if (c === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
   if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
@@ -32,7 +41,8 @@ function sequenceLength(b: Uint8Array, i: number): number {
 /** The name these bytes spell, escaping the bytes that are not valid UTF-8. */
 export function decodeName(bytes: Uint8Array): string {
   try {
-    return utf8.decode(bytes);
+    const s = utf8.decode(bytes);
+    if (!ESCAPE.test(s)) return s;
   } catch {
     // Not valid UTF-8: decode piece by piece.
   }
@@ -46,7 +56,7 @@ export function decodeName(bytes: Uint8Array): string {
       continue;
     }
     if (run < i) out += utf8.decode(bytes.subarray(run, i));
-    out += String.fromCharCode(0xdc00 + c);
+    out += String.fromCharCode(ESCAPE_BASE + c);
     run = ++i;
   }
   if (run < bytes.length) out += utf8.decode(bytes.subarray(run));
@@ -55,7 +65,7 @@ export function decodeName(bytes: Uint8Array): string {
 
 /** True when `name` carries escaped bytes (see decodeName), i.e. is not plain UTF-8 text. */
 export function hasEscapes(name: string): boolean {
-  return name.length > 0 && ESCAPE.test(name);
+  return ESCAPE.test(name);
 }
 
 /** The bytes of a name: UTF-8, with escaped bytes restored. */
@@ -65,10 +75,9 @@ export function encodeName(name: string): Buffer {
   let run = 0;
   for (let i = 0; i < name.length; i++) {
     const u = name.charCodeAt(i);
-    const isEscape = u >= 0xdc80 && u <= 0xdcff && !(i > 0 && name.charCodeAt(i - 1) >= 0xd800 && name.charCodeAt(i - 1) <= 0xdbff);
-    if (!isEscape) continue;
+    if (u < 0xef80 || u > 0xefff) continue;
     if (run < i) parts.push(Buffer.from(name.slice(run, i), "utf8"));
-    parts.push(Buffer.of(u - 0xdc00));
+    parts.push(Buffer.of(u - ESCAPE_BASE));
     run = i + 1;
   }
   if (run < name.length) parts.push(Buffer.from(name.slice(run), "utf8"));
@@ -84,17 +93,30 @@ export function nameByteLength(name: string): number {
  * A path for node:fs: the string itself when it is plain text, else its exact bytes (node:fs would
  * encode the escapes as U+FFFD and touch a different file).
  */
-export function hostPath(path: string): string | Buffer {
+export function fsPath(path: string): string | Buffer {
   return hasEscapes(path) ? encodeName(path) : path;
 }
+
+/** True when node:fs's decoding of a name lost bytes (U+FFFD) or left escape-range characters unescaped. */
+const lossy = (name: string) => NEEDS_EXACT_DECODE.test(name);
 
 /**
  * The names in a host directory, decoded without loss. Directories whose names are all UTF-8 (nearly
  * all) take node's string listing; a U+FFFD in it means some name was not, and the listing is re-read
  * as bytes.
  */
-export function readHostDir(path: string): string[] {
-  const names = readdirSync(hostPath(path));
-  if (!names.some((n) => n.includes(REPLACEMENT))) return names;
-  return readdirSync(hostPath(path), { encoding: "buffer" }).map((b) => decodeName(b));
+export function readDirNames(path: string): string[] {
+  const names = readdirSync(fsPath(path));
+  if (!names.some(lossy)) return names;
+  return readdirSync(fsPath(path), { encoding: "buffer" }).map((b) => decodeName(b));
+}
+
+/** A directory entry with its type, as `readdirSync(…, { withFileTypes: true })` gives it. */
+export type TypedEntry = Pick<Dirent, "name" | "isDirectory" | "isFile" | "isSymbolicLink" | "isCharacterDevice">;
+
+/** `readDirNames` with each entry's type (from the listing; from an lstat in the rare lossy case). */
+export function readDirTyped(path: string): TypedEntry[] {
+  const entries = readdirSync(fsPath(path), { withFileTypes: true });
+  if (!entries.some((e) => lossy(e.name))) return entries;
+  return readDirNames(path).map((name) => Object.assign(lstatSync(fsPath(join(path, name))), { name }));
 }

@@ -313,6 +313,28 @@ describe("regressions found by stress-ng", () => {
     fs.accessSync(join(mnt, "plain.txt"), fs.constants.R_OK | fs.constants.W_OK);
   });
 
+  test("names that are not UTF-8 keep their exact bytes in the mount and in the upper directory", () => {
+    const at = (base: string, ...name: number[]) => Buffer.concat([Buffer.from(base + "/"), Buffer.from(name)]);
+    const latin1 = [0x63, 0x61, 0x66, 0xe9]; // "café" in Latin-1
+    const stray = [0x78, 0xff, 0xfe, 0xc3];
+    fs.mkdirSync(m("bytes"));
+    fs.writeFileSync(at(m("bytes"), ...latin1), "latin-1");
+    fs.mkdirSync(at(m("bytes"), ...stray));
+    fs.writeFileSync(Buffer.concat([at(m("bytes"), ...stray), Buffer.from("/inner")]), "inner");
+    const hex = (bs: Buffer[]) => bs.map((b) => b.toString("hex")).sort();
+    // The upper directory holds the same bytes: what a CL built from it will carry.
+    expect(hex(fs.readdirSync(u("bytes"), { encoding: "buffer" }))).toEqual(hex([Buffer.from(latin1), Buffer.from(stray)]));
+    expect(hex(fs.readdirSync(m("bytes"), { encoding: "buffer" }))).toEqual(hex([Buffer.from(latin1), Buffer.from(stray)]));
+    expect(fs.readFileSync(at(u("bytes"), ...latin1), "utf8")).toBe("latin-1");
+    fs.renameSync(at(m("bytes"), ...latin1), at(m("bytes"), ...latin1, 0x80));
+    expect(fs.readFileSync(at(m("bytes"), ...latin1, 0x80), "utf8")).toBe("latin-1");
+    fs.symlinkSync(Buffer.from(stray), at(m("bytes"), 0x6c, 0xff));
+    expect(fs.readlinkSync(at(m("bytes"), 0x6c, 0xff), { encoding: "buffer" }).toString("hex")).toBe(Buffer.from(stray).toString("hex"));
+    expect(fs.readlinkSync(at(u("bytes"), 0x6c, 0xff), { encoding: "buffer" }).toString("hex")).toBe(Buffer.from(stray).toString("hex"));
+    fs.rmSync(m("bytes"), { recursive: true });
+    expect(fs.existsSync(m("bytes"))).toBe(false);
+  });
+
   test("names of 252 to 255 bytes work (no aufs whiteout can exist for them)", () => {
     for (const len of [251, 252, 255]) {
       const name = "n".repeat(len);

@@ -157,7 +157,7 @@ export class MemFs implements LowLevelFs {
     this.maybeFree(n);
   }
   symlink(target: string, parent: number, name: string, ctx: RequestContext) {
-    return this.entry(this.newNode(this.dir(parent), name, S_IF.LNK | 0o777, ctx, encodeName(target)));
+    return this.entry(this.newNode(this.dir(parent), name, S_IF.LNK | 0o777, ctx, new Uint8Array(encodeName(target))));
   }
   rename(parent: number, name: string, newParent: number, newName: string, flags: number) {
     const p = this.dir(parent);
