@@ -42,10 +42,10 @@ export interface MountOptions {
   /** Requests handled per macrotask before yielding to timers and I/O. Default 64. */
   maxBatch?: number;
   /**
-   * When the fd runs dry, busy-poll this long for the next request before parking the thread, but
-   * only while requests arrive back to back (the last idle gap was shorter than the window): a
-   * request caught by the spin skips two thread wake-ups. 0 turns it off. Default 200: long enough to
-   * catch the next READDIR while the kernel digests a full READDIRPLUS reply.
+   * When the fd runs dry, busy-poll this long (µs) for the next request before parking the thread,
+   * but only while requests arrive back to back (the last idle gap was at most the window plus our
+   * wake-up latency): a request caught by the spin skips two thread wake-ups. 0 turns it off.
+   * Default 200: long enough to catch the next READDIR while the kernel digests a full READDIRPLUS.
    */
   spinMicros?: number;
   /** Extra `-o` options passed to libfuse verbatim. */
@@ -291,9 +291,9 @@ export class FuseSession implements OpRuntime {
 
   private onReadable(revents: number): void {
     // Would a spin have caught this request? Then spin next time the fd runs dry. The gap seen here
-    // includes our own wake-up latency (tens to hundreds of µs on a busy VM), hence the allowance. Spins in a
-    // row that caught nothing mean requests come steadily but too far apart: pause spinning for a
-    // number of wake-ups, so that pattern wastes at most a few spins in every SPIN_PAUSE_WAKEUPS.
+    // includes our own wake-up latency (tens to hundreds of µs on a busy VM), hence the allowance.
+    // Spins in a row that caught nothing mean requests come steadily but too far apart: pause
+    // spinning for a number of wake-ups, so that pattern wastes a few spins per SPIN_PAUSE_WAKEUPS.
     if (this.spinMissStreak >= SPIN_MISSES_BEFORE_PAUSE && ++this.spinPaused >= SPIN_PAUSE_WAKEUPS) this.spinMissStreak = this.spinPaused = 0;
     this.backToBack = this.spinMissStreak < SPIN_MISSES_BEFORE_PAUSE && performance.now() - this.dryAt <= this.spinMs + SPIN_WAKE_ALLOWANCE_MS;
     this.dispatch.wakeups++;
