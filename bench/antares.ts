@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     };
     const native: number[] = [];
     const job: number[] = [];
+    const dispatch: Array<Record<string, number>> = [];
     for (let rep = 0; rep < 3; rep++) {
       const nd = join(dir, `native-${rep}`);
       mkdirSync(nd);
@@ -95,6 +96,10 @@ async function main(): Promise<void> {
       const m = await call("POST", "/mounts", { job_id: `build-${rep}`, path: "/" });
       mounts.push(m.mountpoint);
       job.push(workload(m.mountpoint));
+      // How the job mount's daemon picked the requests up (GET /api/v1/fuse): for tuning fuse_spin_micros.
+      const fuse = (await (await fetch(`${serve.httpUrl()}/api/v1/fuse`)).json()) as { sessions: Array<{ mountpoint: string; dispatch: Record<string, number>; ops: Record<string, { count: number }> }> };
+      const session = fuse.sessions.find((x) => x.mountpoint === m.mountpoint);
+      if (session) dispatch.push({ ...session.dispatch, requests: Object.values(session.ops).reduce((a, o) => a + o.count, 0) });
       await call("DELETE", `/mounts/${m.mount_id}?purge=true`);
     }
 
@@ -104,6 +109,7 @@ async function main(): Promise<void> {
       files: FILES,
       create_ms: Object.fromEntries(Object.entries(createTimes).map(([p, xs]) => [p, { median: median(xs), p90: p90(xs) }])),
       build_s: { native: median(native), job: median(job), ratio: median(job) / median(native) },
+      job_dispatch: dispatch,
     };
     mkdirSync(join(import.meta.dir, "results"), { recursive: true });
     writeFileSync(join(import.meta.dir, "results/antares.json"), JSON.stringify(results, null, 2) + "\n");
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
     console.log(`| untar ${FILES} files + write ${FILES} files, native dir | ${results.build_s.native.toFixed(2)} s | |`);
     console.log(`| same in a job mount | ${results.build_s.job.toFixed(2)} s | |`);
     console.log(`| ratio job / native | ${results.build_s.ratio.toFixed(2)}× | |`);
+    for (const d of dispatch) console.log(`job mount dispatch: ${JSON.stringify(d)}`);
   } finally {
     await serve?.stop();
     await dev?.stop();

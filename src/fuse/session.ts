@@ -67,6 +67,8 @@ const SPIN_WAKE_ALLOWANCE_MS = 0.2;
 /** This many spins in a row that found nothing pause spinning for SPIN_PAUSE_WAKEUPS wake-ups. */
 const SPIN_MISSES_BEFORE_PAUSE = 4;
 const SPIN_PAUSE_WAKEUPS = 16;
+/** Drains chained from reply continuations before deferring to the poll path (see afterAsyncReply). */
+const MAX_CHAINED_DRAINS = 64;
 
 const live = new Set<FuseSession>();
 
@@ -115,6 +117,8 @@ export class FuseSession implements OpRuntime {
   private backToBack = false;
   private spinMissStreak = 0;
   private spinPaused = 0;
+  /** Drains started from a reply's continuation since the last poll wake-up (see afterAsyncReply). */
+  private chainedDrains = 0;
   private ended = false;
   private destroyed = false;
   private resolveClosed!: () => void;
@@ -238,8 +242,8 @@ export class FuseSession implements OpRuntime {
     if (value instanceof Promise) {
       this.inFlight++;
       value.then(
-        (v) => { this.settle(); this.finish(op, req, v, ok, start); },
-        (err) => { this.settle(); this.fail(op, req, err, start); },
+        (v) => { this.settle(); this.finish(op, req, v, ok, start); this.afterAsyncReply(); },
+        (err) => { this.settle(); this.fail(op, req, err, start); this.afterAsyncReply(); },
       );
     } else this.finish(op, req, value, ok, start);
   }
@@ -297,6 +301,7 @@ export class FuseSession implements OpRuntime {
     if (this.spinMissStreak >= SPIN_MISSES_BEFORE_PAUSE && ++this.spinPaused >= SPIN_PAUSE_WAKEUPS) this.spinMissStreak = this.spinPaused = 0;
     this.backToBack = this.spinMissStreak < SPIN_MISSES_BEFORE_PAUSE && performance.now() - this.dryAt <= this.spinMs + SPIN_WAKE_ALLOWANCE_MS;
     this.dispatch.wakeups++;
+    this.chainedDrains = 0;
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
       // The kernel side is gone (fusermount3 -u, umount, connection abort); reads now fail with ENODEV.
       this.drain();
@@ -318,7 +323,8 @@ export class FuseSession implements OpRuntime {
         let r = f.fuse_session_receive_buf(se, this.fuseBufPtr);
         if (r === EAGAIN) {
           this.dryAt = performance.now();
-          if (this.backToBack && this.spinMs > 0) {
+          // Never while a handler awaits: its reply needs the event loop this spin would hold.
+          if (this.backToBack && this.spinMs > 0 && this.inFlight === 0) {
             r = this.spin(this.spinMs);
             if (r === EAGAIN) {
               this.dispatch.spinMisses++;
@@ -401,6 +407,18 @@ export class FuseSession implements OpRuntime {
       if (log.enabled("debug")) log.debug(`${OPS[op]!.name}: ${errnoName(errno)}`, { message: (err as Error)?.message });
       this.reply.err(req, errno);
     }
+  }
+
+  /**
+   * The last awaited reply just went out and a synchronous client sends its next request within
+   * microseconds: read it now (spinning for it if need be) instead of waiting for the poll Worker to
+   * wake us. At most MAX_CHAINED_DRAINS in a row from here, so a long burst still lets timers and I/O
+   * run (the poll path resumes, which yields between batches).
+   */
+  private afterAsyncReply(): void {
+    if (this.inFlight !== 0 || !this.backToBack || this.draining || this.ended) return;
+    if (++this.chainedDrains > MAX_CHAINED_DRAINS) return;
+    this.drain();
   }
 
   private settle(): void {
