@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     const native: number[] = [];
     const job: number[] = [];
     const dispatch: Array<Record<string, number>> = [];
+    let opCounts: Record<string, number> = {};
     for (let rep = 0; rep < 3; rep++) {
       const nd = join(dir, `native-${rep}`);
       mkdirSync(nd);
@@ -99,7 +100,10 @@ async function main(): Promise<void> {
       // How the job mount's daemon picked the requests up (GET /api/v1/fuse): for tuning fuse_spin_micros.
       const fuse = (await (await fetch(`${serve.httpUrl()}/api/v1/fuse`)).json()) as { sessions: Array<{ mountpoint: string; dispatch: Record<string, number>; ops: Record<string, { count: number }> }> };
       const session = fuse.sessions.find((x) => x.mountpoint === m.mountpoint);
-      if (session) dispatch.push({ ...session.dispatch, requests: Object.values(session.ops).reduce((a, o) => a + o.count, 0) });
+      if (session) {
+        dispatch.push({ ...session.dispatch, requests: Object.values(session.ops).reduce((a, o) => a + o.count, 0) });
+        if (rep === 0) opCounts = Object.fromEntries(Object.entries(session.ops).map(([k, o]) => [k, o.count]));
+      }
       await call("DELETE", `/mounts/${m.mount_id}?purge=true`);
     }
 
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
       create_ms: Object.fromEntries(Object.entries(createTimes).map(([p, xs]) => [p, { median: median(xs), p90: p90(xs) }])),
       build_s: { native: median(native), job: median(job), ratio: median(job) / median(native) },
       job_dispatch: dispatch,
+      job_ops: opCounts,
     };
     mkdirSync(join(import.meta.dir, "results"), { recursive: true });
     writeFileSync(join(import.meta.dir, "results/antares.json"), JSON.stringify(results, null, 2) + "\n");
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
     console.log(`| same in a job mount | ${results.build_s.job.toFixed(2)} s | |`);
     console.log(`| ratio job / native | ${results.build_s.ratio.toFixed(2)}× | |`);
     for (const d of dispatch) console.log(`job mount dispatch: ${JSON.stringify(d)}`);
+    console.log(`job mount requests by op (first rep): ${JSON.stringify(opCounts)}`);
   } finally {
     await serve?.stop();
     await dev?.stop();

@@ -416,8 +416,11 @@ export class FuseSession implements OpRuntime {
    * run (the poll path resumes, which yields between batches).
    */
   private afterAsyncReply(): void {
-    if (this.inFlight !== 0 || !this.backToBack || this.draining || this.ended) return;
-    if (++this.chainedDrains > MAX_CHAINED_DRAINS) return;
+    if (this.inFlight !== 0 || this.draining || this.ended) return;
+    // Idle from now on: the next request's gap (onReadable) counts from this reply, not from when
+    // the awaiting request was read.
+    this.dryAt = performance.now();
+    if (!this.backToBack || ++this.chainedDrains > MAX_CHAINED_DRAINS) return;
     this.drain();
   }
 

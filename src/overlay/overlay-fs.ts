@@ -289,7 +289,9 @@ export class OverlayFs implements LowLevelFs {
     return writeSync(h.fd, data, 0, data.length, offset);
   }
 
-  flush(): void {}
+  // No flush(): writes reach the host fd when they arrive, so a FLUSH on close would have nothing to
+  // do. libfuse answers the first one ENOSYS and the kernel then stops sending them (one request
+  // fewer per closed file).
 
   release(ino: number, fi: FileInfo): void {
     const h = this.files.get(fi.fh);
