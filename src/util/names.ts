@@ -16,7 +16,8 @@
 import { lstatSync, readdirSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: keep a leading U+FEFF, which is part of the name (the default would drop it).
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const ESCAPE_BASE = 0xef00;
 const ESCAPE = /[\uEF80-\uEFFF]/;
 /** What a fast decode leaves that needs the exact path: U+FFFD (lost bytes) or escape-range characters. */

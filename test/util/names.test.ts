@@ -9,7 +9,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("names", () => {
   test("valid UTF-8 decodes as text and carries no escapes", () => {
-    for (const s of ["plain.txt", "ünïcödé-文件", "emoji-😀", "\uFFFD-literal", "a".repeat(255)]) {
+    for (const s of ["plain.txt", "ünïcödé-文件", "emoji-😀", "\uFFFD-literal", "\uFEFFbom-first", "a".repeat(255)]) {
       const bytes = Buffer.from(s, "utf8");
       expect(decodeName(bytes)).toBe(s);
       expect(hasEscapes(s)).toBe(false);
@@ -28,6 +28,7 @@ describe("names", () => {
       [0xed, 0xa0, 0x80], // an encoded surrogate
       [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
       [0x61, 0xc3, 0xa9, 0x80, 0x62, 0xf0, 0x9f, 0x98, 0x80, 0xf8], // valid é and 😀 between stray bytes
+      [0xff, 0xef, 0xbb, 0xbf, 0x61], // a byte-order mark after a stray byte
     ];
     for (const c of cases) {
       const bytes = Uint8Array.from(c);
