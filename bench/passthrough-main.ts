@@ -8,7 +8,8 @@
  * "never" for timeout 0 and "auto" otherwise, as passthrough_ll pairs them. Prints "ready" once
  * mounted; unmounts on SIGTERM/SIGINT. SIGUSR2 prints the session's per-op stats as one JSON line.
  */
-import { FuseSession, unmountAll } from "../src/fuse/index.ts";
+import { FuseSession } from "../src/fuse/index.ts";
+import { unmountOnExit } from "../test/support/server-exit.ts";
 import { PassthroughFs, type CacheMode } from "./passthrough.ts";
 
 const args = process.argv.slice(2);
@@ -34,16 +35,7 @@ if (!["never", "auto", "always"].includes(cache) || !(timeout >= 0)) {
 
 const pfs = new PassthroughFs(source, { timeout, cache, reuseSnapshots: !flags.has("--no-snapshot-reuse") });
 let session: FuseSession | undefined;
-const stop = async () => {
-  await unmountAll();
-  process.exit(0);
-};
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, stop);
-process.on("uncaughtException", async (err) => {
-  console.error(err);
-  await unmountAll();
-  process.exit(1);
-});
+unmountOnExit();
 process.on("SIGUSR2", () => {
   console.log(JSON.stringify({ inodes: pfs.inodeCount, counts: pfs.counts, stats: session?.stats ?? {}, dispatch: session?.dispatch }));
 });

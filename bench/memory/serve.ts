@@ -9,7 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import { heapStats } from "bun:jsc";
-import { FuseSession, unmountAll } from "../../src/fuse/index.ts";
+import { FuseSession } from "../../src/fuse/index.ts";
+import { unmountOnExit } from "../../test/support/server-exit.ts";
 import { SyntheticFs } from "./synthetic-fs.ts";
 
 const [mountpoint, dirsArg, filesArg] = process.argv.slice(2);
@@ -19,16 +20,7 @@ if (!mountpoint || !dirsArg || !filesArg) {
 }
 const fs = new SyntheticFs(Number(dirsArg), Number(filesArg));
 
-const stop = async () => {
-  await unmountAll();
-  process.exit(0);
-};
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, stop);
-process.on("uncaughtException", async (err) => {
-  console.error(err);
-  await unmountAll();
-  process.exit(1);
-});
+unmountOnExit();
 
 function statusKiB(field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync("/proc/self/status", "utf8"));

@@ -7,7 +7,8 @@
  * SCORPIO_TEST_SPIN=<µs> sets the session's spin window (0 = never busy-poll; default: the binding's).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { FuseSession, unmountAll } from "../../src/fuse/index.ts";
+import { FuseSession } from "../../src/fuse/index.ts";
+import { unmountOnExit } from "./server-exit.ts";
 import { MemFs } from "./memfs.ts";
 
 const mountpoint = process.argv[2];
@@ -26,12 +27,7 @@ const session = await FuseSession.mount(fs, {
   spinMicros: process.env.SCORPIO_TEST_SPIN ? Number(process.env.SCORPIO_TEST_SPIN) : undefined,
   extraOptions: process.env.FUSE_DEBUG ? ["debug"] : [],
 });
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, async () => {
-    await unmountAll();
-    process.exit(0);
-  });
-}
+unmountOnExit();
 process.on("SIGUSR2", () => {
   // Inodes listed (comma-separated) in SCORPIO_TEST_WATCH_INOS_FILE are reported as live or not.
   const file = process.env.SCORPIO_TEST_WATCH_INOS_FILE;

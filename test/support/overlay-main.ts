@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DicfuseView } from "../../src/dicfuse/index.ts";
-import { unmountAll } from "../../src/fuse/index.ts";
+import { unmountOnExit } from "./server-exit.ts";
 import { mountOverlay, type OverlayMount, type WhiteoutFormat } from "../../src/overlay/index.ts";
 import { createMegaClient } from "../../src/remote/index.ts";
 import { openLocalStore } from "../../src/store/index.ts";
@@ -37,13 +37,7 @@ const mounts: OverlayMount[] = [];
 for (const m of config.mounts) {
   mounts.push(await mountOverlay({ mountpoint: m.mountpoint, upperDir: m.upperDir, clDir: m.clDir ?? null, lower: view, ...(config.whiteoutFormat ? { whiteoutFormat: config.whiteoutFormat } : {}) }));
 }
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, async () => {
-    await unmountAll();
-    store.close();
-    process.exit(0);
-  });
-}
+unmountOnExit(() => store.close());
 process.on("SIGUSR1", async () => {
   const req = JSON.parse(readFileSync(config.controlFile!, "utf8")) as { index: number; clDir: string | null };
   await mounts[req.index]!.setClDir(req.clDir);
