@@ -191,7 +191,6 @@ export class PassthroughFs implements LowLevelFs {
   private readonly dirs = new Map<number, DirHandle>();
   /** Last getdents snapshot per directory inode, reused while the directory's ctime says it is unchanged. */
   private readonly snapshots = new Map<number, Snapshot>();
-  private readonly timeout: number;
   private readonly negative: NegativeEntryReply;
   /** Counters for the bench report. */
   readonly counts = { lookups: 0, forgets: 0, maxInodes: 0, snapshots: 0, snapshotReuses: 0 };
@@ -202,7 +201,6 @@ export class PassthroughFs implements LowLevelFs {
     this.root = { ino: 1, dev: devC(), bino: inoC(), refs: 2, parent: null, name: "", path: source, pathGen: 0, dirFd: -1 };
     this.byIno.set(1, this.root);
     this.devMap(this.root.dev).set(this.root.bino, this.root);
-    this.timeout = opts.timeout;
     this.negative = { ino: 0, entryTimeout: opts.timeout };
   }
 

@@ -4,7 +4,7 @@
  * `+` means a space, as with Mega's serde_urlencoded.
  */
 import { Elysia } from "elysia";
-import { BadInput, GitStore, parseTree, splitRepoPath, EMPTY_TREE } from "./git-store.ts";
+import { GitStore, parseTree, splitRepoPath, EMPTY_TREE } from "./git-store.ts";
 import { fail, ok } from "./wrapper.ts";
 
 const HEX40 = /^[0-9a-f]{40}$/;

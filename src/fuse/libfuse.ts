@@ -12,7 +12,6 @@ export const MIN_FUSE_VERSION = 314;
 
 const P = FFIType.ptr;
 const i32 = FFIType.i32;
-const u32 = FFIType.u32;
 const u64 = FFIType.u64;
 const i64 = FFIType.i64;
 const f64 = FFIType.f64;

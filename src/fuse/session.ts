@@ -3,7 +3,7 @@
  * mounts it, drains requests on the JS thread when the poll worker says the fd is readable, runs
  * each request through the ops table and unmounts cleanly. Knows nothing about what is mounted.
  */
-import { JSCallback, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { JSCallback, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { Errno, FsError, errnoName, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { libc } from "../util/libc.ts";
@@ -13,7 +13,7 @@ import { sendNotification } from "./notify.ts";
 import { OPS, type OpRuntime } from "./ops-table.ts";
 import { Replier, type ReplyTimeouts } from "./reply.ts";
 import { CAP, CONN_INFO, FUSE_ARGS, FUSE_BUF, FUSE_BUF_COPY, FUSE_CTX, LIBFUSE_VERSION, O, OPS_SIZE } from "./structs.ts";
-import { nativeBuffer, nativeCString, type NativeBuffer } from "./memory.ts";
+import { nativeBuffer, nativeCString } from "./memory.ts";
 import { lazyUnmount, prepareMountpoint, findMount } from "./mount-hygiene.ts";
 import type { ConnectionInfo, LowLevelFs, MaybePromise, RequestContext } from "./types.ts";
 

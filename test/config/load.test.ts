@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, KEY_NAMES, KEYS, envName, loadConfig, type KeyName, type ScorpioConfig } from "../../src/config/index.ts";
+import { BOUND_ORDER } from "../../src/config/keys.ts";
 import { TempDir, baseEnv } from "./helpers.ts";
 
 const tmp = new TempDir();
@@ -223,6 +224,11 @@ function loadError(text: string, overrides: Record<string, string> = {}, extraEn
 }
 
 describe("fail-fast validation names the key", () => {
+  test("every key with a bound is checked (a key missing from BOUND_ORDER would never be)", () => {
+    const bounded = KEY_NAMES.filter((k) => KEYS[k].min !== undefined || KEYS[k].max !== undefined);
+    expect([...bounded].sort()).toEqual([...BOUND_ORDER].sort());
+  });
+
   const cases: Array<[string, string, string]> = [
     ['load_dir_depth = "abc"', "load_dir_depth", `Invalid value for 'load_dir_depth': "abc" is not a valid usize (invalid digit found in string)`],
     ['[dicfuse]\nload_dir_depth = "-1"', "load_dir_depth", `Invalid value for 'load_dir_depth': "-1" is not a valid usize (invalid digit found in string)`],
