@@ -1,0 +1,242 @@
+/**
+ * The LFS batch client against the dev server's LFS endpoints (a real HTTP server over an object
+ * directory), plus git-lfs itself as a second client of the same endpoints.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
+import { LfsObjectDir } from "../../src/lfs/object-dir.ts";
+import { formatLfsPointer, lfsOidOf, type LfsOid } from "../../src/lfs/pointer.ts";
+import { createLfsClient, LfsObjectError, RemoteError, type LfsClient, type LfsDownloadTarget } from "../../src/remote/index.ts";
+import { Errno } from "../../src/util/errno.ts";
+import { gitAsync, git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
+
+let tmp: string;
+let repo: SampleRepo;
+let server: DevServer;
+let client: LfsClient;
+
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+const spec = (bytes: Uint8Array) => ({ oid: lfsOidOf(bytes), size: bytes.byteLength });
+
+/** A download target over a fresh object directory, so each test sees what it stored. */
+function freshTarget(name: string): { dir: LfsObjectDir; target: LfsDownloadTarget } {
+  const dir = new LfsObjectDir(join(tmp, name));
+  return { dir, target: { tempPath: (o) => dir.tempPath(o.oid), commit: async (o, path) => void (await dir.adopt(path, o.oid)) } };
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "scorpio-lfs-client-"));
+  repo = makeSampleRepo(join(tmp, "repo"));
+  server = await startDevServer({ repo: repo.path });
+  client = createLfsClient({ lfsUrl: `${server.url}/info/lfs`, requestTimeoutMs: 5_000, maxRetries: 1, backoffBaseMs: 5, backoffMaxMs: 20 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("download", () => {
+  test("one batch call for many objects; unknown objects are per-object ENOENT", async () => {
+    const a = random(1 << 20);
+    const b = new TextEncoder().encode("small object\n");
+    await server.lfs.objects.putBytes(a);
+    await server.lfs.objects.putBytes(b);
+    const missing = spec(random(10));
+    server.stats.reset();
+    const entries = await client.batch("download", [spec(a), spec(b), missing]);
+    expect(server.stats.get("POST", "/info/lfs/objects/batch")).toBe(1);
+    expect(entries.map((e) => e.kind)).toEqual(["action", "action", "error"]);
+    const err = entries[2]!.kind === "error" ? entries[2]!.error : null;
+    expect(err).toBeInstanceOf(LfsObjectError);
+    expect(err!.code).toBe(404);
+    expect(err!.errno).toBe(Errno.ENOENT);
+
+    const { dir, target } = freshTarget("dl1");
+    server.stats.reset();
+    const results = await client.download([spec(a), spec(b), missing], target);
+    expect(server.stats.get("POST", "/info/lfs/objects/batch")).toBe(1);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(new Uint8Array(readFileSync(dir.pathFor(spec(a).oid)))).toEqual(a);
+    expect(readFileSync(dir.pathFor(spec(b).oid), "utf8")).toBe("small object\n");
+    expect(await dir.has(missing.oid)).toBe(false);
+    expect(readdirSync(dir.tmpDir)).toEqual([]);
+  });
+
+  test("a corrupt object on the server is refused and nothing is stored", async () => {
+    const good = random(4096);
+    const s = spec(good);
+    await server.lfs.objects.putUnchecked(s.oid, random(4096));
+    const { dir, target } = freshTarget("dl-corrupt");
+    const before = client.stats().corrupt;
+    const [r] = await client.download([s], target);
+    expect(r!.ok).toBe(false);
+    expect(r!.ok ? 0 : r!.error.errno).toBe(Errno.EIO);
+    expect(r!.ok ? "" : r!.error.message).toContain("refusing corrupt data");
+    expect(client.stats().corrupt).toBe(before + 1);
+    expect(await dir.has(s.oid)).toBe(false);
+    expect(readdirSync(dir.tmpDir)).toEqual([]);
+  });
+
+  test("a size that does not match the pointer is refused", async () => {
+    const bytes = random(2000);
+    await server.lfs.objects.putBytes(bytes);
+    const { dir, target } = freshTarget("dl-size");
+    const [r] = await client.download([{ oid: lfsOidOf(bytes), size: 1000 }], target);
+    expect(r!.ok).toBe(false);
+    expect(await dir.has(lfsOidOf(bytes))).toBe(false);
+  });
+
+  test("concurrent downloads of one object share one transfer", async () => {
+    const bytes = random(256 * 1024);
+    await server.lfs.objects.putBytes(bytes);
+    const s = spec(bytes);
+    const { dir, target } = freshTarget("dl-shared");
+    server.stats.reset();
+    const joins = client.stats().joins;
+    const [r1, r2] = await Promise.all([client.download([s], target), client.download([s], target)]);
+    expect(r1![0]!.ok && r2![0]!.ok).toBe(true);
+    expect(server.stats.get("GET", `/info/lfs/objects/${s.oid}`)).toBe(1);
+    expect(client.stats().joins).toBe(joins + 1);
+    expect(await dir.has(s.oid, s.size)).toBe(true);
+  });
+
+  test("Mega's other prefixes: /api/v1/lfs and <repo>.git/info/lfs", async () => {
+    const bytes = random(100);
+    await server.lfs.objects.putBytes(bytes);
+    for (const lfsUrl of [`${server.url}/api/v1/lfs`, `${server.url}/project/foo.git/info/lfs`]) {
+      const c = createLfsClient({ lfsUrl, maxRetries: 0 });
+      const [e] = await c.batch("download", [spec(bytes)]);
+      expect(e!.kind).toBe("action");
+    }
+  });
+});
+
+describe("upload", () => {
+  test("uploads what the server lacks and skips what it has", async () => {
+    const local = new LfsObjectDir(join(tmp, "up-local"));
+    const x = await local.putBytes(random(3000));
+    const y = await local.putBytes(new TextEncoder().encode("y content"));
+    const known = random(50);
+    await server.lfs.objects.putBytes(known);
+    const k = await local.putBytes(known);
+    const objs = [x, y, k].map((o) => ({ ...o, path: local.pathFor(o.oid) }));
+    server.stats.reset();
+    const report = await client.uploadOrThrow(objs);
+    expect(server.stats.get("POST", "/info/lfs/objects/batch")).toBe(1);
+    expect(report.uploaded.sort()).toEqual([x.oid, y.oid].sort());
+    expect(report.skipped).toEqual([k.oid]);
+    expect(server.stats.get("PUT", `/info/lfs/objects/${k.oid}`)).toBe(0);
+    expect(new Uint8Array(readFileSync(server.lfs.objects.pathFor(x.oid)))).toEqual(new Uint8Array(readFileSync(local.pathFor(x.oid))));
+    const again = await client.upload(objs);
+    expect(again.uploaded).toEqual([]);
+    expect(again.skipped.length).toBe(3);
+  });
+
+  test("a file that does not match its pointer fails the upload with a clear error", async () => {
+    const local = new LfsObjectDir(join(tmp, "up-bad"));
+    const o = await local.putBytes(random(100));
+    await expect(client.uploadOrThrow([{ ...o, size: 99, path: local.pathFor(o.oid) }])).rejects.toThrow(/LFS upload failed for 1 of 1 object\(s\).*pointer says 99/);
+    expect(await server.lfs.objects.has(o.oid)).toBe(false);
+  });
+});
+
+describe("the dev server's rules", () => {
+  const post = (body: unknown) =>
+    fetch(`${server.url}/info/lfs/objects/batch`, { method: "POST", headers: { "content-type": "application/vnd.git-lfs+json" }, body: JSON.stringify(body) });
+
+  test("a PUT without an upload batch is a 404", async () => {
+    const bytes = random(10);
+    const res = await fetch(`${server.url}/info/lfs/objects/${lfsOidOf(bytes)}`, { method: "PUT", body: bytes });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toContain("not announced");
+  });
+
+  test("a PUT whose body is not the object is refused", async () => {
+    const bytes = random(10);
+    const oid = lfsOidOf(bytes);
+    expect((await post({ operation: "upload", transfers: ["basic"], objects: [{ oid, size: 10 }], hash_algo: "sha256" })).status).toBe(200);
+    const res = await fetch(`${server.url}/info/lfs/objects/${oid}`, { method: "PUT", body: random(10) });
+    expect(res.status).toBe(422);
+    expect(await server.lfs.objects.has(oid)).toBe(false);
+  });
+
+  test("every batch field is required (422), bad JSON is a 400", async () => {
+    const oid = lfsOidOf(random(1));
+    const full = { operation: "download", transfers: ["basic"], objects: [{ oid, size: 1 }], hash_algo: "sha256" };
+    for (const drop of ["operation", "transfers", "objects", "hash_algo"]) {
+      const body: Record<string, unknown> = { ...full };
+      delete body[drop];
+      const res = await post(body);
+      expect(res.status).toBe(422);
+      expect(await res.text()).toContain(drop);
+    }
+    expect((await post({ ...full, operation: "delete" })).status).toBe(422);
+    const bad = await fetch(`${server.url}/info/lfs/objects/batch`, { method: "POST", body: "{nope" });
+    expect(bad.status).toBe(400);
+    const ok = await post(full);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("content-type")).toBe("application/vnd.git-lfs+json");
+    expect(await ok.json()).toEqual({ transfer: "basic", objects: [{ oid, size: 1, error: { code: 404, message: "Not found" } }], hash_algo: "sha256" });
+  });
+});
+
+describe("endpoint problems", () => {
+  test("a wrong lfs_url says so, and probe tells them apart", async () => {
+    const wrong = createLfsClient({ lfsUrl: `${server.url}/lfs`, maxRetries: 0 });
+    const err = await wrong.batch("download", [spec(random(3))]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as RemoteError).message).toContain("/info/lfs");
+    expect((await wrong.probe()).ok).toBe(false);
+    expect(await client.probe()).toEqual({ ok: true, status: 200 });
+  });
+
+  test("a server that is down is EIO, not a hang", async () => {
+    const down = createLfsClient({ lfsUrl: "http://127.0.0.1:1/info/lfs", maxRetries: 0, requestTimeoutMs: 2_000 });
+    const { target } = freshTarget("dl-down");
+    const s = spec(random(5));
+    const [r] = await down.download([s], target);
+    expect(r!.ok).toBe(false);
+    expect(r!.ok ? 0 : r!.error.errno).toBe(Errno.EIO);
+  });
+
+  test("bad object ids never reach a URL", async () => {
+    await expect(client.batch("download", [{ oid: "../../etc" as LfsOid, size: 1 }])).rejects.toThrow(/not an LFS object id/);
+  });
+});
+
+const hasGitLfs = Bun.spawnSync(["git", "lfs", "version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+
+describe.if(hasGitLfs)("git-lfs as a client of the dev server", () => {
+  test("git lfs push uploads; git lfs smudge downloads what our client uploaded", async () => {
+    const work = join(tmp, "gitlfs-work");
+    mkdirSync(work);
+    const env = { HOME: join(tmp, "gitlfs-home") };
+    mkdirSync(env.HOME);
+    git(work, ["init", "-q", "-b", "main"], { env });
+    git(work, ["lfs", "install", "--local"], { env });
+    git(work, ["config", "lfs.url", `${server.url}/info/lfs`], { env });
+    git(work, ["config", "lfs.locksverify", "false"], { env });
+    writeFileSync(join(work, ".gitattributes"), "*.bin filter=lfs diff=lfs merge=lfs -text\n");
+    const content = random(70_000);
+    writeFileSync(join(work, "big.bin"), content);
+    git(work, ["add", "."], { env });
+    git(work, ["commit", "-qm", "lfs"], { env });
+    git(work, ["remote", "add", "origin", `${server.url}/.git`], { env });
+    await gitAsync(work, ["lfs", "push", "origin", "main"], { env });
+    expect(new Uint8Array(readFileSync(server.lfs.objects.pathFor(lfsOidOf(content))))).toEqual(content);
+
+    // The other direction: our client uploads, git-lfs downloads and checks it.
+    const local = new LfsObjectDir(join(tmp, "gitlfs-ours"));
+    const ours = await local.putBytes(random(5000));
+    await client.uploadOrThrow([{ ...ours, path: local.pathFor(ours.oid) }]);
+    const p = Bun.spawn(["git", "lfs", "smudge", "x.bin"], { cwd: work, env: { ...process.env, ...env }, stdin: new TextEncoder().encode(formatLfsPointer(ours)), stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).arrayBuffer(), p.exited]);
+    expect(code).toBe(0);
+    expect(new Uint8Array(out)).toEqual(new Uint8Array(readFileSync(local.pathFor(ours.oid))));
+    expect(existsSync(join(work, ".git/lfs/objects", ours.oid.slice(0, 2), ours.oid.slice(2, 4), ours.oid))).toBe(true);
+  });
+});
