@@ -15,6 +15,7 @@ import { open, stat, unlink } from "node:fs/promises";
 import { FsError } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { isLfsOid, type LfsOid } from "../lfs/pointer.ts";
+import { positive } from "./client.ts";
 import { httpRequest, type HttpPolicy } from "./http.ts";
 import { RemoteError } from "./remote-error.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -139,12 +140,6 @@ export interface LfsClient {
 export function createLfsClient(options: LfsClientOptions): LfsClient {
   return new HttpLfsClient(options);
 }
-
-const positive = (name: string, v: number | undefined, dflt: number): number => {
-  const x = v ?? dflt;
-  if (!Number.isFinite(x) || x <= 0) throw FsError.of("EINVAL", `${name} must be a positive number, got ${v}`);
-  return x;
-};
 
 /** The oid of an all-zero probe object: no server has it, so a healthy endpoint answers a per-object 404. */
 const PROBE_OID = "0".repeat(64) as LfsOid;
