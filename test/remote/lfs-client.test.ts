@@ -240,3 +240,89 @@ describe.if(hasGitLfs)("git-lfs as a client of the dev server", () => {
     expect(existsSync(join(work, ".git/lfs/objects", ours.oid.slice(0, 2), ours.oid.slice(2, 4), ours.oid))).toBe(true);
   });
 });
+
+describe("failure modes (purpose-built servers)", () => {
+  const servers: Array<{ stop(force?: boolean): unknown }> = [];
+  afterAll(() => {
+    for (const s of servers) s.stop(true);
+  });
+
+  /** A server whose batch answers point transfers at `transfer` on itself, recording request headers. */
+  function lfsServer(transfer: (req: Request, n: number) => Response | Promise<Response>) {
+    const seen: Array<{ path: string; auth: string | null; accept: string | null }> = [];
+    let transfers = 0;
+    let port = 0;
+    const s = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (req): Promise<Response> => {
+        const path = new URL(req.url).pathname;
+        seen.push({ path, auth: req.headers.get("authorization"), accept: req.headers.get("accept") });
+        if (path === "/info/lfs/objects/batch") {
+          const body = (await req.json()) as { operation: string; objects: Array<{ oid: string; size: number }> };
+          const objects = body.objects.map((o) => ({
+            ...o,
+            actions: { [body.operation]: { href: `http://127.0.0.1:${port}/obj/${o.oid}`, header: { "X-Ticket": "t-" + o.oid.slice(0, 4) } } },
+          }));
+          return Response.json({ transfer: "basic", objects, hash_algo: "sha256" });
+        }
+        return transfer(req, ++transfers);
+      },
+    });
+    port = s.port ?? 0;
+    servers.push(s);
+    return { url: `http://127.0.0.1:${port}/info/lfs`, seen };
+  }
+
+  test("a stalled transfer ends at its deadline (ETIMEDOUT) and stores nothing", async () => {
+    const srv = lfsServer(() => new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(10)); /* never closes */ } })));
+    const c = createLfsClient({ lfsUrl: srv.url, requestTimeoutMs: 300, maxRetries: 0, minTransferBytesPerSec: 1 << 30 });
+    const { dir, target } = freshTarget("stall");
+    const s = spec(random(1000));
+    const [r] = await c.download([s], target);
+    expect(r!.ok).toBe(false);
+    expect(r!.ok ? 0 : r!.error.errno).toBe(Errno.ETIMEDOUT);
+    expect(await dir.has(s.oid)).toBe(false);
+    expect(readdirSync(dir.tmpDir)).toEqual([]);
+  });
+
+  test("a transfer broken once is retried from the start", async () => {
+    const bytes = random(50_000);
+    const srv = lfsServer((_req, n) => (n === 1 ? new Response("busy", { status: 503 }) : new Response(bytes)));
+    const c = createLfsClient({ lfsUrl: srv.url, maxRetries: 2, backoffBaseMs: 5, backoffMaxMs: 10 });
+    const { dir, target } = freshTarget("retry");
+    const [r] = await c.download([spec(bytes)], target);
+    expect(r!.ok).toBe(true);
+    expect(new Uint8Array(readFileSync(dir.pathFor(spec(bytes).oid)))).toEqual(bytes);
+  });
+
+  test("the action's headers are sent; the token goes to the batch endpoint, not beyond an action's own Authorization", async () => {
+    const bytes = random(64);
+    const srv = lfsServer((req) => {
+      expect(req.headers.get("x-ticket")).toBe("t-" + spec(bytes).oid.slice(0, 4));
+      return new Response(bytes);
+    });
+    const c = createLfsClient({ lfsUrl: srv.url, token: "sekrit", maxRetries: 0 });
+    const [r] = await c.download([spec(bytes)], freshTarget("hdr").target);
+    expect(r!.ok).toBe(true);
+    const batch = srv.seen.find((x) => x.path === "/info/lfs/objects/batch")!;
+    expect(batch.auth).toBe("Bearer sekrit");
+    expect(batch.accept).toBe("application/vnd.git-lfs+json");
+    // Same origin and no Authorization of its own: the token goes along.
+    expect(srv.seen.find((x) => x.path.startsWith("/obj/"))!.auth).toBe("Bearer sekrit");
+  });
+
+  test("an upload rejected by the server fails with the object named, and the rest still go", async () => {
+    const local = new LfsObjectDir(join(tmp, "up-reject"));
+    const good = await local.putBytes(random(10));
+    const bad = await local.putBytes(random(11));
+    const srv = lfsServer((req) => (new URL(req.url).pathname.endsWith(bad.oid) ? new Response("quota", { status: 403 }) : new Response(null)));
+    const c = createLfsClient({ lfsUrl: srv.url, maxRetries: 0 });
+    const objs = [good, bad].map((o) => ({ ...o, path: local.pathFor(o.oid) }));
+    const report = await c.upload(objs);
+    expect(report.uploaded).toEqual([good.oid]);
+    expect(report.failed.map((f) => f.oid)).toEqual([bad.oid]);
+    expect(report.failed[0]!.error.status).toBe(403);
+    await expect(c.uploadOrThrow(objs)).rejects.toThrow(new RegExp(`LFS upload failed for 1 of 2 object\\(s\\): ${bad.oid}: .*HTTP 403`));
+  });
+});
