@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Errno, errnoOf, FsError } from "../util/errno.ts";
+import type { LfsDownloadTarget } from "../remote/lfs-client.ts";
 import { isLfsOid, type LfsOid } from "./pointer.ts";
 
 export interface LfsObjectInfo {
@@ -104,6 +105,14 @@ export class LfsObjectDir {
       await this.adopt(tmp, oid);
     }
     return { oid, size };
+  }
+
+  /** Downloads (`LfsClient.download`) straight into this directory: temp file here, verified, then renamed in. */
+  downloadTarget(): LfsDownloadTarget {
+    return {
+      tempPath: (o) => this.tempPath(o.oid),
+      commit: async (o, tmp) => void (await this.adopt(tmp, o.oid)),
+    };
   }
 
   /** Stores bytes under a given name without checking them (the dev server's tests of corrupt objects). */

@@ -24,7 +24,7 @@ const spec = (bytes: Uint8Array) => ({ oid: lfsOidOf(bytes), size: bytes.byteLen
 /** A download target over a fresh object directory, so each test sees what it stored. */
 function freshTarget(name: string): { dir: LfsObjectDir; target: LfsDownloadTarget } {
   const dir = new LfsObjectDir(join(tmp, name));
-  return { dir, target: { tempPath: (o) => dir.tempPath(o.oid), commit: async (o, path) => void (await dir.adopt(path, o.oid)) } };
+  return { dir, target: dir.downloadTarget() };
 }
 
 beforeAll(async () => {
