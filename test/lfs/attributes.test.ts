@@ -158,6 +158,13 @@ describe("wildmatch (git's t3070 cases)", () => {
     ["**/*.c", "dir/x.c", true, true],
     ["[]]", "]", true, true],
     ["[\\]]", "]", true, true],
+    ["a/*/c", "a/b/c", true, true],
+    ["a/*/c", "a/b/x/c", true, false],
+    ["a/b*", "a/bcd", true, true],
+    ["a/b*", "a/b/c", true, false],
+    ["**/b/**", "a/b/c/d", true, true],
+    ["a/?/c", "a/x/c", true, true],
+    ["**/*.o", "x.o", true, true],
   ];
   for (const [p, t, plain, path] of cases) {
     test(`${p} ~ ${t}`, () => {
@@ -165,4 +172,20 @@ describe("wildmatch (git's t3070 cases)", () => {
       expect(wildmatch(p, t, { pathname: true })).toBe(path);
     });
   }
+
+  test("patterns with a slash match what git check-attr matches (WM_PATHNAME)", () => {
+    const oracle = mkdtempSync(join(tmpdir(), "lfs-wild-"));
+    try {
+      Bun.spawnSync(["git", "init", "-q", oracle]);
+      const withSlash = cases.filter(([p]) => p.includes("/") && !p.endsWith("/"));
+      expect(withSlash.length).toBeGreaterThanOrEqual(10);
+      writeFileSync(join(oracle, ".gitattributes"), withSlash.map(([p], i) => `${p} case${i}\n`).join(""));
+      withSlash.forEach(([p, t, , path], i) => {
+        const out = Bun.spawnSync(["git", "check-attr", `case${i}`, "--", t], { cwd: oracle, stdout: "pipe" }).stdout.toString();
+        expect({ p, t, git: out.endsWith(": set\n") }).toEqual({ p, t, git: path });
+      });
+    } finally {
+      rmSync(oracle, { recursive: true, force: true });
+    }
+  });
 });
