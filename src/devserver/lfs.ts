@@ -53,8 +53,8 @@ export class DevLfs {
 
   constructor(
     dir: string,
-    /** The server's own URL, for hrefs (Mega uses its listen address, not the Host header). */
-    private readonly baseUrl: () => string,
+    /** The URL hrefs start with, for a request (Mega uses its listen address; see server.ts). */
+    private readonly baseUrl: (request: Request) => string,
   ) {
     this.objects = new LfsObjectDir(dir);
   }
@@ -63,14 +63,14 @@ export class DevLfs {
   async handle(request: Request): Promise<Response | null> {
     const route = lfsRoute(new URL(request.url).pathname);
     if (route === null) return null;
-    if (route === "/objects/batch" && request.method === "POST") return this.batch(request);
+    if (route === "/objects/batch" && request.method === "POST") return this.batch(request, this.baseUrl(request));
     const m = /^\/objects\/([^/]+)$/.exec(route);
     if (m && (request.method === "GET" || request.method === "HEAD")) return this.download(m[1]!, request.method === "GET");
     if (m && request.method === "PUT") return this.upload(m[1]!, request);
     return lfsError(404, "Not found");
   }
 
-  private async batch(request: Request): Promise<Response> {
+  private async batch(request: Request, base: string): Promise<Response> {
     let body: unknown;
     try {
       body = JSON.parse(await request.text());
@@ -92,7 +92,7 @@ export class DevLfs {
       return rejection(422, "Failed to deserialize the JSON body into the target type: objects: invalid type");
     }
     const expires_at = new Date(Date.now() + DAY_MS).toISOString();
-    const action = (oid: string) => ({ href: `${this.baseUrl()}/info/lfs/objects/${oid}`, header: { Accept: "application/vnd.git-lfs" }, expires_at });
+    const action = (oid: string) => ({ href: `${base}/info/lfs/objects/${oid}`, header: { Accept: "application/vnd.git-lfs" }, expires_at });
     const objects = await Promise.all(
       (b.objects as BatchObject[]).map(async ({ oid, size }) => {
         if (!isLfsOid(oid)) return { oid, size, error: { code: 422, message: "Invalid oid" } };

@@ -48,7 +48,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const smart = new SmartHttp(store, { pushToken: opts.pushToken });
   const stats = new ServerStats();
   let url = "";
-  const lfs = new DevLfs(opts.lfsDir ?? join(gitDir, "lfs"), () => url);
+  // Hrefs use the listen address, as Mega does; a wildcard address is not dialable from elsewhere (a
+  // container next door), so then the request's own origin stands in.
+  const wildcard = ["0.0.0.0", "::", "[::]"].includes(opts.hostname ?? "");
+  const lfs = new DevLfs(opts.lfsDir ?? join(gitDir, "lfs"), (req) => (wildcard ? new URL(req.url).origin : url));
 
   const app = new Elysia()
     .onRequest(({ request }) => {

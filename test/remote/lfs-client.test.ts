@@ -148,6 +148,22 @@ describe("the dev server's rules", () => {
   const post = (body: unknown) =>
     fetch(`${server.url}/info/lfs/objects/batch`, { method: "POST", headers: { "content-type": "application/vnd.git-lfs+json" }, body: JSON.stringify(body) });
 
+  test("hrefs use the listen address, or the request's origin when listening on a wildcard address", async () => {
+    const bytes = random(5);
+    await server.lfs.objects.putBytes(bytes);
+    const [e] = await client.batch("download", [spec(bytes)]);
+    expect(e!.kind === "action" && e!.action.href).toBe(`${server.url}/info/lfs/objects/${spec(bytes).oid}`);
+    const wild = await startDevServer({ repo: repo.path, hostname: "0.0.0.0" });
+    try {
+      await wild.lfs.objects.putBytes(bytes);
+      const c = createLfsClient({ lfsUrl: `http://127.0.0.1:${wild.port}/info/lfs`, maxRetries: 0 });
+      const [w] = await c.batch("download", [spec(bytes)]);
+      expect(w!.kind === "action" && w!.action.href).toBe(`http://127.0.0.1:${wild.port}/info/lfs/objects/${spec(bytes).oid}`);
+    } finally {
+      await wild.stop();
+    }
+  });
+
   test("a PUT without an upload batch is a 404", async () => {
     const bytes = random(10);
     const res = await fetch(`${server.url}/info/lfs/objects/${lfsOidOf(bytes)}`, { method: "PUT", body: bytes });
