@@ -77,13 +77,13 @@ const BUILTIN: AttributeFile = {
 /** C-style unquoting of a `"..."` pattern (git's unquote_c_style); null when malformed. Returns the rest too. */
 function unquote(s: string): { value: string; rest: string } | null {
   if (s[0] !== '"') return null;
+  // `s` holds one byte per char (latin1), so char codes are the bytes.
   const bytes: number[] = [];
-  const enc = new TextEncoder();
   for (let i = 1; i < s.length; i++) {
     const c = s[i]!;
     if (c === '"') return { value: Buffer.from(bytes).toString("latin1"), rest: s.slice(i + 1) };
     if (c !== "\\") {
-      bytes.push(...enc.encode(c));
+      bytes.push(c.charCodeAt(0));
       continue;
     }
     const e = s[++i];
@@ -235,7 +235,7 @@ export function checkAttr(files: readonly AttributeFile[], path: string, attr: s
   const pathBytes = encodeName(rel);
   for (const f of stack) {
     if (f.dir !== "" && !(rel.startsWith(f.dir + "/"))) continue;
-    const sub = f.dir === "" ? pathBytes : pathBytes.subarray(Buffer.byteLength(f.dir + "/"));
+    const sub = f.dir === "" ? pathBytes : pathBytes.subarray(encodeName(f.dir + "/").length);
     for (let i = f.lines.length - 1; i >= 0; i--) {
       const l = f.lines[i]!;
       if (l.kind === "pattern" && ruleMatches(l, sub)) fillOne(l.assignments);
@@ -272,7 +272,7 @@ export class LfsAttributes {
   }
 
   async attribute(path: string, attr: string): Promise<AttrValue> {
-    const rel = path.replace(/^\/+/, "");
+    const rel = path.split("/").filter((p) => p !== "").join("/");
     const files: AttributeFile[] = [];
     for (const dir of attributeDirs(rel)) {
       for (const name of ATTRIBUTE_FILE_NAMES) {

@@ -21,6 +21,8 @@ const ROOT_ATTRS = [
   "*.mac lfsmacro",
   "*.notmac -lfsmacro",
   '"with space.bin" -filter',
+  '"\u00fc q.dat" filter=lfs',
+  '"\\303\\251t\\303\\251.dat" filter=lfs',
   "!negated.bin -filter",
   "data/ filter=lfs",
   "f.{a,b} filter=lfs",
@@ -40,7 +42,7 @@ const PATHS = [
   "docs/y/x.pdf", "sub/docs/x.pdf", "assets/a/b/c", "assets", "models/m.onnx", "a/b/models/m.onnx", "big1.iso",
   "bigX.iso", "img5.png", "imgX.png", "readme.txt", "t.mac", "t.notmac", "sub/t.sm", "with space.bin", "negated.bin", "data",
   "data/file", "f.{a,b}", "f.a", "x?y", "xzy", "sub/anchored.psd", "sub/x/anchored.psd", "sub/deep/a.psd", "sub/deep/a.tga",
-  "\u00fc.bin", "plain.c", "q.both", "q.both2", "q.bad", "q.ovr",
+  "\u00fc.bin", "\u00fc q.dat", "\u00e9t\u00e9.dat", "sub/\u00e9t\u00e9.dat", "ete.dat", "\u00e9/x/y.bin", "plain.c", "q.both", "q.both2", "q.bad", "q.ovr",
 ];
 
 let repo: string;
