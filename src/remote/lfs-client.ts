@@ -17,125 +17,21 @@ import { logger } from "../util/log.ts";
 import { isLfsOid, type LfsOid } from "../lfs/pointer.ts";
 import { positive } from "./client.ts";
 import { httpRequest, type HttpPolicy } from "./http.ts";
+import { decodeBatch } from "./lfs-decode.ts";
+import {
+  LFS_MEDIA_TYPE, LfsObjectError,
+  type LfsAction, type LfsBatchEntry, type LfsClient, type LfsClientOptions, type LfsClientStats, type LfsDownloadTarget,
+  type LfsObjectSpec, type LfsOperation, type LfsTransferResult, type LfsUploadObject, type LfsUploadReport,
+} from "./lfs-types.ts";
 import { RemoteError } from "./remote-error.ts";
 import { Semaphore } from "./semaphore.ts";
 import { raceSignal } from "./single-flight.ts";
 import { normalizeBaseUrl } from "./url.ts";
 import type { RequestOptions } from "./types.ts";
 
+export * from "./lfs-types.ts";
+
 const log = logger("lfs");
-
-export const LFS_MEDIA_TYPE = "application/vnd.git-lfs+json";
-
-export type LfsOperation = "download" | "upload";
-
-export interface LfsObjectSpec {
-  oid: LfsOid;
-  size: number;
-}
-
-/** A transfer the server handed out: where to send the request and with which headers. */
-export interface LfsAction {
-  href: string;
-  header: Record<string, string>;
-  /** Absolute expiry (ms since the epoch), when the server said. */
-  expiresAt?: number;
-}
-
-/** The server's answer for one object of a batch. */
-export type LfsBatchEntry =
-  | (LfsObjectSpec & { kind: "action"; action: LfsAction; verify?: LfsAction })
-  /** Upload only: the server already has the object. */
-  | (LfsObjectSpec & { kind: "present" })
-  | (LfsObjectSpec & { kind: "error"; error: LfsObjectError });
-
-/** A per-object failure: the batch answer's `error` for it, or a failed or corrupt transfer. */
-export class LfsObjectError extends RemoteError {
-  readonly oid: string;
-  /** The object error code (404, 410, 422...) or the transfer's HTTP status; undefined for corrupt data. */
-  readonly code: number | undefined;
-
-  constructor(init: { oid: string; code?: number; url: string; message: string; failure?: "not-found" | "http" | "protocol" | "timeout" | "network"; cause?: unknown }) {
-    super({
-      failure: init.failure ?? (init.code === 404 || init.code === 410 ? "not-found" : "http"),
-      url: init.url,
-      status: init.code,
-      message: init.message,
-      cause: init.cause,
-    });
-    this.name = "LfsObjectError";
-    this.oid = init.oid;
-    this.code = init.code;
-  }
-}
-
-/** Where a download goes: a temp path per object, then a verified hand-over (typically a rename into a cache). */
-export interface LfsDownloadTarget {
-  /** A path the client may create and overwrite, on the filesystem of the object's final place. */
-  tempPath(object: LfsObjectSpec): string;
-  /** Called once with the verified file; must take it over (rename) or copy it. The client removes it afterwards if it still exists. */
-  commit(object: LfsObjectSpec, tempPath: string): Promise<void> | void;
-}
-
-export type LfsTransferResult = { oid: LfsOid; ok: true } | { oid: LfsOid; ok: false; error: RemoteError };
-
-export interface LfsUploadObject extends LfsObjectSpec {
-  /** The object's content on disk. */
-  path: string;
-}
-
-export interface LfsUploadReport {
-  uploaded: LfsOid[];
-  /** The server already had these. */
-  skipped: LfsOid[];
-  failed: Array<{ oid: LfsOid; error: RemoteError }>;
-}
-
-export interface LfsClientOptions {
-  /** The LFS endpoint (config `lfs_url`), e.g. `http://mega:8000/info/lfs`. */
-  lfsUrl: string;
-  /** Bearer token for the batch endpoint (and for transfer URLs on the same origin without their own Authorization). */
-  token?: string;
-  /** Deadline of a batch call, and the fixed part of a transfer's deadline. Default 10 000. */
-  requestTimeoutMs?: number;
-  /** Slowest transfer rate tolerated before a transfer times out. Default 1 MiB/s. */
-  minTransferBytesPerSec?: number;
-  /** Extra attempts on transient failures. Default 3. */
-  maxRetries?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** Transfers running at once. Default 4. */
-  concurrency?: number;
-  /** Objects per batch call (git-lfs uses 100). Default 100. */
-  batchSize?: number;
-}
-
-export interface LfsClientStats {
-  batchCalls: number;
-  downloads: number;
-  downloadBytes: number;
-  uploads: number;
-  uploadBytes: number;
-  /** Downloads refused because the content did not match the pointer. */
-  corrupt: number;
-  /** Requests that joined a transfer already running for the same object. */
-  joins: number;
-}
-
-export interface LfsClient {
-  readonly lfsUrl: string;
-  /** One batch call per `batchSize` objects; answers in request order. */
-  batch(operation: LfsOperation, objects: readonly LfsObjectSpec[], opts?: RequestOptions): Promise<LfsBatchEntry[]>;
-  /** Downloads objects (one batch call for all of them), verifies them and hands each to `target.commit`. Never throws for a single object. */
-  download(objects: readonly LfsObjectSpec[], target: LfsDownloadTarget, opts?: RequestOptions): Promise<LfsTransferResult[]>;
-  /** Uploads what the server lacks. Never throws for a single object; see `uploadOrThrow`. */
-  upload(objects: readonly LfsUploadObject[], opts?: RequestOptions): Promise<LfsUploadReport>;
-  /** `upload`, then one error naming every object that failed. */
-  uploadOrThrow(objects: readonly LfsUploadObject[], opts?: RequestOptions): Promise<LfsUploadReport>;
-  /** A download batch for one made-up object: does the endpoint speak the batch API? Never throws. */
-  probe(opts?: RequestOptions): Promise<{ ok: boolean; status?: number; error?: string }>;
-  stats(): LfsClientStats;
-}
 
 export function createLfsClient(options: LfsClientOptions): LfsClient {
   return new HttpLfsClient(options);
@@ -429,56 +325,4 @@ class HttpLfsClient implements LfsClient {
 function checkSpec(o: LfsObjectSpec): void {
   if (!isLfsOid(o.oid)) throw FsError.of("EINVAL", `not an LFS object id (sha-256 hex): ${JSON.stringify(o.oid)}`);
   if (!Number.isSafeInteger(o.size) || o.size < 0) throw FsError.of("EINVAL", `invalid LFS object size for ${o.oid}: ${o.size}`);
-}
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function decodeAction(url: string, oid: string, v: unknown): LfsAction {
-  if (!isObject(v) || typeof v.href !== "string") throw new RemoteError({ failure: "protocol", url, message: `${url}: object ${oid}: action without href` });
-  let href: URL;
-  try {
-    href = new URL(v.href);
-  } catch {
-    throw new RemoteError({ failure: "protocol", url, message: `${url}: object ${oid}: invalid href ${JSON.stringify(v.href)}` });
-  }
-  if (href.protocol !== "http:" && href.protocol !== "https:") {
-    throw new RemoteError({ failure: "protocol", url, message: `${url}: object ${oid}: href is not http(s): ${JSON.stringify(v.href)}` });
-  }
-  const header: Record<string, string> = {};
-  if (isObject(v.header)) for (const [k, val] of Object.entries(v.header)) if (typeof val === "string") header[k] = val;
-  let expiresAt: number | undefined;
-  if (typeof v.expires_at === "string" && !Number.isNaN(Date.parse(v.expires_at))) expiresAt = Date.parse(v.expires_at);
-  else if (typeof v.expires_in === "number") expiresAt = Date.now() + v.expires_in * 1000;
-  return { href: href.toString(), header, expiresAt };
-}
-
-/** Checks the batch answer and lines it up with the request; an object the server left out is a per-object error. */
-function decodeBatch(url: string, operation: LfsOperation, requested: readonly LfsObjectSpec[], answer: unknown): LfsBatchEntry[] {
-  const bad = (what: string) => new RemoteError({ failure: "protocol", url, message: `${url}: ${what}` });
-  if (!isObject(answer) || !Array.isArray(answer.objects)) throw bad("batch answer has no objects array");
-  if (answer.transfer !== undefined && answer.transfer !== "basic") throw bad(`server chose transfer ${JSON.stringify(answer.transfer)}, only "basic" is supported`);
-  if (answer.hash_algo !== undefined && answer.hash_algo !== "sha256") throw bad(`server uses hash ${JSON.stringify(answer.hash_algo)}, only sha256 is supported`);
-  const byOid = new Map<string, Json>();
-  for (const o of answer.objects) if (isObject(o) && typeof o.oid === "string") byOid.set(o.oid, o);
-  return requested.map((req): LfsBatchEntry => {
-    const o = byOid.get(req.oid);
-    if (!o) {
-      return { ...req, kind: "error", error: new LfsObjectError({ oid: req.oid, url, failure: "protocol", message: `LFS object ${req.oid}: missing from the batch answer` }) };
-    }
-    if (isObject(o.error)) {
-      const code = typeof o.error.code === "number" ? o.error.code : undefined;
-      const message = typeof o.error.message === "string" ? o.error.message : "error";
-      return { ...req, kind: "error", error: new LfsObjectError({ oid: req.oid, code, url, message: `LFS object ${req.oid}: ${code ?? ""} ${message}`.replace("  ", " ") }) };
-    }
-    const actions = isObject(o.actions) ? o.actions : undefined;
-    const main = actions?.[operation];
-    if (main === undefined) {
-      if (operation === "upload") return { ...req, kind: "present" };
-      return { ...req, kind: "error", error: new LfsObjectError({ oid: req.oid, url, failure: "protocol", message: `LFS object ${req.oid}: no download action in the batch answer` }) };
-    }
-    const action = decodeAction(url, req.oid, main);
-    const verify = actions?.verify !== undefined ? decodeAction(url, req.oid, actions.verify) : undefined;
-    return verify ? { ...req, kind: "action", action, verify } : { ...req, kind: "action", action };
-  });
 }
