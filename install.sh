@@ -234,7 +234,7 @@ generated_config() {
 # Every key, with its default: <prefix>/share/scorpiofs/scorpio.toml.example.
 # An environment variable SCORPIO_<KEY> (e.g. SCORPIO_BASE_URL) overrides the key of the same name.
 base_url = "http://localhost:8000"
-lfs_url = "http://localhost:8000/lfs"
+# lfs_url is unset: it follows base_url ({base_url}/info/lfs, where Mega serves Git LFS).
 log_level = "info"
 workspace = "/var/lib/scorpiofs/mount"
 store_path = "/var/lib/scorpiofs/store"

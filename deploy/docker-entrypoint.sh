@@ -3,7 +3,7 @@
 #
 # A config mounted at $SCORPIO_CONFIG_PATH (default /etc/scorpio/scorpio.toml) is used as is. Without one, a config
 # is written from the environment: SCORPIO_BASE_URL (required to serve), SCORPIO_LFS_URL (default
-# $SCORPIO_BASE_URL/lfs), and the paths (default under /var/lib/scorpiofs). SCORPIO_<KEY> variables keep
+# $SCORPIO_BASE_URL/info/lfs, where Mega serves Git LFS), and the paths (default under /var/lib/scorpiofs). SCORPIO_<KEY> variables keep
 # overriding the file at run time, as everywhere.
 set -e
 
@@ -30,7 +30,7 @@ write_config() {
   base="${SCORPIO_BASE_URL:-http://localhost:8000}"
   set -- \
     base_url "$base" \
-    lfs_url "${SCORPIO_LFS_URL:-${base%/}/lfs}" \
+    lfs_url "${SCORPIO_LFS_URL:-${base%/}/info/lfs}" \
     log_level "${SCORPIO_LOG_LEVEL:-info}" \
     workspace "${SCORPIO_WORKSPACE:-$data/mount}" \
     store_path "${SCORPIO_STORE_PATH:-$data/store}" \

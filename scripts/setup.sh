@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUN_VERSION="${BUN_VERSION:-1.4.5}"
-APT_PACKAGES=(fuse3 libfuse3-3 libfuse3-dev git gcc libc6-dev pkg-config ca-certificates curl xz-utils attr python3 stress-ng fio zsh fish)
+APT_PACKAGES=(fuse3 libfuse3-3 libfuse3-dev git gcc libc6-dev pkg-config ca-certificates curl xz-utils attr python3 stress-ng fio zsh fish git-lfs)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -44,8 +44,8 @@ const STATE = "$XDG_STATE_HOME/scorpio";
 export const KEYS: KeyTable = {
   base_url: { kind: "url", section: "server", short: "base_url", default: "http://localhost:8000",
     doc: "Mega server URL; every tree and blob request goes to `{base_url}/api/v1/...`. A trailing `/` is removed." },
-  lfs_url: { kind: "url", section: "server", short: "lfs_url", default: "http://localhost:8000/lfs",
-    doc: "Git LFS server URL. A trailing `/` is removed." },
+  lfs_url: { kind: "url", section: "server", short: "lfs_url", default: "http://localhost:8000/info/lfs", defaultDoc: "{base_url}/info/lfs",
+    doc: "Git LFS endpoint (the batch API is `{lfs_url}/objects/batch`). Unset: `{base_url}/info/lfs`, where Mega serves it (also under `/api/v1/lfs`). A trailing `/` is removed." },
   workspace: { kind: "path", section: "server", short: "workspace", required: true,
     default: (d) => `${d.data}/mount`, defaultDoc: `${DATA}/mount`,
     doc: "Mountpoint of the workspace view mounted by `scorpio serve`. Created at start." },

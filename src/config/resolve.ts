@@ -13,7 +13,7 @@ import {
 import { defaultDirs, normalizePath, type Env } from "./paths.ts";
 import { rustDebugString } from "./rust-debug.ts";
 import type { ConfigOverrides, ScorpioConfig } from "./types.ts";
-import { trimTrailingSlashes, urlProblem } from "./url-check.ts";
+import { defaultLfsUrl, trimTrailingSlashes, urlProblem } from "./url-check.ts";
 
 export interface ResolveOptions {
   overrides?: ConfigOverrides;
@@ -87,7 +87,14 @@ export function resolveConfig(file: FileSource, opts: ResolveOptions): Resolutio
     if (message) problems.push({ message, key: name });
   }
 
+  // An unset lfs_url follows base_url: Mega serves LFS under {base_url}/info/lfs (the original's fixed
+  // default `…/lfs` is a 404 there). Derived only from a usable base_url, so one typo is one problem.
+  const lfsDerived = pick("lfs_url", file, opts) === undefined;
   for (const name of ["base_url", "lfs_url"] as const) {
+    if (name === "lfs_url" && lfsDerived) {
+      values.lfs_url = defaultLfsUrl(values.base_url as string);
+      continue;
+    }
     const message = urlProblem(name, values[name] as string);
     if (message) problems.push({ message, key: name });
     else values[name] = trimTrailingSlashes(values[name] as string);

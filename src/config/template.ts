@@ -52,7 +52,7 @@ const PATHS_NOTE = [
   "# relative paths are relative to the directory scorpio is started from.",
 ];
 
-const TEMPLATE_ACTIVE: readonly KeyName[] = ["base_url", "lfs_url", "git_author", "git_email", "log_level"];
+const TEMPLATE_ACTIVE: readonly KeyName[] = ["base_url", "git_author", "git_email", "log_level"];
 const TEMPLATE_PATHS: readonly KeyName[] = [
   "workspace", "store_path", "config_file", "antares_upper_root", "antares_cl_root", "antares_mount_root",
   "antares_state_file",
@@ -67,6 +67,9 @@ function renderTemplate(): string {
     "",
     "# Edit base_url/lfs_url to point at your Mega server, then run: scorpio --config-path <this file> doctor",
     ...TEMPLATE_ACTIVE.map((k) => `${k} = ${exampleValue(keySpec(k))}`),
+    // Commented out so that it follows base_url; written active, an edited base_url would leave it behind.
+    "# lfs_url follows base_url ({base_url}/info/lfs, where Mega serves Git LFS); set it only for another LFS server:",
+    `# lfs_url = ${exampleValue(keySpec("lfs_url"))}`,
     "",
     ...PATHS_NOTE,
     ...TEMPLATE_PATHS.map((k) => `# ${k} = ${exampleValue(keySpec(k))}`),

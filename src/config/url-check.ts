@@ -40,3 +40,8 @@ export function trimTrailingSlashes(value: string): string {
   while (v.endsWith("/") && !v.endsWith("://")) v = v.slice(0, -1);
   return v;
 }
+
+/** lfs_url when none is set: where Mega serves the LFS batch API for a server at `baseUrl`. */
+export function defaultLfsUrl(baseUrl: string): string {
+  return `${trimTrailingSlashes(baseUrl)}/info/lfs`;
+}

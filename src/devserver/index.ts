@@ -4,3 +4,4 @@
 export { startDevServer, type DevServer, type DevServerOptions } from "./server.ts";
 export { runDevServer, parseAddr, type RunDevServerOptions } from "./run.ts";
 export { ServerStats } from "./stats.ts";
+export { DevLfs, lfsRoute } from "./lfs.ts";

@@ -2,9 +2,11 @@
  * @module devserver/server — assembles the Mega-compatible dev server (Elysia on Bun.serve) over a local git
  * repository: `/api/v1` endpoints, git smart HTTP, `GET /`. Owns the lifetime of the git child processes.
  */
+import { join } from "node:path";
 import { Elysia } from "elysia";
 import { apiRoutes } from "./api-routes.ts";
 import { resolveGitDir } from "./git-run.ts";
+import { DevLfs } from "./lfs.ts";
 import { BadInput, GitStore } from "./git-store.ts";
 import { SmartHttp } from "./smart-http.ts";
 import { ServerStats } from "./stats.ts";
@@ -24,6 +26,8 @@ export interface DevServerOptions {
   ref?: string;
   /** Require this token for git-receive-pack (Bearer, or Basic password). Default: none required. */
   pushToken?: string;
+  /** Directory of LFS objects (`objects/aa/bb/<oid>`). Default `<git dir>/lfs`, where git-lfs keeps them. */
+  lfsDir?: string;
 }
 
 export interface DevServer {
@@ -31,6 +35,8 @@ export interface DevServer {
   port: number;
   /** Requests seen, per method and path (for tests). */
   stats: ServerStats;
+  /** The LFS endpoints and their object directory (tests seed objects with `lfs.objects.putBytes`). */
+  lfs: DevLfs;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const store = new GitStore(gitDir, ref);
   const smart = new SmartHttp(store, { pushToken: opts.pushToken });
   const stats = new ServerStats();
+  let url = "";
+  // Hrefs use the listen address, as Mega does; a wildcard address is not dialable from elsewhere (a
+  // container next door), so then the request's own origin stands in.
+  const wildcard = ["0.0.0.0", "::", "[::]"].includes(opts.hostname ?? "");
+  const lfs = new DevLfs(opts.lfsDir ?? join(gitDir, "lfs"), (req) => (wildcard ? new URL(req.url).origin : url));
 
   const app = new Elysia()
     .onRequest(({ request }) => {
@@ -56,19 +67,20 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     .get("/", () => new Response(`Mega-compatible dev server (scorpio ${VERSION})\n`, { headers: { "content-type": "text/plain; charset=utf-8" } }))
     .use(apiRoutes(store))
     // Everything else is Mega's git catch-all: smart HTTP or "Operation not supported".
-    .all("/*", async ({ request }) => (await smart.handle(request)) ?? notSupported(), { parse: "none" });
+    .all("/*", async ({ request }) => (await lfs.handle(request)) ?? (await smart.handle(request)) ?? notSupported(), { parse: "none" });
 
   const hostname = opts.hostname ?? "127.0.0.1";
   const server = Bun.serve({ hostname, port: opts.port ?? 0, idleTimeout: 120, fetch: (req) => app.handle(req) });
   const port = server.port ?? 0;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const url = `http://${host}:${port}`;
+  url = `http://${host}:${port}`;
   log.debug("dev server listening", { url, gitDir, ref });
   let stopped = false;
   return {
     url,
     port,
     stats,
+    lfs,
     async stop() {
       if (stopped) return;
       stopped = true;

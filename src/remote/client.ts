@@ -18,7 +18,7 @@ export function createMegaClient(options: MegaClientOptions): MegaClient {
   return new HttpMegaClient(options);
 }
 
-const positive = (name: string, v: number | undefined, dflt: number): number => {
+export const positive = (name: string, v: number | undefined, dflt: number): number => {
   const x = v ?? dflt;
   if (!Number.isFinite(x) || x <= 0) throw FsError.of("EINVAL", `${name} must be a positive number, got ${v}`);
   return x;

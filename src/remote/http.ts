@@ -22,9 +22,13 @@ export interface HttpPolicy {
 }
 
 export interface HttpRequest<T> {
-  method: "GET" | "HEAD" | "POST";
+  method: "GET" | "HEAD" | "POST" | "PUT";
   url: string;
   headers?: Record<string, string>;
+  /** Request body; re-sent on retry, so it must be re-readable (bytes, text or a file Blob; not a stream). */
+  body?: string | Uint8Array | Blob;
+  /** Leave out the policy's Bearer token (a URL handed out by the server carries its own auth headers). */
+  noToken?: boolean;
   /** Statuses handed to `read` rather than turned into errors; default: 2xx. */
   accept?: (status: number) => boolean;
   /** Reads the response (body included) within the same deadline. Throw RemoteError("protocol") on garbage. */
@@ -58,10 +62,10 @@ async function attemptOnce<T>(policy: HttpPolicy, req: HttpRequest<T>, accept: (
   const timeout = AbortSignal.timeout(req.timeoutMs ?? policy.requestTimeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const headers: Record<string, string> = { "user-agent": `scorpio/${VERSION}`, ...req.headers };
-  if (policy.token) headers.authorization = `Bearer ${policy.token}`;
+  if (policy.token && !req.noToken) headers.authorization = `Bearer ${policy.token}`;
   let res: Response;
   try {
-    res = await fetch(req.url, { method: req.method, headers, signal, redirect: "follow" });
+    res = await fetch(req.url, { method: req.method, headers, body: req.body, signal, redirect: "follow" });
   } catch (err) {
     throw classifyThrown(err, req.url, timeout, req.signal);
   }

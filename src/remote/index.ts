@@ -10,3 +10,8 @@ export { Semaphore, type Release } from "./semaphore.ts";
 export { SingleFlight, raceSignal } from "./single-flight.ts";
 export { normalizeBaseUrl, normalizeRepoPath, encodeQueryValue } from "./url.ts";
 export { clEntryRepoPath, expandRenames } from "./cl-path.ts";
+export {
+  createLfsClient, LfsObjectError, LFS_MEDIA_TYPE,
+  type LfsClient, type LfsClientOptions, type LfsClientStats, type LfsOperation, type LfsObjectSpec, type LfsAction,
+  type LfsBatchEntry, type LfsDownloadTarget, type LfsTransferResult, type LfsUploadObject, type LfsUploadReport,
+} from "./lfs-client.ts";

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { probeLibfuse } from "../../src/cli/doctor/libfuse.ts";
+import { startDevServer } from "../../src/devserver/index.ts";
+import { makeSampleRepo } from "../support/sample-repo.ts";
 import { makeSandbox, runCli, setBaseUrl, spawnCli, stopDaemon, waitForDaemonRecord } from "./harness.ts";
 
 const sb = makeSandbox();
@@ -48,6 +50,21 @@ describe("doctor", () => {
     expect(r.code).toBe(0);
   });
 
+  test("probes lfs_url: the dev server's LFS endpoint answers; the old …/lfs default gets a hint", async () => {
+    const repo = makeSampleRepo(join(sb.dir, "lfs-repo"));
+    const dev = await startDevServer({ repo: repo.path });
+    try {
+      setBaseUrl(sb, dev.url);
+      const good = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env });
+      expect(good.stdout).toContain(`[ OK ] lfs server: ${dev.url}/info/lfs answers the Git LFS batch API\n`);
+      const bad = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env: { ...env, SCORPIO_LFS_URL: `${dev.url}/lfs` } });
+      expect(bad.stdout).toContain(`[WARN] lfs server: ${dev.url}/lfs/objects/batch: `);
+      expect(bad.stdout).toContain(`(Mega serves LFS at ${dev.url}/info/lfs: unset lfs_url to use it)`);
+    } finally {
+      await dev.stop();
+    }
+  });
+
   test("broken setup: missing device fails (exit 1), unreachable server warns", async () => {
     const tmp = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     const deadUrl = `http://127.0.0.1:${tmp.port}`;
@@ -80,7 +97,7 @@ describe("doctor", () => {
     expect(report.ok).toBe(false);
     expect(report.failed).toBeGreaterThanOrEqual(1);
     const names = report.checks.map((c: { name: string }) => c.name);
-    for (const n of ["fuse device", "fuse filesystem", "libfuse3", "fusermount3", "/etc/fuse.conf", "stale mounts", "workspace", "store_path", "antares_upper_root", "antares_cl_root", "antares_mount_root", "disk space", "mega server", "daemon"]) {
+    for (const n of ["fuse device", "fuse filesystem", "libfuse3", "fusermount3", "/etc/fuse.conf", "stale mounts", "workspace", "store_path", "antares_upper_root", "antares_cl_root", "antares_mount_root", "disk space", "mega server", "lfs server", "daemon"]) {
       expect(names).toContain(n);
     }
     expect(report.checks[0]).toEqual({ status: "fail", name: "fuse device", detail: expect.stringContaining("not found"), critical: true });

@@ -43,7 +43,7 @@ describe("generated docs and templates match the key table", () => {
   test("the config init template is valid TOML and loads to the defaults", () => {
     expect(() => TOML.parse(CONFIG_TEMPLATE)).not.toThrow();
     expect(CONFIG_TEMPLATE).toContain('base_url = "http://localhost:8000"');
-    expect(CONFIG_TEMPLATE).toContain('lfs_url = "http://localhost:8000/lfs"');
+    expect(CONFIG_TEMPLATE).toContain('# lfs_url = "http://localhost:8000/info/lfs"');
     const { config, warnings } = loadConfig({ configPath: tmp.file(CONFIG_TEMPLATE), env });
     expect(warnings).toEqual([]);
     expect(config).toEqual(loadConfig({ configPath: tmp.file(""), env }).config);

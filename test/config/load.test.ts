@@ -84,7 +84,7 @@ describe("defaults", () => {
     const state = `${HOME}/.local/state/scorpio`;
     expect({ ...config }).toEqual({
       base_url: "http://localhost:8000",
-      lfs_url: "http://localhost:8000/lfs",
+      lfs_url: "http://localhost:8000/info/lfs",
       workspace: `${data}/mount`,
       store_path: `${data}/store`,
       git_author: "MEGA",
@@ -211,6 +211,15 @@ describe("file forms", () => {
     expect(config.base_url).toBe("http://mega.example:8000");
     expect(config.lfs_url).toBe("https://mega.example/lfs");
   });
+
+  test("an unset lfs_url follows base_url ({base_url}/info/lfs, where Mega serves LFS)", () => {
+    expect(load('base_url = "https://mega.example:8443/"\n').config.lfs_url).toBe("https://mega.example:8443/info/lfs");
+    expect(load("", {}, { SCORPIO_BASE_URL: "http://env.example" }).config.lfs_url).toBe("http://env.example/info/lfs");
+    expect(load('base_url = "http://a.example"\nlfs_url = ""\n').config.lfs_url).toBe("http://a.example/info/lfs");
+    // An explicit value is kept as given, even the original's old default.
+    expect(load('base_url = "http://a.example"\nlfs_url = "http://localhost:8000/lfs"\n').config.lfs_url).toBe("http://localhost:8000/lfs");
+    expect(load("", {}, { SCORPIO_LFS_URL: "http://lfs.example/x" }).config.lfs_url).toBe("http://lfs.example/x");
+  });
 });
 
 function loadError(text: string, overrides: Record<string, string> = {}, extraEnv: Record<string, string> = {}): ConfigError {
@@ -242,6 +251,8 @@ describe("fail-fast validation names the key", () => {
     ['base_url = "not a url"', "base_url", `Invalid URL for 'base_url': "not a url" (relative URL without a base)`],
     ['base_url = "ftp://x.example"', "base_url", `Invalid URL scheme for 'base_url': expected http/https, got "ftp" in "ftp://x.example"`],
     ['lfs_url = "http://"', "lfs_url", `Invalid URL for 'lfs_url': "http://" (empty host)`],
+    // A bad base_url is one problem, not a second one for the lfs_url derived from it.
+    ['base_url = "mega:8000"', "base_url", `Invalid URL scheme for 'base_url': expected http/https, got "mega" in "mega:8000"`],
     ['lfs_url = "http://host:99999"', "lfs_url", `Invalid URL for 'lfs_url': "http://host:99999" (invalid port number)`],
     ["fetch_file_thread = 0", "fetch_file_thread", "Invalid config 'fetch_file_thread': must be >= 1, got 0"],
     ['[antares]\nopen_buff_max_files = "0"', "antares_dicfuse_open_buff_max_files", "Invalid config 'antares_dicfuse_open_buff_max_files': must be >= 1, got 0"],

@@ -16,7 +16,7 @@ describe("config show", () => {
     git_author: "MEGA",
     git_email: "admin@mega.org",
     config_file: "/home/alice/.local/state/scorpio/runtime.toml",
-    lfs_url: "http://localhost:8000/lfs",
+    lfs_url: "http://localhost:8000/info/lfs",
     log_level: "info",
     dicfuse_readable: true,
     load_dir_depth: 3,

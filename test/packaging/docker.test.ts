@@ -139,7 +139,7 @@ describe("deploy/docker-entrypoint.sh", () => {
     expect(readFileSync(join(d, "args"), "utf8").trim().split("\n")).toEqual(["--config-path", config, ...cmd]);
     const parsed = TOML.parse(readFileSync(config, "utf8"));
     expect(parsed.base_url).toBe("http://mega:8000/");
-    expect(parsed.lfs_url).toBe("http://mega:8000/lfs");
+    expect(parsed.lfs_url).toBe("http://mega:8000/info/lfs");
     expect(parsed.store_path).toBe('/data/odd "name" \\ here');
     expect(parsed.antares_state_file).toBe("/var/lib/scorpiofs/antares/state.toml");
 

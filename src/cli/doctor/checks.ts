@@ -3,12 +3,14 @@
  *
  * The original's checks (fuse device, /proc/filesystems, /etc/fuse.conf, writable directories, Mega
  * server) plus: libfuse3 loadable, fusermount3 setuid, stale FUSE mounts (fixable with --fix), free
- * disk, and the running daemon's /health. The workspace check no longer fails while the daemon has
+ * disk, the LFS endpoint (lfs_url), and the running daemon's /health. The workspace check no longer fails while the daemon has
  * the workspace mounted (QUIRK 10.3.13). Critical failures decide the exit code.
  */
 import { closeSync, existsSync, openSync, readFileSync, statSync, statfsSync, unlinkSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../config/index.ts";
+import { defaultLfsUrl } from "../../config/url-check.ts";
+import { createLfsClient } from "../../remote/lfs-client.ts";
 import { dialableUrl } from "../../server/socket-addr.ts";
 import { describeFetchError, isObject, pidAlive } from "../daemon-client.ts";
 import { humanBytes } from "../format.ts";
@@ -211,6 +213,17 @@ async function checkMega(config: ScorpioConfig, deadlineMs: number): Promise<Che
   }
 }
 
+/** The LFS endpoint: a download batch for an object no server has must come back as a per-object answer. */
+async function checkLfs(config: ScorpioConfig, deadlineMs: number): Promise<CheckResult> {
+  const name = "lfs server";
+  const lfsUrl = config.lfs_url;
+  const client = createLfsClient({ lfsUrl, requestTimeoutMs: deadlineMs, maxRetries: 0 });
+  const probe = await client.probe();
+  if (probe.ok) return ok(name, `${lfsUrl} answers the Git LFS batch API`);
+  const derived = defaultLfsUrl(config.base_url);
+  const hint = lfsUrl === derived ? "" : ` (Mega serves LFS at ${derived}: unset lfs_url to use it)`;
+  return warn(name, `${lfsUrl}/objects/batch: ${probe.error ?? `HTTP ${probe.status}`}${hint}`);
+}
 
 interface DaemonProbe {
   result: CheckResult;
@@ -294,6 +307,6 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<CheckResult[
   ];
   for (const [name, path] of dirs) results.push(checkDirectory(name, path, name === "workspace" && workspaceLive));
 
-  results.push(checkDisk(config), await checkMega(config, deadline), daemon.result);
+  results.push(checkDisk(config), await checkMega(config, deadline), await checkLfs(config, deadline), daemon.result);
   return results;
 }
