@@ -4,7 +4,10 @@
  * `+` means a space, as with Mega's serde_urlencoded.
  */
 import { Elysia } from "elysia";
+import { MergeError, mergeCl } from "./cl-merge.ts";
+import type { ClStore } from "./cl-store.ts";
 import { GitStore, parseTree, splitRepoPath, EMPTY_TREE } from "./git-store.ts";
+import type { RepoLock } from "./repo-lock.ts";
 import { fail, ok } from "./wrapper.ts";
 
 const HEX40 = /^[0-9a-f]{40}$/;
@@ -27,7 +30,7 @@ function byteCompare(a: string, b: string): number {
   return Buffer.compare(x, y);
 }
 
-export function apiRoutes(store: GitStore) {
+export function apiRoutes(store: GitStore, cls: ClStore, lock: RepoLock) {
   /** Lists the tree at `path` of the requested ref; null when it is missing or not a tree. */
   async function listTree(path: string, refs: string) {
     const commit = await store.resolveCommit(refs);
@@ -126,20 +129,45 @@ export function apiRoutes(store: GitStore) {
       if (!LINK.test(params.link)) return fail(400, `invalid CL link: ${params.link}`);
       const tip = await store.clTip(params.link);
       if (!tip) return fail(404, "CL not found");
+      const rec = await cls.get(params.link);
       const info = await store.latestCommit(tip, []);
       return ok({
-        id: 0,
+        id: rec?.id ?? 0,
         link: params.link,
-        title: info?.shortMessage ?? "",
-        status: "Open",
-        open_timestamp: info?.time ?? 0,
-        merge_timestamp: null,
+        title: rec?.title || info?.shortMessage || "",
+        status: rec?.status === "merged" ? "Merged" : "Open",
+        open_timestamp: rec?.created || info?.time || 0,
+        merge_timestamp: rec?.merged ?? null,
         conversations: [],
         labels: [],
         assignees: [],
-        path: await store.clPath(params.link),
+        path: rec?.path ?? (await store.clPath(params.link)),
       });
-    });
+    })
+    .post("/api/v1/cl/:link/merge-no-auth", ({ params }) => merge(store, cls, lock, params.link))
+    // Mega wants a browser session for this one; the dev server has no sessions and treats it like merge-no-auth.
+    .post("/api/v1/cl/:link/merge", ({ params }) => merge(store, cls, lock, params.link));
+}
+
+/** Merges an open CL into main (fast-forward or three-way), then marks it Merged. */
+function merge(store: GitStore, cls: ClStore, lock: RepoLock, link: string): Promise<Response> {
+  if (!LINK.test(link)) return Promise.resolve(fail(400, `invalid CL link: ${link}`));
+  return lock.run(async () => {
+    const tip = await store.clTip(link);
+    if (!tip) return fail(404, "CL not found");
+    const rec = await cls.get(link);
+    if (rec?.status === "merged") return fail(409, `CL ${link} is already merged`);
+    const parts = splitRepoPath(rec?.path ?? (await store.clPath(link)));
+    if (!parts) return fail(400, `CL ${link} has an invalid path`);
+    try {
+      await mergeCl(store, { parts, tip });
+    } catch (err) {
+      if (err instanceof MergeError) return fail(err.status, err.message);
+      throw err;
+    }
+    await cls.markMerged(link);
+    return ok("Merge completed successfully");
+  });
 }
 
 async function blob(store: GitStore, oidParam: string, request: Request, withBody: boolean): Promise<Response> {
