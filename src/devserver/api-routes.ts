@@ -144,9 +144,52 @@ export function apiRoutes(store: GitStore, cls: ClStore, lock: RepoLock) {
         path: rec?.path ?? (await store.clPath(params.link)),
       });
     })
+    .post("/api/v1/cl/list", async ({ body }) => {
+      const q = parseListQuery(body);
+      if (typeof q === "string") return fail(400, q);
+      const all = [...(await cls.all()).values()].filter((c) => (q.status === "open" ? c.status === "open" : q.status === "closed" ? c.status === "merged" : true) && (q.author === undefined || c.user === q.author));
+      all.sort((a, b) => b.id - a.id || b.created - a.created);
+      const items = all.slice((q.page - 1) * q.perPage, q.page * q.perPage).map((c) => ({
+        id: c.id,
+        link: c.link,
+        title: c.title,
+        status: c.status === "merged" ? "Merged" : "Open",
+        author: c.user,
+        open_timestamp: c.created,
+        closed_at: null,
+        merge_timestamp: c.merged,
+        updated_at: c.updated,
+        labels: [],
+        assignees: [],
+        comment_num: 0,
+      }));
+      return ok({ total: all.length, items });
+    })
     .post("/api/v1/cl/:link/merge-no-auth", ({ params }) => merge(store, cls, lock, params.link))
     // Mega wants a browser session for this one; the dev server has no sessions and treats it like merge-no-auth.
     .post("/api/v1/cl/:link/merge", ({ params }) => merge(store, cls, lock, params.link));
+}
+
+interface ListQuery {
+  page: number;
+  perPage: number;
+  status: string;
+  author?: string;
+}
+
+/** Mega's list body: `{pagination: {page, per_page}, additional: {status, author?, …}}`; a message when malformed. */
+function parseListQuery(body: unknown): ListQuery | string {
+  const b = (body ?? {}) as { pagination?: { page?: unknown; per_page?: unknown }; additional?: { status?: unknown; author?: unknown } };
+  if (typeof b !== "object" || Array.isArray(b)) return "expected a JSON object";
+  const page = b.pagination?.page ?? 1;
+  const perPage = b.pagination?.per_page ?? 10;
+  if (!Number.isInteger(page) || (page as number) < 1 || !Number.isInteger(perPage) || (perPage as number) < 1 || (perPage as number) > 1000) {
+    return "pagination.page must be >= 1 and pagination.per_page in 1..1000";
+  }
+  const status = b.additional?.status ?? "";
+  const author = b.additional?.author;
+  if (typeof status !== "string" || (author !== undefined && author !== null && typeof author !== "string")) return "additional.status and additional.author must be strings";
+  return { page: page as number, perPage: perPage as number, status, author: typeof author === "string" && author !== "" ? author : undefined };
 }
 
 /** Merges an open CL into main (fast-forward or three-way), then marks it Merged. */

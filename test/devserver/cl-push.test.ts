@@ -288,3 +288,40 @@ describe("anonymous pushes", () => {
     }
   });
 });
+
+describe("after the pushes above", () => {
+  test("a commit on a base that main has since left is accepted; files-list shows only its own changes", async () => {
+    const base = (await pathMain("/"))!;
+    repo.commitFile("moved-upstream.txt", "upstream\n");
+    const store = localStore();
+    const commit = buildCommit(store, base.commit, base.tree, { "late.txt": "late\n" }, "late push");
+    const result = await pushCommit({ baseUrl: server.url, path: "/", objectsDir: store.objects, commit, token: BOB });
+    expect(result.oldId).toBe(main());
+    expect((await api(`/api/v1/cl/${result.link}/files-list`)).body.data).toEqual([{ path: "late.txt", sha: blobOf("late\n"), action: "new" }]);
+  });
+
+  test("POST /api/v1/cl/list: Mega's shape, status and author filters, pagination; bad bodies are 400", async () => {
+    const list = async (body: unknown) => api("/api/v1/cl/list", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const all = (await list({ pagination: { page: 1, per_page: 100 }, additional: { status: "all" } })).body.data;
+    expect(all.total).toBe(all.items.length);
+    expect(Object.keys(all.items[0]).sort()).toEqual(
+      ["assignees", "author", "closed_at", "comment_num", "id", "labels", "link", "merge_timestamp", "open_timestamp", "status", "title", "updated_at"].sort(),
+    );
+    const open = (await list({ pagination: { page: 1, per_page: 100 }, additional: { status: "open", author: "alice" } })).body.data.items;
+    expect(open.length).toBeGreaterThan(0);
+    for (const c of open) expect([c.status, c.author]).toEqual(["Open", "alice"]);
+    const merged = (await list({ pagination: { page: 1, per_page: 100 }, additional: { status: "closed" } })).body.data.items;
+    expect(merged.length).toBeGreaterThanOrEqual(3);
+    for (const c of merged) expect(c.status).toBe("Merged");
+    const page = (await list({ pagination: { page: 2, per_page: 1 }, additional: { status: "all" } })).body.data;
+    expect(page.items).toEqual([all.items[1]]);
+    expect((await list({ pagination: { page: 0, per_page: 1 }, additional: {} })).status).toBe(400);
+    expect((await list({ additional: { status: 3 } })).status).toBe(400);
+  });
+
+  test("merge and detail of unknown or malformed links", async () => {
+    expect((await api("/api/v1/cl/NOPE0000/merge-no-auth", { method: "POST" })).status).toBe(404);
+    expect((await api("/api/v1/cl/bad%20link/merge-no-auth", { method: "POST" })).status).toBe(400);
+    expect((await api("/api/v1/cl/NOPE0000/detail")).status).toBe(404);
+  });
+});
