@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logger } from "../util/log.ts";
+import { concatBytes, FLUSH, pktLine } from "../vcs/pkt-line.ts";
 import type { ClStore } from "./cl-store.ts";
 import { runGit } from "./git-run.ts";
 import type { GitStore } from "./git-store.ts";
@@ -114,7 +115,7 @@ export class SmartHttp {
     });
     if (r.code !== 0) return fail(500, `advertisement failed: ${r.stderr.trim()}`);
     const head = pktLine(`# service=${service}\n`);
-    return new Response(concat([head, new TextEncoder().encode("0000"), r.stdout]), {
+    return new Response(concatBytes([head, FLUSH, r.stdout]), {
       headers: { "content-type": `application/x-${service}-advertisement`, "cache-control": NO_CACHE },
     });
   }
@@ -212,19 +213,3 @@ export class SmartHttp {
     else await runGit(this.store.gitDir, ["update-ref", "-d", ref]);
   }
 }
-
-function pktLine(s: string): Uint8Array {
-  const data = new TextEncoder().encode(s);
-  return concat([new TextEncoder().encode((data.length + 4).toString(16).padStart(4, "0")), data]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
