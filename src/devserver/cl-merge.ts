@@ -7,9 +7,11 @@
  */
 import { basename, dirname } from "node:path";
 import { parseTreeBody, type TreeEntry } from "../vcs/loose-objects.ts";
+import { logger } from "../util/log.ts";
 import { gitText, runGit } from "./git-run.ts";
 import { EMPTY_TREE, pathNamespace, type GitStore } from "./git-store.ts";
 
+const log = logger("devserver");
 const MERGE_ENV = {
   GIT_AUTHOR_NAME: "mega",
   GIT_AUTHOR_EMAIL: "admin@mega.org",
@@ -122,5 +124,6 @@ async function moveMain(store: GitStore, old: string, next: string): Promise<voi
   if (basename(store.gitDir) !== ".git") return;
   const top = dirname(store.gitDir);
   // Two-way read-tree keeps local edits that do not collide, like `git merge --ff-only`.
-  await runGit(store.gitDir, ["--work-tree", top, "read-tree", "-m", "-u", old, next]);
+  const synced = await runGit(store.gitDir, ["--work-tree", top, "read-tree", "-m", "-u", old, next]);
+  if (synced.code !== 0) log.warn("merged, but the work tree could not follow main; run `git reset --keep` there", { top, error: synced.stderr.trim() });
 }
