@@ -24,6 +24,8 @@ export async function mountDicfuse(view: DicfuseView, opts: Omit<MountOptions, "
     entryTimeout: view.opts.replyTtlSecs,
     ...opts,
     readOnly: true,
+    // Mode bits hold for every caller once other users may enter (allow_other).
+    defaultPermissions: true,
   });
   const unsubscribe = view.onChange((changes) => {
     // Fire and forget: notifications are sent from a worker thread and must not block replies.
