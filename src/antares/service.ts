@@ -26,7 +26,7 @@ import { buildClLayer } from "./cl-layer.ts";
 import type { DicfusePool } from "./dicfuse-pool.ts";
 import { fuseFailure, invalidRequest, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
 import { debugState, failed, type CreateMountRequest, type MountCreated, type MountLifecycle, type MountReadyResponse, type MountStatus } from "./model.ts";
-import { checkClId, layoutFor, normalizeMountPath, taskIdOf, type MountLayout } from "./paths.ts";
+import { checkClId, layoutFor, normalizeMountPath, protectLayerRoots, taskIdOf, type MountLayout } from "./paths.ts";
 import { probeMount } from "./readiness.ts";
 import { StateFile, type MountRecord } from "./state-file.ts";
 import { warmWalk, warmWalkConfigFromEnv, type WarmWalkConfig } from "./warm-walk.ts";
@@ -202,6 +202,7 @@ export class AntaresService {
     let overlay: OverlayMount;
     let dicfuse: string;
     try {
+      protectLayerRoots(layout);
       if (cl !== null) {
         const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
         log.info("CL layer built", { mount_id: id, cl, ...r });
@@ -462,6 +463,7 @@ export class AntaresService {
     if (!existsSync(e.layout.upperDir)) return fail(`upper directory ${e.layout.upperDir} is missing`);
     if (e.clDir !== null && !existsSync(e.clDir)) return fail(`CL directory ${e.clDir} is missing`);
     try {
+      protectLayerRoots(e.layout);
       if (isStaleMount(e.layout.mountpoint)) lazyUnmount(e.layout.mountpoint);
       mkdirSync(e.layout.mountpoint, { recursive: true });
       const pooled = await this.opts.pool.get(e.path);
