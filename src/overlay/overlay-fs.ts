@@ -122,6 +122,7 @@ export class OverlayFs implements LowLevelFs {
   /** Checks that `ctx` may remove (or move away) `name` from directory `parentRel`; returns the entry's path. */
   private async removable(parentRel: string, name: string, ctx: Caller): Promise<string> {
     const rel = joinRel(parentRel, name);
+    if (ctx.uid === 0) return rel; // root passes both checks: spare the lookups
     const entry = await this.attrAt(rel);
     checkRemove(await this.attrAt(parentRel), entry, ctx);
     return rel;
@@ -227,7 +228,7 @@ export class OverlayFs implements LowLevelFs {
 
   link(ino: number, newParent: number, newName: string, ctx: RequestContext): Promise<EntryReply> {
     return this.serial(async () => {
-      checkCreate(await this.attrAt(this.table.livePath(newParent)), ctx);
+      if (ctx.uid !== 0) checkCreate(await this.attrAt(this.table.livePath(newParent)), ctx);
       const { rel, st } = await this.union.link(this.table.livePath(ino), this.table.livePath(newParent), newName);
       this.table.addPath(ino, rel, `${st.dev}:${st.ino}`);
       return this.entryAt(rel, ino);
@@ -256,11 +257,13 @@ export class OverlayFs implements LowLevelFs {
       const toParent = this.table.livePath(newParent);
       const from = await this.removable(fromParent, name, ctx);
       const to = joinRel(toParent, newName);
-      if (await this.union.resolve(to)) await this.removable(toParent, newName, ctx);
-      else checkCreate(await this.attrAt(toParent), ctx);
-      // A directory that changes parent rewrites its "..": that needs write permission on it.
-      const moved = await this.attrAt(from);
-      if (fromParent !== toParent && (moved.mode & S_IF.MT) === S_IF.DIR) checkAccess(moved, ACCESS.W_OK, ctx);
+      if (ctx.uid !== 0) {
+        if (await this.union.resolve(to)) await this.removable(toParent, newName, ctx);
+        else checkCreate(await this.attrAt(toParent), ctx);
+        // A directory that changes parent rewrites its "..": that needs write permission on it.
+        const moved = await this.attrAt(from);
+        if (fromParent !== toParent && (moved.mode & S_IF.MT) === S_IF.DIR) checkAccess(moved, ACCESS.W_OK, ctx);
+      }
       await this.union.rename(from, to, flags);
       if (from === to) return;
       if (flags & RENAME.EXCHANGE) this.table.exchange(from, to);
@@ -292,7 +295,7 @@ export class OverlayFs implements LowLevelFs {
     if ((flags & WRITE_ACCESS) || (flags & O.TRUNC)) {
       return this.serial(async () => {
         const r = await this.resolveIno(ino);
-        checkAccess(await attrOfResolved(r, ino, this.layers.lower), ACCESS.W_OK, ctx);
+        if (ctx.uid !== 0) checkAccess(await attrOfResolved(r, ino, this.layers.lower), ACCESS.W_OK, ctx);
         const fd = await this.union.openWrite(r, flags);
         return { fh: this.addFile({ kind: "host", fd }, ino) };
       });
