@@ -6,9 +6,9 @@
  * previous one, and handed back as `/proc/self/fd/<fd>/<rest>`: the same bytes resolved relative to
  * a directory fd, short enough for any call that takes a path (node:fs or libc).
  *
- * The fds are kept in a small ring and closed when the ring wraps, never cached by path (a rename
- * would leave a cached fd pointing elsewhere): a returned path must be used right away, by
- * synchronous calls, as every caller in the overlay does.
+ * The fds are closed in a microtask, once the synchronous code that asked for the path has run, and
+ * never cached by path (a rename would leave a cached fd pointing elsewhere): a returned path must be
+ * used right away, by synchronous calls (never across an `await`), as every caller in the overlay does.
  */
 import { closeSync, openSync } from "node:fs";
 import { Errno, FsError } from "./errno.ts";
@@ -20,13 +20,17 @@ const PIECE = 3900;
 const O_PATH = 0o10000000;
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
-const RING_SIZE = 64;
+let pending: number[] = [];
 
-const ring: number[] = [];
+function closePending(): void {
+  const fds = pending;
+  pending = [];
+  for (const fd of fds) closeSync(fd);
+}
 
 function keep(fd: number): void {
-  ring.push(fd);
-  if (ring.length > RING_SIZE) closeSync(ring.shift()!);
+  if (pending.length === 0) queueMicrotask(closePending);
+  pending.push(fd);
 }
 
 function viaFd(fd: number, rest: Buffer): Buffer {

@@ -227,6 +227,20 @@ describe("ctime moves on every metadata change", () => {
     expect(out.mount).toBe(out.native);
     expect(out.mount).not.toContain("keeps");
   });
+
+  test("a directory's ctime and mtime move when entries are added, removed or renamed in it", () => {
+    const step = (what: string, cmd: string) =>
+      `a=$(stat -c '%z %y' d); sleep 0.05; ${cmd}; b=$(stat -c '%z %y' d); [ "$a" != "$b" ] && echo "${what} moves d" || echo "${what} keeps d"`;
+    const script = [step("create", "touch d/f"), step("mkdir", "mkdir d/s"), step("rename", "mv d/f d/g"), step("unlink", "rm d/g"), step("rmdir", "rmdir d/s")].join("\n");
+    const out = differential(`mkdir d`, (dir) => asRoot(dir, script));
+    expect(out.mount).toBe(out.native);
+    expect(out.mount).not.toContain("keeps");
+  });
+
+  test("changing a file of the lower layer (a copy-up) moves its ctime", () => {
+    const out = asRoot(mnt, `a=$(stat -c %z README.md); sleep 0.05; chmod 600 README.md; b=$(stat -c %z README.md); [ "$a" != "$b" ] && echo moved; chmod 644 README.md`);
+    expect(out).toBe("moved\nexit 0");
+  });
 });
 
 describe("what has no native counterpart", () => {
