@@ -2,8 +2,7 @@
  * @module antares/paths — request normalisation and the on-disk layout of a job mount:
  * mountpoint `{antares_mount_root}/{id}`, upper `{antares_upper_root}/{id}`, CL `{antares_cl_root}/{id}`.
  */
-import { chmodSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { invalidRequest } from "./errors.ts";
 
 /**
@@ -56,18 +55,4 @@ export function layoutFor(roots: LayoutRoots, mountId: string): MountLayout {
     upperDir: join(roots.antares_upper_root, mountId),
     clDir: join(roots.antares_cl_root, mountId),
   };
-}
-
-/**
- * Creates the directories that hold the upper and CL directories (`antares_upper_root`,
- * `antares_cl_root`) mode 0700, owned by the daemon's user, and tightens them when they already
- * exist. A job mount checks every caller's permissions; without this, the same files would be
- * reachable by their host paths, where a file that was refused a setuid bit through the mount
- * (or one made setuid by root inside it) could be run by anyone.
- */
-export function protectLayerRoots(layout: Pick<MountLayout, "upperDir" | "clDir">): void {
-  for (const root of new Set([dirname(layout.upperDir), dirname(layout.clDir)])) {
-    mkdirSync(root, { recursive: true, mode: 0o700 });
-    chmodSync(root, 0o700);
-  }
 }

@@ -311,7 +311,12 @@ export class OverlayFs implements LowLevelFs {
   create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
     return this.serial(async () => {
       const parentRel = this.table.livePath(parent);
-      const n = await this.newEntry(parentRel, S_IF.REG, mode, ctx);
+      // The kernel sends CREATE for a name it has no entry for; another caller may have made it since.
+      const existing = (flags & O.EXCL) === 0 ? await this.union.resolve(joinRel(parentRel, name)) : null;
+      let n: { owner: Owner; mode: number } = { owner: { uid: ctx.uid, gid: ctx.gid }, mode: 0 };
+      if (existing) {
+        if (ctx.uid !== 0 && existing.kind !== "dir") checkAccess(await attrOfResolved(existing, 0, this.layers.lower), ACCESS.W_OK, ctx);
+      } else n = await this.newEntry(parentRel, S_IF.REG, mode, ctx);
       const { rel, fd } = await this.union.create(parentRel, name, n.mode, flags, n.owner);
       try {
         const e = await this.entryAt(rel);
