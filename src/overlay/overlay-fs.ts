@@ -440,12 +440,15 @@ export class OverlayFs implements LowLevelFs {
     });
   }
 
-  /** As the kernel's xattr_permission: user.* needs write permission, other namespaces the owner or root. */
+  /**
+   * As the kernel's xattr_permission: user.* needs write permission, other namespaces the owner;
+   * trusted.* and file capabilities root.
+   */
   private async checkXattrWrite(ino: number, name: string, ctx: RequestContext): Promise<void> {
     if (ctx.uid === 0) return;
     const attr = (await this.getattr(ino, undefined)).attr;
     if (name.startsWith("user.")) checkAccess(attr, ACCESS.W_OK, ctx);
-    else if (name.startsWith("trusted.") || attr.uid !== ctx.uid) throw new FsError(Errno.EPERM, `${name}: not permitted`);
+    else if (name.startsWith("trusted.") || name === "security.capability" || attr.uid !== ctx.uid) throw new FsError(Errno.EPERM, `${name}: not permitted`);
   }
 
   destroy(): void {
