@@ -185,7 +185,7 @@ describe("as an unprivileged user, the job mount answers as the host filesystem 
   });
 
   test("the setuid escalation: a copied binary cannot become root's, nor run as root", () => {
-    const out = same(`chown ${NOBODY} .`, `cp /usr/bin/id m && chown 0:0 m; chmod 4755 m; ${STAT("m")}; ./m -u`);
+    const out = same(`chown ${NOBODY} .`, `cp /usr/bin/id m && chown 0:0 m; chmod 4755 m; ${STAT("m")}; ./m -u; /usr/sbin/setcap cap_setuid+ep m; /usr/sbin/getcap m`);
     expect(out).toContain("Operation not permitted");
     expect(out).toContain(`m 4755 ${NOBODY} ${NOBODY}`);
     // `id -u` of the copy: the caller's own uid.
