@@ -176,6 +176,24 @@ describe("as an unprivileged user, the job mount answers as the host filesystem 
     expect(member).toContain(`g/x 2755 ${NOBODY} ${GROUP}`);
   });
 
+  test("supplementary groups count for directory and file access", () => {
+    const setup = `mkdir g; chown 0:${GROUP} g; chmod 770 g; echo a > g/f; chown 0:${GROUP} g/f; chmod 660 g/f`;
+    const script = `echo x >> g/f; cat g/f; touch g/new; mkdir g/sub; mv g/new g/renamed; rm g/renamed; ls g; ${STAT("g/f")}`;
+    const outsider = same(setup, script);
+    expect(outsider).toContain("Permission denied");
+    const member = same(setup, script, [GROUP]);
+    expect(member).toContain("a\nx\nf\nsub\n");
+  });
+
+  test("moving a directory to another parent needs write permission on it; hard links to others' files are protected", () => {
+    const out = same(
+      `mkdir a b; chmod 777 a b; mkdir a/d; echo r > rootfile; echo m > a/mine; chown ${NOBODY} a/mine`,
+      `mv a/d b/d; mv a/d a/e; ln rootfile a/l; ln a/mine b/l; ls a b; ${STAT("a/e b/l")}`,
+    );
+    expect(out).toContain("Permission denied");
+    expect(out).toContain("Operation not permitted");
+  });
+
   test("xattrs: user.* needs write permission", () => {
     const out = same(
       `echo a > ro; echo b > rw; chmod 666 rw`,
