@@ -19,7 +19,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { isStaleMount, lazyUnmount } from "../fuse/index.ts";
-import { mountOverlay as defaultMountOverlay, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
+import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
 import { logger } from "../util/log.ts";
 import { buildClLayer } from "./cl-layer.ts";
@@ -202,6 +202,7 @@ export class AntaresService {
     let overlay: OverlayMount;
     let dicfuse: string;
     try {
+      protectLayerRoots(layout);
       if (cl !== null) {
         const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
         log.info("CL layer built", { mount_id: id, cl, ...r });
@@ -462,6 +463,7 @@ export class AntaresService {
     if (!existsSync(e.layout.upperDir)) return fail(`upper directory ${e.layout.upperDir} is missing`);
     if (e.clDir !== null && !existsSync(e.clDir)) return fail(`CL directory ${e.clDir} is missing`);
     try {
+      protectLayerRoots(e.layout);
       if (isStaleMount(e.layout.mountpoint)) lazyUnmount(e.layout.mountpoint);
       mkdirSync(e.layout.mountpoint, { recursive: true });
       const pooled = await this.opts.pool.get(e.path);

@@ -121,7 +121,7 @@ export const KEYS: KeyTable = {
   http_token: { kind: "secret", section: "server", short: "http_token", default: "", isNew: true, defaultDoc: "\"\" (no auth)",
     doc: "If set, the HTTP API requires `Authorization: Bearer <token>` (except `/health`). Prefer `SCORPIO_HTTP_TOKEN` to writing it in the file." },
   mount_allow_other: { kind: "bool", section: "server", short: "mount_allow_other", default: false, isNew: true,
-    doc: "Mount with `allow_other` so other users (e.g. a build user) can enter mounts; unprivileged daemons need `user_allow_other` in /etc/fuse.conf." },
+    doc: "Mount with `allow_other` so other users (e.g. a build user) can enter mounts; unprivileged daemons need `user_allow_other` in /etc/fuse.conf. Every caller's permissions are enforced (docs/overlay.md \"Permissions\"); versions before that fix must not run with it (docs/compat.md)." },
   dicfuse_dir_readahead: { kind: "usize", section: "dicfuse", short: "dir_readahead", default: 16, isNew: true,
     doc: "When a file is read cold, fetch the contents of up to this many following files of its directory in the background (files up to 1 MiB; at most 4 downloads at once). Tools that read one file of a directory usually read its neighbours next. 0 = off." },
   fuse_spin_micros: { kind: "u64", section: "server", short: "fuse_spin_micros", default: 200, max: 10_000, isNew: true,

@@ -24,6 +24,9 @@ export async function mountDicfuse(view: DicfuseView, opts: Omit<MountOptions, "
     entryTimeout: view.opts.replyTtlSecs,
     ...opts,
     readOnly: true,
+    // Mode bits hold for every caller once other users may enter. Alone, the mounting user owns
+    // every entry and the view answers access(2) itself, without the kernel's extra GETATTRs.
+    defaultPermissions: opts.allowOther === true,
   });
   const unsubscribe = view.onChange((changes) => {
     // Fire and forget: notifications are sent from a worker thread and must not block replies.

@@ -8,4 +8,5 @@ export { loadLibfuse, formatFuseVersion, MIN_FUSE_VERSION } from "./libfuse.ts";
 export { prepareMountpoint, lazyUnmount, isStaleMount, listMounts, findMount, isFuseMount, parseMountinfo, type MountInfo } from "./mount-hygiene.ts";
 export { S_IF, O, RENAME, XATTR, CAP } from "./structs.ts";
 export { OP_NAMES } from "./ops-table.ts";
-export { checkAccess, ACCESS } from "./access.ts";
+export { checkAccess, ACCESS, inGroup, type Caller } from "./access.ts";
+export { checkSetattr, checkSticky, checkRemove, checkCreate, newEntryOwnership, S_ISUID, S_ISGID, S_ISVTX, type Owned } from "./permissions.ts";

@@ -44,6 +44,7 @@ const fuseSymbols = {
   fuse_add_direntry: { args: [P, P, u64, P, P, i64], returns: u64 },
   fuse_add_direntry_plus: { args: [P, P, u64, P, P, i64], returns: u64 },
   fuse_req_ctx: { args: [P], returns: P },
+  fuse_req_getgroups: { args: [P, i32, P], returns: i32 },
   fuse_lowlevel_notify_inval_inode: { args: [P, u64, i64, i64], returns: i32 },
   fuse_lowlevel_notify_inval_entry: { args: [P, u64, P, u64], returns: i32 },
   fuse_lowlevel_notify_delete: { args: [P, u64, u64, P, u64], returns: i32 },

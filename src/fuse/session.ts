@@ -3,7 +3,7 @@
  * mounts it, drains requests on the JS thread when the poll worker says the fd is readable, runs
  * each request through the ops table and unmounts cleanly. Knows nothing about what is mounted.
  */
-import { JSCallback, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { JSCallback, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { Errno, FsError, errnoName, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { libc } from "../util/libc.ts";
@@ -84,6 +84,21 @@ class LazyContext implements RequestContext {
   get gid(): number { const c = this.c; return c ? read.u32(c, FUSE_CTX.gid) : 0; }
   get pid(): number { const c = this.c; return c ? read.i32(c, FUSE_CTX.pid) : 0; }
   get umask(): number { const c = this.c; return c ? read.u32(c, FUSE_CTX.umask) : 0o022; }
+  private g: readonly number[] | undefined;
+  get groups(): readonly number[] {
+    return (this.g ??= readGroups(this.lib, this.req));
+  }
+}
+
+/** Supplementary groups of the caller of `req` (libfuse reads /proc/<pid>/task/<tid>/status). */
+function readGroups(lib: Libfuse, req: Pointer): readonly number[] {
+  for (let size = 32; size <= 65536; size *= 4) {
+    const buf = new Uint32Array(size);
+    const n = lib.fuse.fuse_req_getgroups(req, size, ptr(buf));
+    if (n < 0) return [];
+    if (n <= size) return [...buf.subarray(0, n)];
+  }
+  return [];
 }
 
 export class FuseSession implements OpRuntime {

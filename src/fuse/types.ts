@@ -129,6 +129,12 @@ export interface RequestContext {
   readonly gid: number;
   readonly pid: number;
   readonly umask: number;
+  /**
+   * The caller's supplementary groups (`fuse_req_getgroups`, read from /proc when first asked);
+   * empty when the kernel gives none (the caller already exited). Left out by contexts made
+   * outside the binding (tests): treat as none.
+   */
+  readonly groups?: readonly number[];
 }
 
 /** `getxattr`/`listxattr` answer: with size 0 the kernel asks only for the length. */

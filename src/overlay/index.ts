@@ -5,3 +5,4 @@
 export { OverlayFs, type OverlayLayers, type OverlayFsOptions } from "./overlay-fs.ts";
 export { mountOverlay, type OverlayMount, type OverlayMountOptions } from "./mount.ts";
 export { WHITEOUT, probeWhiteoutFormat, isWhiteout, isOpaque, OPAQUE_XATTR, OPAQUE_XATTRS_READ, OPAQUE_MARKER, WH_PREFIX, type WhiteoutFormat } from "./whiteout.ts";
+export { protectLayerRoots } from "./layer-roots.ts";

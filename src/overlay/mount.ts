@@ -73,6 +73,10 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMo
     fsname: opts.fsname ?? "scorpio-overlay",
     subtype: "scorpio",
     allowOther: opts.allowOther ?? false,
+    // The kernel checks mode bits and ownership for every caller (the daemon may be root), and
+    // nothing in the mount runs setuid/setgid or opens devices with the daemon's rights.
+    defaultPermissions: true,
+    extraOptions: ["nosuid", "nodev"],
     ...(opts.spinMicros !== undefined ? { spinMicros: opts.spinMicros } : {}),
     attrTimeout,
     entryTimeout,

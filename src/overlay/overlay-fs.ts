@@ -4,13 +4,18 @@
  * files, pinned blob files for lower ones, both read by libfuse straight from the fd) and directory
  * snapshots, and shapes replies. The semantics live in union.ts and layers.ts.
  *
+ * Permissions: the mount uses `default_permissions`, so the kernel checks mode bits and ownership
+ * for every caller; each change is checked again here with the caller's credentials
+ * (fuse/permissions) before the daemon, which may be root, applies it, and new entries get the
+ * caller's ownership (or a setgid directory's group) whatever the daemon's own.
+ *
  * Metadata changes run one at a time (`serial`): each resolves paths across layers, may wait for the
  * lower layer, then changes upper; letting two interleave at those waits could act on a stale view.
  * Reads, data writes and lookups are not serialized.
  */
 import { closeSync, fchmodSync, fchownSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, mkdirSync, openSync, readlinkSync, statfsSync, writeSync } from "node:fs";
 import type { DicfuseView } from "../dicfuse/index.ts";
-import { checkAccess, O, RENAME, S_IF, type Attr, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
+import { ACCESS, checkAccess, checkCreate, checkRemove, checkSetattr, newEntryOwnership, O, RENAME, S_IF, type Attr, type Caller, type AttrReply, type CreateReply, type DirEntry, type EntryReply, type FileInfo, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type RequestContext, type SetattrChanges, type StatfsReply, type XattrReply } from "../fuse/index.ts";
 import type { BlobHandle } from "../store/index.ts";
 import { Errno, FsError } from "../util/errno.ts";
 import { decodeName, fsPath } from "../util/names.ts";
@@ -97,8 +102,30 @@ export class OverlayFs implements LowLevelFs {
     return run;
   }
 
-  private owner(ctx: RequestContext): Owner {
-    return { uid: ctx.uid, gid: ctx.gid };
+  /** Attributes of merged path `rel` for permission checks (the inode number is left 0). */
+  private async attrAt(rel: string): Promise<Attr> {
+    return attrOfResolved(await this.union.mustResolve(rel), 0, this.layers.lower);
+  }
+
+  /**
+   * Checks that `ctx` may add `name` to `parentRel`, and the owner and mode bits (umask applied)
+   * of the new entry of type `type`.
+   */
+  private async newEntry(parentRel: string, type: number, mode: number, ctx: RequestContext): Promise<{ owner: Owner; mode: number }> {
+    const dir = await this.attrAt(parentRel);
+    if ((dir.mode & S_IF.MT) !== S_IF.DIR) throw new FsError(Errno.ENOTDIR, parentRel);
+    checkCreate(dir, ctx);
+    const own = newEntryOwnership(dir, type, mode & ~ctx.umask, ctx);
+    return { owner: { uid: own.uid, gid: own.gid }, mode: own.mode };
+  }
+
+  /** Checks that `ctx` may remove (or move away) `name` from directory `parentRel`; returns the entry's path. */
+  private async removable(parentRel: string, name: string, ctx: Caller): Promise<string> {
+    const rel = joinRel(parentRel, name);
+    if (ctx.uid === 0) return rel; // root passes both checks: spare the lookups
+    const entry = await this.attrAt(rel);
+    checkRemove(await this.attrAt(parentRel), entry, ctx);
+    return rel;
   }
 
   private async resolveIno(ino: number): Promise<Resolved> {
@@ -142,17 +169,18 @@ export class OverlayFs implements LowLevelFs {
     return { attr: await attrOfResolved(r, ino, this.layers.lower), attrTimeout: this.attrTimeout };
   }
 
-  setattr(ino: number, changes: SetattrChanges, fh: number | undefined): Promise<AttrReply> {
+  setattr(ino: number, changes: SetattrChanges, fh: number | undefined, ctx: RequestContext): Promise<AttrReply> {
     return this.serial(async () => {
       const h = fh !== undefined ? this.files.get(fh) : undefined;
+      const allowed = checkSetattr((await this.getattr(ino, fh)).attr, changes, ctx, h !== undefined);
       const orphan = this.orphanFd(ino);
       if (orphan !== null) {
         // Unlinked but open: only its open fds reach it now.
-        applyToFd(orphan, changes);
+        applyToFd(orphan, allowed);
         return this.getattr(ino, undefined);
       }
       const fd = h?.kind === "host" ? h.fd : null;
-      await this.union.setattr(this.table.livePath(ino), changes, fd);
+      await this.union.setattr(this.table.livePath(ino), allowed, fd);
       return this.getattr(ino, undefined);
     });
   }
@@ -171,51 +199,71 @@ export class OverlayFs implements LowLevelFs {
   mknod(parent: number, name: string, mode: number, rdev: number, ctx: RequestContext): Promise<EntryReply> {
     return this.serial(async () => {
       const parentRel = this.table.livePath(parent);
-      if ((mode & S_IF.MT) === S_IF.REG) {
-        const { rel, fd } = await this.union.create(parentRel, name, mode, O.WRONLY | O.EXCL, ctx.umask, this.owner(ctx));
+      const type = mode & S_IF.MT;
+      const n = await this.newEntry(parentRel, type, mode, ctx);
+      if (type === S_IF.REG) {
+        const { rel, fd } = await this.union.create(parentRel, name, n.mode, O.WRONLY | O.EXCL, n.owner);
         closeSync(fd);
         return this.entryAt(rel);
       }
-      return this.entryAt(await this.union.mknod(parentRel, name, mode, rdev, ctx.umask, this.owner(ctx)));
+      return this.entryAt(await this.union.mknod(parentRel, name, type | n.mode, rdev, n.owner));
     });
   }
 
   mkdir(parent: number, name: string, mode: number, ctx: RequestContext): Promise<EntryReply> {
-    return this.serial(async () => this.entryAt(await this.union.mkdir(this.table.livePath(parent), name, mode, ctx.umask, this.owner(ctx))));
+    return this.serial(async () => {
+      const parentRel = this.table.livePath(parent);
+      const n = await this.newEntry(parentRel, S_IF.DIR, mode, ctx);
+      return this.entryAt(await this.union.mkdir(parentRel, name, n.mode, n.owner));
+    });
   }
 
   symlink(target: string, parent: number, name: string, ctx: RequestContext): Promise<EntryReply> {
-    return this.serial(async () => this.entryAt(await this.union.symlink(target, this.table.livePath(parent), name, this.owner(ctx))));
+    return this.serial(async () => {
+      const parentRel = this.table.livePath(parent);
+      const n = await this.newEntry(parentRel, S_IF.LNK, 0o777, ctx);
+      return this.entryAt(await this.union.symlink(target, parentRel, name, n.owner));
+    });
   }
 
-  link(ino: number, newParent: number, newName: string): Promise<EntryReply> {
+  link(ino: number, newParent: number, newName: string, ctx: RequestContext): Promise<EntryReply> {
     return this.serial(async () => {
+      if (ctx.uid !== 0) checkCreate(await this.attrAt(this.table.livePath(newParent)), ctx);
       const { rel, st } = await this.union.link(this.table.livePath(ino), this.table.livePath(newParent), newName);
       this.table.addPath(ino, rel, `${st.dev}:${st.ino}`);
       return this.entryAt(rel, ino);
     });
   }
 
-  unlink(parent: number, name: string): Promise<void> {
+  unlink(parent: number, name: string, ctx: RequestContext): Promise<void> {
     return this.serial(async () => {
-      const rel = joinRel(this.table.livePath(parent), name);
+      const rel = await this.removable(this.table.livePath(parent), name, ctx);
       await this.union.unlink(rel);
       this.table.dropPath(rel);
     });
   }
 
-  rmdir(parent: number, name: string): Promise<void> {
+  rmdir(parent: number, name: string, ctx: RequestContext): Promise<void> {
     return this.serial(async () => {
-      const rel = joinRel(this.table.livePath(parent), name);
+      const rel = await this.removable(this.table.livePath(parent), name, ctx);
       await this.union.rmdir(rel);
       this.table.dropSubtree(rel);
     });
   }
 
-  rename(parent: number, name: string, newParent: number, newName: string, flags: number): Promise<void> {
+  rename(parent: number, name: string, newParent: number, newName: string, flags: number, ctx: RequestContext): Promise<void> {
     return this.serial(async () => {
-      const from = joinRel(this.table.livePath(parent), name);
-      const to = joinRel(this.table.livePath(newParent), newName);
+      const fromParent = this.table.livePath(parent);
+      const toParent = this.table.livePath(newParent);
+      const from = await this.removable(fromParent, name, ctx);
+      const to = joinRel(toParent, newName);
+      if (ctx.uid !== 0) {
+        if (await this.union.resolve(to)) await this.removable(toParent, newName, ctx);
+        else checkCreate(await this.attrAt(toParent), ctx);
+        // A directory that changes parent rewrites its "..": that needs write permission on it.
+        const moved = await this.attrAt(from);
+        if (fromParent !== toParent && (moved.mode & S_IF.MT) === S_IF.DIR) checkAccess(moved, ACCESS.W_OK, ctx);
+      }
       await this.union.rename(from, to, flags);
       if (from === to) return;
       if (flags & RENAME.EXCHANGE) this.table.exchange(from, to);
@@ -243,10 +291,12 @@ export class OverlayFs implements LowLevelFs {
     return fds.values().next().value ?? null;
   }
 
-  async open(ino: number, flags: number): Promise<OpenReply> {
+  async open(ino: number, flags: number, ctx: RequestContext): Promise<OpenReply> {
     if ((flags & WRITE_ACCESS) || (flags & O.TRUNC)) {
       return this.serial(async () => {
-        const fd = await this.union.openWrite(await this.resolveIno(ino), flags);
+        const r = await this.resolveIno(ino);
+        if (ctx.uid !== 0) checkAccess(await attrOfResolved(r, ino, this.layers.lower), ACCESS.W_OK, ctx);
+        const fd = await this.union.openWrite(r, flags);
         return { fh: this.addFile({ kind: "host", fd }, ino) };
       });
     }
@@ -260,7 +310,14 @@ export class OverlayFs implements LowLevelFs {
 
   create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
     return this.serial(async () => {
-      const { rel, fd } = await this.union.create(this.table.livePath(parent), name, mode, flags, ctx.umask, this.owner(ctx));
+      const parentRel = this.table.livePath(parent);
+      // The kernel sends CREATE for a name it has no entry for; another caller may have made it since.
+      const existing = (flags & O.EXCL) === 0 ? await this.union.resolve(joinRel(parentRel, name)) : null;
+      let n: { owner: Owner; mode: number } = { owner: { uid: ctx.uid, gid: ctx.gid }, mode: 0 };
+      if (existing) {
+        if (ctx.uid !== 0 && existing.kind !== "dir") checkAccess(await attrOfResolved(existing, 0, this.layers.lower), ACCESS.W_OK, ctx);
+      } else n = await this.newEntry(parentRel, S_IF.REG, mode, ctx);
+      const { rel, fd } = await this.union.create(parentRel, name, n.mode, flags, n.owner);
       try {
         const e = await this.entryAt(rel);
         return { ...e, fh: this.addFile({ kind: "host", fd }, e.ino) };
@@ -369,12 +426,29 @@ export class OverlayFs implements LowLevelFs {
     return this.union.listxattr(this.table.livePath(ino));
   }
 
-  setxattr(ino: number, name: string, value: Uint8Array, flags: number): Promise<void> {
-    return this.serial(() => this.union.setxattr(this.table.livePath(ino), name, value, flags));
+  setxattr(ino: number, name: string, value: Uint8Array, flags: number, ctx: RequestContext): Promise<void> {
+    return this.serial(async () => {
+      await this.checkXattrWrite(ino, name, ctx);
+      await this.union.setxattr(this.table.livePath(ino), name, value, flags);
+    });
   }
 
-  removexattr(ino: number, name: string): Promise<void> {
-    return this.serial(() => this.union.removexattr(this.table.livePath(ino), name));
+  removexattr(ino: number, name: string, ctx: RequestContext): Promise<void> {
+    return this.serial(async () => {
+      await this.checkXattrWrite(ino, name, ctx);
+      await this.union.removexattr(this.table.livePath(ino), name);
+    });
+  }
+
+  /**
+   * As the kernel's xattr_permission: user.* needs write permission, other namespaces the owner;
+   * trusted.* and file capabilities root.
+   */
+  private async checkXattrWrite(ino: number, name: string, ctx: RequestContext): Promise<void> {
+    if (ctx.uid === 0) return;
+    const attr = (await this.getattr(ino, undefined)).attr;
+    if (name.startsWith("user.")) checkAccess(attr, ACCESS.W_OK, ctx);
+    else if (name.startsWith("trusted.") || name === "security.capability" || attr.uid !== ctx.uid) throw new FsError(Errno.EPERM, `${name}: not permitted`);
   }
 
   destroy(): void {
@@ -389,11 +463,11 @@ export class OverlayFs implements LowLevelFs {
 
 /** setattr on an fd alone (an unlinked open file): the changes node:fs can apply by descriptor. */
 function applyToFd(fd: number, ch: SetattrChanges): void {
-  if (ch.mode !== undefined) fchmodSync(fd, ch.mode & 0o7777);
   if (ch.uid !== undefined || ch.gid !== undefined) {
     const st = fstatSync(fd);
     fchownSync(fd, ch.uid ?? st.uid, ch.gid ?? st.gid);
   }
+  if (ch.mode !== undefined) fchmodSync(fd, ch.mode & 0o7777);
   if (ch.size !== undefined) ftruncateSync(fd, ch.size);
   if (ch.atime !== undefined || ch.mtime !== undefined) {
     const st = fstatSync(fd);

@@ -26,7 +26,11 @@ export interface Owner {
 
 const IS_ROOT = process.getuid?.() === 0;
 
-/** New entries belong to the caller when the daemon is allowed to give them away. */
+/**
+ * New entries belong to the caller when the daemon is allowed to give them away (the owner comes
+ * from the request's credentials, never from anything the caller names). Done before the mode is
+ * set: a chown clears setuid/setgid.
+ */
 function setOwner(path: string, owner: Owner | null): void {
   if (IS_ROOT && owner && (owner.uid !== 0 || owner.gid !== 0)) lchownSync(fsPath(path), owner.uid, owner.gid);
 }
@@ -65,8 +69,11 @@ export class Union {
     return { rel, path, clearedWhiteout };
   }
 
-  /** Creates and opens a regular file; an existing one is opened instead unless O_EXCL. */
-  async create(parentRel: string, name: string, mode: number, flags: number, umask: number, owner: Owner | null): Promise<{ rel: string; fd: number }> {
+  /**
+   * Creates and opens a regular file with permission bits `mode` (umask already applied); an
+   * existing one is opened instead unless O_EXCL.
+   */
+  async create(parentRel: string, name: string, mode: number, flags: number, owner: Owner | null): Promise<{ rel: string; fd: number }> {
     const rel = joinRel(parentRel, name);
     const existing = await this.layers.resolve(rel);
     if (existing) {
@@ -74,18 +81,19 @@ export class Union {
       return { rel, fd: await this.openWrite(existing, flags) };
     }
     const { path } = await this.placeName(parentRel, name);
-    const fd = openSync(fsPath(path), (flags & ~STRIP_ON_OPEN) | O.CREAT | O.EXCL, mode & 0o7777);
-    // The daemon's own umask also applied; set exactly what the caller asked for.
-    fchmodSync(fd, mode & ~umask & 0o7777);
+    const fd = openSync(fsPath(path), (flags & ~STRIP_ON_OPEN) | O.CREAT | O.EXCL, mode & 0o777);
     if (IS_ROOT && owner && (owner.uid !== 0 || owner.gid !== 0)) fchownSync(fd, owner.uid, owner.gid);
+    // The daemon's own umask also applied; set exactly what the caller asked for.
+    fchmodSync(fd, mode & 0o7777);
     return { rel, fd };
   }
 
-  async mkdir(parentRel: string, name: string, mode: number, umask: number, owner: Owner | null): Promise<string> {
+  /** A directory with permission bits `mode` (umask already applied). */
+  async mkdir(parentRel: string, name: string, mode: number, owner: Owner | null): Promise<string> {
     const { rel, path, clearedWhiteout } = await this.placeName(parentRel, name);
-    mkdirSync(fsPath(path));
-    chmodSync(fsPath(path), mode & ~umask & 0o7777);
+    mkdirSync(fsPath(path), 0o700);
     setOwner(path, owner);
+    chmodSync(fsPath(path), mode & 0o7777);
     // Re-creating a deleted directory: the old lower contents must stay hidden.
     if (clearedWhiteout || (await this.lowerContributes(rel))) writeOpaque(path, this.format());
     this.layers.invalidate();
@@ -98,12 +106,14 @@ export class Union {
     return r?.dir !== null && r?.dir !== undefined && (r.dir.cl !== null || r.dir.lower !== null);
   }
 
-  async mknod(parentRel: string, name: string, mode: number, rdev: number, umask: number, owner: Owner | null): Promise<string> {
+  /** A special file; `mode` is its type and permission bits (umask already applied). */
+  async mknod(parentRel: string, name: string, mode: number, rdev: number, owner: Owner | null): Promise<string> {
     const { rel, path } = await this.placeName(parentRel, name);
     const type = mode & S_IF.MT;
     if (type === S_IF.CHR && rdev === 0) throw new FsError(Errno.EPERM, "a 0/0 character device is a whiteout");
-    mknod(path, type | (mode & ~umask & 0o7777), rdev);
+    mknod(path, type | (mode & 0o777), rdev);
     setOwner(path, owner);
+    chmodSync(fsPath(path), mode & 0o7777);
     this.layers.invalidate();
     return rel;
   }
@@ -211,8 +221,9 @@ export class Union {
   async setattr(rel: string, ch: SetattrChanges, fd: number | null): Promise<void> {
     const r = await this.mustResolve(rel);
     const up = await this.copyUp.entry(r);
-    if (ch.mode !== undefined && r.kind !== "symlink") chmodSync(fsPath(up), ch.mode & 0o7777);
+    // chown first: on the host it clears setuid/setgid, which a mode sent in the same request restores or confirms.
     if (ch.uid !== undefined || ch.gid !== undefined) lchownSync(fsPath(up), ch.uid ?? -1, ch.gid ?? -1);
+    if (ch.mode !== undefined && r.kind !== "symlink") chmodSync(fsPath(up), ch.mode & 0o7777);
     if (ch.size !== undefined) {
       if (r.kind === "dir") throw new FsError(Errno.EISDIR, rel);
       if (fd !== null) ftruncateSync(fd, ch.size);

@@ -6,7 +6,7 @@
  */
 import { dlopen, FFIType, read } from "bun:ffi";
 import { Errno } from "./errno.ts";
-import { encodeName } from "./names.ts";
+import { fsPath } from "./names.ts";
 
 const { i32, u32, i64, u64, ptr: P, void: VOID } = FFIType;
 
@@ -41,10 +41,12 @@ export function lastErrno(): number {
 
 /**
  * A NUL-terminated copy of a path or name for a C call (its exact bytes, escapes restored: see
- * util/names); keep it referenced during the call.
+ * util/names; a path over PATH_MAX goes through directory fds, see util/long-path); keep it
+ * referenced during the call, and make the call right away.
  */
 export function cString(s: string): Buffer {
-  const bytes = encodeName(s);
+  const p = fsPath(s);
+  const bytes = typeof p === "string" ? Buffer.from(p) : p;
   const b = Buffer.alloc(bytes.length + 1);
   bytes.copy(b);
   return b;

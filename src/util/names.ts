@@ -15,6 +15,7 @@
  */
 import { lstatSync, readdirSync, type Dirent } from "node:fs";
 import { join } from "node:path";
+import { reachablePath } from "./long-path.ts";
 
 // ignoreBOM: keep a leading U+FEFF, which is part of the name (the default would drop it).
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -92,10 +93,11 @@ export function nameByteLength(name: string): number {
 
 /**
  * A path for node:fs: the string itself when it is plain text, else its exact bytes (node:fs would
- * encode the escapes as U+FFFD and touch a different file).
+ * encode the escapes as U+FFFD and touch a different file). A path longer than PATH_MAX comes back
+ * as an equivalent short one through directory fds (util/long-path): use it right away.
  */
 export function fsPath(path: string): string | Buffer {
-  return hasEscapes(path) ? encodeName(path) : path;
+  return reachablePath(hasEscapes(path) ? encodeName(path) : path);
 }
 
 /** True when node:fs's decoding of a name lost bytes (U+FFFD) or left escape-range characters unescaped. */

@@ -50,12 +50,21 @@ export async function startEnv(prefix: string, extra?: (repo: SampleRepo) => voi
 }
 
 /** Serves overlays `specs` over one view of `env`'s dev server from a child process. */
-export async function serveOverlays(env: OverlayEnv, tag: string, specs: OverlaySpec[], opts: { whiteoutFormat?: "chardev" | "aufs" } = {}): Promise<ServedOverlays> {
+export interface ServeOptions {
+  whiteoutFormat?: "chardev" | "aufs";
+  /** Mount with allow_other (other users may enter). */
+  allowOther?: boolean;
+  /** Also mount the read-only Dicfuse view here. */
+  viewMountpoint?: string;
+}
+
+export async function serveOverlays(env: OverlayEnv, tag: string, specs: OverlaySpec[], opts: ServeOptions = {}): Promise<ServedOverlays> {
   const base = join(env.dir, tag);
   const mounts = specs.map((s) => ({ mountpoint: join(base, "mnt", s.name), upperDir: join(base, "upper", s.name), clDir: s.clDir ?? null }));
   for (const m of mounts) mkdirSync(m.mountpoint, { recursive: true });
+  if (opts.viewMountpoint) mkdirSync(opts.viewMountpoint, { recursive: true });
   const controlFile = join(base, "control.json");
-  const config = { baseUrl: env.dev.url, storeDir: join(base, "store"), mounts, controlFile, ...(opts.whiteoutFormat ? { whiteoutFormat: opts.whiteoutFormat } : {}) };
+  const config = { baseUrl: env.dev.url, storeDir: join(base, "store"), mounts, controlFile, ...opts };
   const child = await mountChild([process.execPath, MAIN, JSON.stringify(config)], mounts[0]!.mountpoint, { readyMs: 30_000 });
   return {
     child,
@@ -69,6 +78,7 @@ export async function serveOverlays(env: OverlayEnv, tag: string, specs: Overlay
     },
     async stop() {
       await child.stop();
+      if (opts.viewMountpoint) forceUnmount(opts.viewMountpoint);
       for (const m of mounts) {
         forceUnmount(m.mountpoint);
         if (isMounted(m.mountpoint)) throw new Error(`stale mount left at ${m.mountpoint}`);

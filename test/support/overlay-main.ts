@@ -1,13 +1,15 @@
 /**
  * Test child process: serves one or more overlays over ONE Dicfuse view of a dev server, until
  * SIGTERM/SIGINT. argv[2] is a JSON config:
- *   { baseUrl, storeDir, mounts: [{ mountpoint, upperDir, clDir? }], whiteoutFormat?, controlFile? }
+ *   { baseUrl, storeDir, mounts: [{ mountpoint, upperDir, clDir? }], whiteoutFormat?, controlFile?,
+ *     allowOther?, viewMountpoint? }
+ * (`viewMountpoint`: also mounts the read-only Dicfuse view itself there.)
  * Prints "ready" once every overlay is mounted.
  * SIGUSR1: reads `controlFile` ({ index, clDir }), swaps that mount's CL layer, prints one JSON line.
  * SIGUSR2: prints one JSON line of stats per mount ({ referenced, inodes, openFiles, format }).
  */
 import { readFileSync } from "node:fs";
-import { DicfuseView } from "../../src/dicfuse/index.ts";
+import { DicfuseView, mountDicfuse, type DicfuseMount } from "../../src/dicfuse/index.ts";
 import { unmountOnExit } from "./server-exit.ts";
 import { mountOverlay, type OverlayMount, type WhiteoutFormat } from "../../src/overlay/index.ts";
 import { createMegaClient } from "../../src/remote/index.ts";
@@ -19,6 +21,8 @@ interface Config {
   mounts: Array<{ mountpoint: string; upperDir: string; clDir?: string | null }>;
   whiteoutFormat?: WhiteoutFormat;
   controlFile?: string;
+  allowOther?: boolean;
+  viewMountpoint?: string;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
@@ -35,8 +39,9 @@ const view = new DicfuseView(store, client, {
 });
 const mounts: OverlayMount[] = [];
 for (const m of config.mounts) {
-  mounts.push(await mountOverlay({ mountpoint: m.mountpoint, upperDir: m.upperDir, clDir: m.clDir ?? null, lower: view, ...(config.whiteoutFormat ? { whiteoutFormat: config.whiteoutFormat } : {}) }));
+  mounts.push(await mountOverlay({ mountpoint: m.mountpoint, upperDir: m.upperDir, clDir: m.clDir ?? null, lower: view, allowOther: config.allowOther ?? false, ...(config.whiteoutFormat ? { whiteoutFormat: config.whiteoutFormat } : {}) }));
 }
+const viewMount: DicfuseMount | null = config.viewMountpoint ? await mountDicfuse(view, { mountpoint: config.viewMountpoint, allowOther: config.allowOther ?? false }) : null;
 unmountOnExit(() => store.close());
 process.on("SIGUSR1", async () => {
   const req = JSON.parse(readFileSync(config.controlFile!, "utf8")) as { index: number; clDir: string | null };
@@ -47,5 +52,5 @@ process.on("SIGUSR2", () => {
   console.log(JSON.stringify(mounts.map((m) => ({ referenced: m.fs.table.referenced, inodes: m.fs.table.size, openFiles: m.fs.openFiles, format: m.fs.whiteoutFormat }))));
 });
 console.log("ready");
-await Promise.all(mounts.map((m) => m.session.closed));
+await Promise.all([...mounts.map((m) => m.session.closed), ...(viewMount ? [viewMount.session.closed] : [])]);
 process.exit(0);

@@ -15,7 +15,7 @@ import { buildClLayer, type DicfusePool } from "../../../antares/index.ts";
 import { mountSettings, readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../../config/index.ts";
 import type { DicfuseView } from "../../../dicfuse/index.ts";
 import { isStaleMount, lazyUnmount } from "../../../fuse/index.ts";
-import { mountOverlay as defaultMountOverlay, type OverlayMount, type OverlayMountOptions } from "../../../overlay/index.ts";
+import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../../../overlay/index.ts";
 import type { MegaClient } from "../../../remote/index.ts";
 import { ROOT_INO } from "../../../store/index.ts";
 import { logger } from "../../../util/log.ts";
@@ -105,6 +105,7 @@ export class LegacyWorkspaces {
   /** `cl`: build that CL's layer; `"existing"`: reuse the CL dir on disk if there is one (recovery). */
   private async mountWork(path: string, hash: string, cl: string | null | "existing"): Promise<OverlayMount> {
     const dirs = this.dirsOf(hash);
+    protectLayerRoots({ upperDir: dirs.upper, clDir: dirs.cl });
     const full = "/" + path;
     let withCl = false;
     if (cl === "existing") withCl = existsSync(dirs.cl);
