@@ -2,7 +2,8 @@
  * @module antares/disk — how full the upper root's filesystem is (admission control and /health),
  * and how much disk a job's layer directories hold (`scorpio du`).
  */
-import { lstat, readdir, statfs } from "node:fs/promises";
+import { statfsSync } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { DiskUse } from "./model.ts";
 
@@ -13,10 +14,11 @@ export interface DiskLimits {
 
 /**
  * Use of the filesystem holding `path`, as `df` counts it: used / (used + available to
- * unprivileged users), so the reserved blocks of ext4 count as used.
+ * unprivileged users), so the reserved blocks of ext4 count as used. Synchronous: statfs of a host
+ * directory is one cheap syscall, and /health answers from it.
  */
-export async function diskUse(path: string, limits: DiskLimits): Promise<DiskUse> {
-  const s = await statfs(path);
+export function diskUse(path: string, limits: DiskLimits): DiskUse {
+  const s = statfsSync(path);
   const used = (s.blocks - s.bfree) * s.bsize;
   const avail = s.bavail * s.bsize;
   const denominator = used + avail;

@@ -110,7 +110,7 @@ export class AntaresService {
   /** Ids of creates in flight: their directories exist before their entry does (gc must spare them). */
   private readonly reserved = new Set<string>();
   private engineChoice: Promise<EngineChoice> | null = null;
-  private lastDisk: DiskUse | null = null;
+  private lastDiskLevel: DiskUse["level"] | null = null;
   private recovery: Promise<void> | null = null;
   private stopping = false;
 
@@ -244,7 +244,7 @@ export class AntaresService {
 
   /** Refuses a new mount (507) while the upper root's filesystem is above the configured use. */
   private async admit(): Promise<void> {
-    const d = await this.disk();
+    const d = this.disk();
     if (d?.level === "full") {
       throw insufficientStorage(
         `the filesystem of the upper root ${d.path} is ${d.used_percent}% used (limit antares_disk_max_use_percent = ${d.max_percent}%); delete finished job mounts with purge=true or run POST /antares/gc`,
@@ -623,23 +623,26 @@ export class AntaresService {
 
   // ---- hygiene ---------------------------------------------------------------------------------
 
-  /** Use of the upper root's filesystem (null when it cannot be read); logs crossing the warn level. */
-  async disk(): Promise<DiskUse | null> {
+  /** Use of the upper root's filesystem (null when it cannot be read); logs crossing a level. */
+  disk(): DiskUse | null {
     const root = this.opts.config.antares_upper_root;
-    mkdirSync(root, { recursive: true });
-    const d = await diskUse(root, { warnPercent: this.opts.config.antares_disk_warn_use_percent, maxPercent: this.opts.config.antares_disk_max_use_percent }).catch((err) => {
+    let d: DiskUse | null;
+    try {
+      mkdirSync(root, { recursive: true });
+      d = diskUse(root, { warnPercent: this.opts.config.antares_disk_warn_use_percent, maxPercent: this.opts.config.antares_disk_max_use_percent });
+    } catch (err) {
       log.warn("cannot read the upper root's filesystem use", { path: root, error: err as Error });
-      return null;
-    });
-    if (d && d.level !== "ok" && this.lastDisk?.level !== d.level) log.warn(`upper root filesystem ${d.used_percent}% used`, { ...d });
-    this.lastDisk = d;
+      d = null;
+    }
+    if (d && d.level !== "ok" && this.lastDiskLevel !== d.level) log.warn(`upper root filesystem ${d.used_percent}% used`, { ...d });
+    this.lastDiskLevel = d?.level ?? null;
     return d;
   }
 
-  /** "degraded" while the upper root's filesystem is above the warn level (as of the last look). */
+  /** "degraded" while the upper root's filesystem is above the warn level. */
   healthStatus(): "ok" | "degraded" {
-    void this.disk();
-    return this.lastDisk && this.lastDisk.level !== "ok" ? "degraded" : "ok";
+    const d = this.disk();
+    return d && d.level !== "ok" ? "degraded" : "ok";
   }
 
   /**
@@ -667,7 +670,9 @@ export class AntaresService {
       for (const name of names) {
         const m = MOUNT_ID_NAME.exec(name);
         const probe = root === workRootOf(cfg) && name.startsWith("probe-");
-        if (!probe && (!m || owned.has(m[1]!))) continue;
+        // A staging dir is in use only while its mount rebuilds its CL layer (Quiescing).
+        const staging = m?.[2] !== undefined && this.mounts.get(m[1]!)?.state !== "Quiescing";
+        if (!probe && !staging && (!m || owned.has(m[1]!))) continue;
         const dir = join(root, name);
         if (root === cfg.antares_mount_root && findMount(dir)) {
           try {
@@ -693,7 +698,7 @@ export class AntaresService {
   /** Disk used by each job's upper and CL layers, and by the upper root's filesystem. */
   async usage(): Promise<UsageReport> {
     const choice = await this.engine();
-    const disk = await this.disk();
+    const disk = this.disk();
     const mounts = await Promise.all(
       [...this.mounts.values()].map(async (e) => ({
         mount_id: e.id,
