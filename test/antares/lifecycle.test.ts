@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { cleanupServeMounts, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, waitSettled, type Api } from "./helpers.ts";
 
 const P = "/antares";
@@ -229,6 +229,13 @@ describe("disk-pressure admission (upper root on a 16 MiB tmpfs)", () => {
     expect(mine.upper_bytes).toBeGreaterThanOrEqual(1024 * 1024);
     expect(mine.cl_bytes).toBe(0);
     expect(["kernel-overlayfs", "fuse-overlay"]).toContain(usage.engine);
+
+    const du = spawnScorpio(["du", "-c", sb.configPath]);
+    expect(await du.proc.exited).toBe(0);
+    await Bun.sleep(20);
+    expect(du.output()).toContain(`job mounts: 1 (engine ${usage.engine})`);
+    expect(du.output()).toMatch(/\n {2}du-1 {2}path=\/ {2}upper=1\.\d MiB {2}cl=0 B\n/);
+    expect(du.output()).toContain(`upper root: ${upperRoot} `);
     expect((await api("DELETE", `${P}/mounts/${r.json.mount_id}?purge=true`)).status).toBe(200);
   }, 60_000);
 });
