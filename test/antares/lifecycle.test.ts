@@ -239,3 +239,45 @@ describe("disk-pressure admission (upper root on a 16 MiB tmpfs)", () => {
     expect((await api("DELETE", `${P}/mounts/${r.json.mount_id}?purge=true`)).status).toBe(200);
   }, 60_000);
 });
+
+describe("automatic fallback", () => {
+  test("auto takes the FUSE overlay, and says why, where kernel overlayfs cannot be used", async () => {
+    // overlayfs options cannot carry a ',' in a layer path: the probe refuses, wherever this runs.
+    const sb = writeServeConfig(join(dir, "sb-fallback"), dev.url, { antares_upper_root: join(dir, "sb-fallback", "up,per"), antares_overlay_engine: "auto" });
+    const serve = await startServe(sb);
+    try {
+      const api = apiClient(serve.httpUrl());
+      const r = await api("POST", `${P}/mounts`, { job_id: "fb", path: "/" });
+      expect(r.status).toBe(200);
+      expect((await api("GET", `${P}/mounts/${r.json.mount_id}`)).json.layers.engine).toBe("fuse-overlay");
+      fs.writeFileSync(join(r.json.mountpoint, "w.txt"), "fallback\n");
+      expect(fs.readFileSync(join(sb.dir, "up,per", r.json.mount_id, "w.txt"), "utf8")).toBe("fallback\n");
+      const usage = (await api("GET", `${P}/usage`)).json;
+      expect(usage.engine).toBe("fuse-overlay");
+      expect(usage.engine_reason).toStartWith("auto: ");
+      expect(usage.engine_reason).toContain("overlayfs options cannot carry");
+      expect(serve.output()).toContain("job mounts use fuse-overlay");
+      expect((await api("DELETE", `${P}/mounts/${r.json.mount_id}?purge=true`)).status).toBe(200);
+    } finally {
+      await serve.stop();
+      cleanupServeMounts(sb);
+    }
+  }, 60_000);
+
+  test("a forced kernel engine that cannot work fails creates with the reason and leaves nothing behind", async () => {
+    const sb = writeServeConfig(join(dir, "sb-forced"), dev.url, { antares_upper_root: join(dir, "sb-forced", "up,per"), antares_overlay_engine: "kernel-overlayfs" });
+    const serve = await startServe(sb);
+    try {
+      const api = apiClient(serve.httpUrl());
+      const r = await api("POST", `${P}/mounts`, { job_id: "forced", path: "/" });
+      expect(r.status).toBe(500);
+      expect(r.json.code).toBe("FUSE_ERROR");
+      expect(r.json.error).toStartWith("kernel overlayfs is forced by antares_overlay_engine but cannot be used: ");
+      expect((await api("GET", `${P}/mounts`)).json.mounts).toEqual([]);
+      expect(fs.readdirSync(join(sb.dir, "antares/mnt")).filter((n) => !n.startsWith("."))).toEqual([]);
+    } finally {
+      await serve.stop();
+      cleanupServeMounts(sb);
+    }
+  }, 60_000);
+});
