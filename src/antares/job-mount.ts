@@ -23,27 +23,29 @@ export interface JobMount {
 export interface KernelJobSpec {
   mountpoint: string;
   upperDir: string;
+  /** overlayfs work dir; for a read-only mount an empty directory used as the top layer instead. */
   workDir: string;
   clDir: string | null;
   /** The mounted read-only view of the job's path (bottom layer). */
   lowerDir: string;
   readOnly: boolean;
-  /** An empty directory: the bottom layer of a read-only mount without CL (overlayfs wants two lowers without an upper). */
-  emptyDir: string;
   source: string;
 }
 
+/**
+ * Top first. A read-only mount has no upper: its empty work dir goes on top, so the mount's root
+ * takes that directory's mode (the daemon sets it, see `rootMode`) and overlayfs has the two lower
+ * layers it wants without an upper.
+ */
 function lowerDirsOf(spec: KernelJobSpec, clDir: string | null): string[] {
   const dirs = clDir !== null ? [clDir, spec.lowerDir] : [spec.lowerDir];
-  if (spec.readOnly && dirs.length === 1) dirs.push(spec.emptyDir);
-  return dirs;
+  return spec.readOnly ? [spec.workDir, ...dirs] : dirs;
 }
 
 export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
   let clDir = spec.clDir;
   const mountWith = async (cl: string | null) => {
-    if (spec.readOnly) mkdirSync(spec.emptyDir, { recursive: true });
-    else mkdirSync(spec.workDir, { recursive: true });
+    mkdirSync(spec.workDir, { recursive: true });
     await mountKernelOverlay({
       mountpoint: spec.mountpoint,
       lowerDirs: lowerDirsOf(spec, cl),

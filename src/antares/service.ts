@@ -19,7 +19,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { findMount, lazyUnmount } from "../fuse/index.ts";
@@ -268,7 +268,6 @@ export class AntaresService {
         }
         const pooled = await this.opts.pool.get(path);
         dicfuse = pooled.label;
-        if (!shape.readonly) await mkdir(layout.upperDir, { recursive: true });
         await mkdir(layout.mountpoint, { recursive: true });
         if (this.stopping) throw shuttingDown();
         overlay = await this.mountAt(id, layout, cl !== null ? layout.clDir : null, pooled, path, shape.readonly);
@@ -297,6 +296,11 @@ export class AntaresService {
    */
   private async mountAt(id: string, layout: MountLayout, clDir: string | null, pooled: PooledView, path: string, readonly: boolean): Promise<JobMount> {
     const choice = await this.engine();
+    // The mount's root takes this directory's mode: without mount_allow_other only the daemon's
+    // user may enter, as with a FUSE mount without allow_other (kernel overlayfs has no such option).
+    const rootDir = readonly ? layout.workDir : layout.upperDir;
+    await mkdir(rootDir, { recursive: true });
+    await chmod(rootDir, this.opts.config.mount_allow_other ? 0o755 : 0o700);
     if (choice.engine === "kernel-overlayfs") {
       if (choice.unusable) throw fuseFailure(`kernel overlayfs is forced by antares_overlay_engine but cannot be used: ${choice.unusable}`);
       try {
@@ -308,7 +312,6 @@ export class AntaresService {
           clDir,
           lowerDir,
           readOnly: readonly,
-          emptyDir: join(workRootOf(this.opts.config), ".empty"),
           source: `antares:${path}`,
         });
       } catch (err) {
@@ -318,7 +321,6 @@ export class AntaresService {
     }
     const ttl = this.opts.config.antares_dicfuse_reply_ttl_secs;
     try {
-      if (readonly) await mkdir(layout.workDir, { recursive: true });
       return await mountFuseJob(
         {
           mountpoint: layout.mountpoint,

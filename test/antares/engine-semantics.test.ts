@@ -146,6 +146,18 @@ for (const engine of ENGINES) {
       expect(run([probe, "lock", m("lockfile")])).toEqual({ status: 0, out: "" });
     });
 
+    test("without mount_allow_other another user cannot enter the job mount (both engines alike)", () => {
+      // Let uid 65534 reach the mountpoint's parent, so that only the mount itself can refuse.
+      for (let p = join(sb.dir, "antares/mnt"); p.startsWith(dir); p = join(p, "..")) fs.chmodSync(p, 0o755);
+      const as = (cmd: string[]) => run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", ...cmd]);
+      expect(as(["ls", join(sb.dir, "antares/mnt")]).status).toBe(0);
+      const denied = as(["cat", m("project/bar/deep/a/b/c/leaf.txt")]);
+      expect(denied.status).toBe(1);
+      expect(denied.out).toContain("Permission denied");
+      expect(as(["touch", m("intruder")]).out).toContain("Permission denied");
+      expect(fs.existsSync(m("intruder"))).toBe(false);
+    });
+
     test("statfs of the mount reports the upper filesystem", () => {
       const a = fs.statfsSync(mnt);
       const b = fs.statfsSync(upper);
