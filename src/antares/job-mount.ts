@@ -17,6 +17,8 @@ export interface JobMount {
   readonly engine: OverlayEngine;
   /** Swaps the CL layer (null = none); the upper layer is kept. */
   setClDir(dir: string | null): Promise<void>;
+  /** Drops everything the mount cached of its lower layers (after the view moved to a newer commit). */
+  refreshLower(): Promise<void>;
   unmount(): Promise<void>;
 }
 
@@ -63,6 +65,11 @@ export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
       await mountWith(dir);
       clDir = dir;
     },
+    // overlayfs caches lower dentries for the life of the mount: a remount is the way to drop them.
+    async refreshLower() {
+      await unmountKernelOverlay(spec.mountpoint);
+      await mountWith(clDir);
+    },
     unmount: () => unmountKernelOverlay(spec.mountpoint),
   };
 }
@@ -76,6 +83,8 @@ export async function mountFuseJob(spec: FuseJobSpec, mount: (opts: OverlayMount
   return {
     engine: "fuse-overlay",
     setClDir: (dir) => overlay.setClDir(dir),
+    // Re-setting the same CL layer invalidates every kernel entry and inode the mount handed out.
+    refreshLower: () => overlay.setClDir(overlay.fs.clDir),
     unmount: () => overlay.unmount(),
   };
 }

@@ -482,6 +482,31 @@ export class AntaresService {
     return this.status(e);
   }
 
+  /**
+   * Moves a job's lower view to the newest commit of its path now (instead of at the view's next
+   * change check) and drops what the mount cached of it; the upper and CL layers are kept. While
+   * views are not pinned per job, this refreshes the view every job on that path shares.
+   */
+  async refresh(id: string): Promise<MountStatus> {
+    const e = this.entry(id);
+    if (!isActive(e.state)) throw invalidRequest(`mount ${e.id} is currently in state ${debugState(e.state)}; cannot refresh`);
+    this.cancelWarm(e);
+    e.state = "Quiescing";
+    try {
+      const pooled = await this.opts.pool.get(e.path);
+      const changed = await pooled.view.refreshChanged();
+      await e.overlay!.refreshLower();
+      log.info("job mount refreshed", { mount_id: e.id, directories_changed: changed });
+    } catch (err) {
+      e.state = failed(`refresh failed: ${messageOf(err)}`);
+      throw fuseFailure(`refresh failed: ${messageOf(err)}`);
+    }
+    e.lastSeen = Date.now();
+    e.state = "Mounted";
+    await this.becomeReady(e);
+    return this.status(e);
+  }
+
   private rekey(e: MountEntry, cl: string | null): void {
     if (e.jobId === null) {
       const old = pathKey(e.path, e.cl);

@@ -134,6 +134,33 @@ for (const engine of ENGINES) {
       expect((await api("DELETE", `${P}/mounts/${job.mount_id}?purge=true`)).status).toBe(200);
     }, 120_000);
 
+    test("refresh moves the job to the newest commit now and keeps its upper layer (API and CLI)", async () => {
+      const job = await create({ job_id: `refresh-${engine}`, path: "/" });
+      const name = `upstream-${engine}.txt`;
+      fs.writeFileSync(join(job.mountpoint, "mine.txt"), "job output\n");
+      expect(fs.readdirSync(job.mountpoint)).not.toContain(name);
+      repo.commitFile(name, "new upstream\n");
+      const r = await api("POST", `${P}/mounts/${job.mount_id}/refresh`);
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ mount_id: job.mount_id, layers: { engine } });
+      expect((await waitSettled(api, P, job.mount_id)).state).toBe("Ready");
+      expect(fs.readFileSync(join(job.mountpoint, name), "utf8")).toBe("new upstream\n");
+      expect(fs.readFileSync(join(job.mountpoint, "mine.txt"), "utf8")).toBe("job output\n");
+
+      const second = `upstream-cli-${engine}.txt`;
+      repo.commitFile(second, "second\n");
+      const cli = spawnScorpio(["refresh", `refresh-${engine}`, "-c", sb.configPath]);
+      expect(await cli.proc.exited).toBe(0);
+      await Bun.sleep(20);
+      expect(cli.output()).toContain(`refreshed job refresh-${engine}`);
+      expect((await waitSettled(api, P, job.mount_id)).state).toBe("Ready");
+      expect(fs.readFileSync(join(job.mountpoint, second), "utf8")).toBe("second\n");
+      const unknown = spawnScorpio(["refresh", "no-such-job", "-c", sb.configPath]);
+      expect(await unknown.proc.exited).toBe(3);
+      expect((await api("POST", `${P}/mounts/00000000-0000-4000-8000-000000000000/refresh`)).status).toBe(404);
+      expect((await api("DELETE", `${P}/mounts/${job.mount_id}?purge=true`)).status).toBe(200);
+    }, 60_000);
+
     test("orphaned directories are removed at start and by POST /antares/gc; owned ones are kept", async () => {
       const live = await create({ job_id: "gc-live", path: "/" });
       fs.writeFileSync(join(live.mountpoint, "keep.txt"), "keep\n");

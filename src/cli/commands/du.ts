@@ -47,7 +47,7 @@ interface AntaresUsage {
 
 /** The job mounts' disk use, or null when the daemon serves no job mounts (404). */
 export async function fetchAntaresUsage(client: DaemonClient): Promise<AntaresUsage | null> {
-  const res = await client.request("GET", "/antares/usage");
+  const res = await client.request("GET", `${await client.antaresBase()}/usage`);
   if (res.status === 404) return null;
   if (!res.ok || !isObject(res.json) || !Array.isArray(res.json.mounts)) {
     throw new CliError(`failed to read job mount usage: ${errorText(res)}`, ExitCode.INTERNAL);

@@ -94,6 +94,11 @@ export function antaresRoutes(service: AntaresService, opts: AntaresRoutesOption
       response: { 200: MountStatusSchema, ...errors },
       detail: detail("Build or rebuild the CL layer (the job's upper layer is kept)"),
     })
+    .post("/mounts/:mount_id/refresh", ({ params }) => service.refresh(params.mount_id), {
+      params: MountIdParams,
+      response: { 200: MountStatusSchema, ...errors },
+      detail: detail("Move the job's lower view to the newest commit now (upper and CL layers kept)"),
+    })
     .delete("/mounts/:mount_id/cl", ({ params }) => service.clearCl(params.mount_id), {
       params: MountIdParams,
       response: { 200: MountStatusSchema, ...errors },
