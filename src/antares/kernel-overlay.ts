@@ -9,7 +9,8 @@
  *
  * Options are chosen so that the upper layer keeps the one on-disk format the FUSE overlay and VCS
  * status read (0/0 whiteouts, `trusted.overlay.opaque`): no redirect xattrs (`redirect_dir=off`, so
- * renaming a directory that exists in a lower layer is EXDEV and tools copy), no metacopy, no index.
+ * renaming a directory that exists in a lower layer is EXDEV and tools copy), no metacopy, no index;
+ * `xino=on` (below) only changes reported inode numbers, nothing on disk.
  */
 import { logger } from "../util/log.ts";
 
@@ -18,7 +19,14 @@ const log = logger("antares/overlayfs");
 /** How long one mount/umount child may take before we give up on it. */
 export const MOUNT_HELPER_TIMEOUT_MS = 30_000;
 
-export const OVERLAY_FIXED_OPTIONS = ["redirect_dir=off", "index=off", "metacopy=off"] as const;
+/**
+ * `xino=on`: one overlay inode (and `st_ino`) per upper inode. Without it, the names of a file
+ * hard-linked after copy-up from our FUSE lower get separate overlay inodes whose cached size goes
+ * stale: `copy_file_range` (cp, cat > file) through the other name then copies a truncated file
+ * (seen on 6.18). The price: files that come from a lower layer report `st_ino` with the layer in
+ * the top bits (above 2^53: JavaScript callers need `stat(…, { bigint: true })` to compare them).
+ */
+export const OVERLAY_FIXED_OPTIONS = ["redirect_dir=off", "index=off", "metacopy=off", "xino=on"] as const;
 
 /** Characters the overlayfs option parser treats specially in a layer path. */
 const UNSAFE_PATH = /[,:\\\n]/;
