@@ -8,6 +8,10 @@ import { t } from "elysia";
 /** Longest job/build id, CL link and monorepo path we accept (far beyond anything real). */
 export const MAX_ID_LEN = 256;
 export const MAX_PATH_LEN = 4096;
+/** Labels: at most this many per mount, each 1..MAX_LABEL_LEN printable characters without spaces. */
+export const MAX_LABELS = 32;
+export const MAX_LABEL_LEN = 128;
+export const LABEL_PATTERN = "^[\\x21-\\x7e]+$";
 
 const OptionalId = t.Optional(t.Nullable(t.String({ maxLength: MAX_ID_LEN })));
 
@@ -17,6 +21,13 @@ export const CreateMountBody = t.Object(
     build_id: OptionalId,
     path: t.String({ maxLength: MAX_PATH_LEN, description: "Monorepo path shown at the mount root, e.g. /third-party/mega" }),
     cl: OptionalId,
+    labels: t.Optional(
+      t.Array(t.String({ minLength: 1, maxLength: MAX_LABEL_LEN, pattern: LABEL_PATTERN }), {
+        maxItems: MAX_LABELS,
+        description: "Free-form tags stored with the mount and returned with it; `GET /mounts?label=ci` filters on them",
+      }),
+    ),
+    readonly: t.Optional(t.Boolean({ description: "A read-only job mount: the lower view (and CL layer) alone, no upper layer" })),
   },
   { description: "CreateMountRequest" },
 );
@@ -27,6 +38,9 @@ export type BuildClRequest = typeof BuildClBody.static;
 
 export const MountIdParams = t.Object({ mount_id: t.String({ format: "uuid", description: "Mount id (UUID)" }) });
 export const JobIdParams = t.Object({ job_id: t.String({ minLength: 1, maxLength: MAX_ID_LEN }) });
+export const ListQuery = t.Object({
+  label: t.Optional(t.String({ minLength: 1, maxLength: MAX_LABEL_LEN, description: "Only mounts carrying this label" })),
+});
 export const DeleteQuery = t.Object({
   purge: t.Optional(t.Boolean({ description: "Also delete the mount's upper, CL and mountpoint directories" })),
 });
@@ -45,7 +59,15 @@ export type MountLifecycle = typeof MountLifecycleSchema.static;
 export const MountCreatedSchema = t.Object({ mount_id: t.String(), mountpoint: t.String() });
 export type MountCreated = typeof MountCreatedSchema.static;
 
-export const MountLayersSchema = t.Object({ upper: t.String(), cl: t.Nullable(t.String()), dicfuse: t.String() });
+export const OverlayEngineSchema = t.Union([t.Literal("kernel-overlayfs"), t.Literal("fuse-overlay")]);
+
+export const MountLayersSchema = t.Object({
+  /** "" for a read-only mount (it has no upper layer). */
+  upper: t.String(),
+  cl: t.Nullable(t.String()),
+  dicfuse: t.String(),
+  engine: OverlayEngineSchema,
+});
 
 export const MountStatusSchema = t.Object({
   mount_id: t.String(),
@@ -57,6 +79,9 @@ export const MountStatusSchema = t.Object({
   state: MountLifecycleSchema,
   created_at_epoch_ms: t.Number(),
   last_seen_epoch_ms: t.Number(),
+  // New fields after the original's, which keep their order.
+  labels: t.Array(t.String()),
+  readonly: t.Boolean(),
 });
 export type MountStatus = typeof MountStatusSchema.static;
 
@@ -69,6 +94,34 @@ export const AntaresHealthSchema = t.Object({
   mount_count: t.Number(),
   uptime_secs: t.Number(),
 });
+
+export const GcResultSchema = t.Object({
+  removed: t.Array(t.String(), { description: "Directories removed (no state record owned them)" }),
+  detached: t.Array(t.String(), { description: "Stale mounts detached before removal" }),
+});
+export type GcResult = typeof GcResultSchema.static;
+
+export const DiskUseSchema = t.Object({
+  path: t.String(),
+  used_percent: t.Number(),
+  total_bytes: t.Number(),
+  free_bytes: t.Number(),
+  warn_percent: t.Number(),
+  max_percent: t.Number(),
+  level: t.Union([t.Literal("ok"), t.Literal("warn"), t.Literal("full")]),
+});
+export type DiskUse = typeof DiskUseSchema.static;
+
+export const MountUsageSchema = t.Object({
+  mount_id: t.String(),
+  job_id: t.Nullable(t.String()),
+  path: t.String(),
+  upper_bytes: t.Number(),
+  cl_bytes: t.Number(),
+});
+export type MountUsage = typeof MountUsageSchema.static;
+export const UsageSchema = t.Object({ engine: OverlayEngineSchema, engine_reason: t.String(), disk: DiskUseSchema, mounts: t.Array(MountUsageSchema) });
+export type UsageReport = typeof UsageSchema.static;
 
 export const ErrorBodySchema = t.Object({ error: t.String(), code: t.String() }, { description: "ErrorBody" });
 

@@ -1,8 +1,10 @@
 /**
  * @module antares/paths — request normalisation and the on-disk layout of a job mount:
- * mountpoint `{antares_mount_root}/{id}`, upper `{antares_upper_root}/{id}`, CL `{antares_cl_root}/{id}`.
+ * mountpoint `{antares_mount_root}/{id}`, upper `{antares_upper_root}/{id}`, CL `{antares_cl_root}/{id}`,
+ * overlayfs work dir `{antares_upper_root}/.work/{id}` (beside the upper: overlayfs wants both on
+ * one filesystem, and the work dir must not be inside the upper).
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { invalidRequest } from "./errors.ts";
 
 /**
@@ -41,6 +43,7 @@ export interface MountLayout {
   mountpoint: string;
   upperDir: string;
   clDir: string;
+  workDir: string;
 }
 
 export interface LayoutRoots {
@@ -54,5 +57,14 @@ export function layoutFor(roots: LayoutRoots, mountId: string): MountLayout {
     mountpoint: join(roots.antares_mount_root, mountId),
     upperDir: join(roots.antares_upper_root, mountId),
     clDir: join(roots.antares_cl_root, mountId),
+    workDir: workDirFor(join(roots.antares_upper_root, mountId)),
   };
 }
+
+/** The overlayfs work dir that belongs to an upper dir (derived, so a recovered record needs no new field). */
+export function workDirFor(upperDir: string): string {
+  return join(dirname(upperDir), ".work", basename(upperDir));
+}
+
+/** Mount ids, the names under every Antares root (staging dirs are `{id}.staging-…`). */
+export const MOUNT_ID_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\.staging-[0-9a-f]+)?$/;

@@ -3,7 +3,8 @@
  * types here: the controller validates and calls these methods; errors are `AntaresError`s.
  *
  * A mount is an overlay (upper dir > optional CL dir > Dicfuse view of its base path) at
- * `{antares_mount_root}/{id}`. Lifecycle: Provisioning (being recovered) → Mounted → Ready (the
+ * `{antares_mount_root}/{id}`, served by kernel overlayfs or by our FUSE overlay (engine.ts decides
+ * once per daemon; a kernel mount that fails under `auto` falls back to FUSE for that job). Lifecycle: Provisioning (being recovered) → Mounted → Ready (the
  * mount answers) · Ready|Mounted → Quiescing → Ready (CL change) · → Unmounting → Unmounted (removed)
  * · → Failed{reason}. Differences from the original, on purpose:
  *  - create is idempotent per job id also for concurrent requests (they share one in-flight create;
@@ -12,23 +13,30 @@
  *  - every change is persisted atomically, and `recover()` remounts every record on start
  *    (QUIRK 10.3.2), marking those it cannot recover Failed with a reason;
  *  - an unmount failure is a 500 `FUSE_ERROR` (the mount stays listed as Failed);
- *  - `purge` (or `antares_purge_on_delete`) deletes the mount's directories.
+ *  - `purge` (or `antares_purge_on_delete`) deletes the mount's directories;
+ *  - hygiene: `gc()` removes directories no record owns (also after recovery at start); creates are
+ *    refused with 507 while the upper root's filesystem is fuller than `antares_disk_max_use_percent`.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chmod, mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { mountSettings, type ScorpioConfig } from "../config/index.ts";
-import { isStaleMount, lazyUnmount } from "../fuse/index.ts";
+import { findMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
 import { logger } from "../util/log.ts";
 import { buildClLayer } from "./cl-layer.ts";
-import type { DicfusePool } from "./dicfuse-pool.ts";
-import { fuseFailure, invalidRequest, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
-import { debugState, failed, type CreateMountRequest, type MountCreated, type MountLifecycle, type MountReadyResponse, type MountStatus } from "./model.ts";
-import { checkClId, layoutFor, normalizeMountPath, taskIdOf, type MountLayout } from "./paths.ts";
+import type { DicfusePool, PooledView } from "./dicfuse-pool.ts";
+import { diskUse, dirUsage } from "./disk.ts";
+import { chooseEngine, workRootOf, type EngineChoice, type OverlayEngine } from "./engine.ts";
+import { fuseFailure, insufficientStorage, invalidRequest, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
+import { mountFuseJob, mountKernelJob, type JobMount } from "./job-mount.ts";
+import { debugState, failed, type CreateMountRequest, type DiskUse, type GcResult, type MountCreated, type MountLifecycle, type MountReadyResponse, type MountStatus, type UsageReport } from "./model.ts";
+import { checkClId, layoutFor, MOUNT_ID_NAME, normalizeMountPath, taskIdOf, workDirFor, type MountLayout } from "./paths.ts";
 import { probeMount } from "./readiness.ts";
 import { StateFile, type MountRecord } from "./state-file.ts";
+import { ViewMounts, viewsRootOf } from "./view-mounts.ts";
 import { warmWalk, warmWalkConfigFromEnv, type WarmWalkConfig } from "./warm-walk.ts";
 
 const log = logger("antares");
@@ -45,8 +53,18 @@ interface MountEntry {
   state: MountLifecycle;
   readonly createdAt: number;
   lastSeen: number;
-  overlay: OverlayMount | null;
+  readonly labels: string[];
+  readonly readonly: boolean;
+  /** The engine serving it (the daemon's choice, or FUSE after a kernel mount failed under `auto`). */
+  engine: OverlayEngine;
+  overlay: JobMount | null;
   warm: AbortController | null;
+}
+
+/** What a create asks for beyond path and CL. */
+interface MountShape {
+  labels: string[];
+  readonly: boolean;
 }
 
 export interface AntaresServiceOptions {
@@ -57,6 +75,8 @@ export interface AntaresServiceOptions {
   env?: Record<string, string | undefined>;
   /** Seam for tests. */
   mountOverlay?: (opts: OverlayMountOptions) => Promise<OverlayMount>;
+  /** Seam for tests: the engine decision (default: `chooseEngine(config)`, probed once). */
+  engine?: EngineChoice;
 }
 
 function pathKey(path: string, cl: string | null): string {
@@ -67,19 +87,30 @@ function debugOption(v: string | null): string {
   return v === null ? "None" : `Some(${JSON.stringify(v)})`;
 }
 
+/** A repeated create for a job must ask for the same mount (labels may differ: they are tags). */
+function conflictCheck(taskId: string, have: { path: string; cl: string | null; readonly: boolean }, path: string, cl: string | null, shape: MountShape): void {
+  if (have.path !== path || have.cl !== cl) throw invalidRequest(`job_id/build_id '${taskId}' already mounted with different path/cl`);
+  if (have.readonly !== shape.readonly) throw invalidRequest(`job_id/build_id '${taskId}' already mounted with readonly = ${have.readonly}`);
+}
+
 const isActive = (s: MountLifecycle) => s === "Mounted" || s === "Ready";
 
 export class AntaresService {
   private readonly mounts = new Map<string, MountEntry>();
   private readonly jobIndex = new Map<string, string>();
   private readonly pathIndex = new Map<string, string>();
-  private readonly pendingJobs = new Map<string, { path: string; cl: string | null; created: Promise<MountCreated> }>();
+  private readonly pendingJobs = new Map<string, { path: string; cl: string | null; readonly: boolean; created: Promise<MountCreated> }>();
   private readonly pendingPaths = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly state: StateFile;
   private readonly warmCfg: WarmWalkConfig;
   private readonly quiesceGraceMs: number;
   private readonly doMount: (opts: OverlayMountOptions) => Promise<OverlayMount>;
+  private readonly views: ViewMounts;
+  /** Ids of creates in flight: their directories exist before their entry does (gc must spare them). */
+  private readonly reserved = new Set<string>();
+  private engineChoice: Promise<EngineChoice> | null = null;
+  private lastDiskLevel: DiskUse["level"] | null = null;
   private recovery: Promise<void> | null = null;
   private stopping = false;
 
@@ -90,6 +121,17 @@ export class AntaresService {
     const grace = Number(env.ANTARES_CL_QUIESCE_GRACE_MS ?? "0");
     this.quiesceGraceMs = Number.isInteger(grace) ? Math.min(3000, Math.max(0, grace)) : 0;
     this.doMount = opts.mountOverlay ?? defaultMountOverlay;
+    this.views = new ViewMounts(opts.config);
+    if (opts.engine) this.engineChoice = Promise.resolve(opts.engine);
+  }
+
+  /** The engine decision, probed once and logged. */
+  engine(): Promise<EngineChoice> {
+    this.engineChoice ??= chooseEngine(this.opts.config).then((c) => {
+      (c.unusable ? log.error : log.info)(`job mounts use ${c.engine}`, { engine: c.engine, reason: c.reason });
+      return c;
+    });
+    return this.engineChoice;
   }
 
   // ---- queries ---------------------------------------------------------------------------------
@@ -99,8 +141,10 @@ export class AntaresService {
     return this.mounts.size;
   }
 
-  list(): MountStatus[] {
-    return [...this.mounts.values()].map((e) => this.status(e));
+  /** Every mount, or those carrying `label`. */
+  list(label?: string): MountStatus[] {
+    const all = [...this.mounts.values()];
+    return (label === undefined ? all : all.filter((e) => e.labels.includes(label))).map((e) => this.status(e));
   }
 
   get(id: string): MountStatus {
@@ -134,10 +178,12 @@ export class AntaresService {
       path: e.path,
       cl: e.cl,
       mountpoint: e.layout.mountpoint,
-      layers: { upper: e.layout.upperDir, cl: e.clDir, dicfuse: e.dicfuse },
+      layers: { upper: e.readonly ? "" : e.layout.upperDir, cl: e.clDir, dicfuse: e.dicfuse, engine: e.engine },
       state: e.state,
       created_at_epoch_ms: e.createdAt,
       last_seen_epoch_ms: e.lastSeen,
+      labels: [...e.labels],
+      readonly: e.readonly,
     };
   }
 
@@ -149,11 +195,12 @@ export class AntaresService {
     const taskId = taskIdOf(req);
     const cl = req.cl ?? null;
     if (cl !== null) checkClId(cl);
+    const shape: MountShape = { labels: [...new Set(req.labels ?? [])], readonly: req.readonly ?? false };
 
     if (taskId !== null) {
       const pending = this.pendingJobs.get(taskId);
       if (pending) {
-        if (pending.path !== path || pending.cl !== cl) throw invalidRequest(`job_id/build_id '${taskId}' already mounted with different path/cl`);
+        conflictCheck(taskId, pending, path, cl, shape);
         const created = await pending.created;
         const e = this.mounts.get(created.mount_id);
         if (e) e.lastSeen = Date.now();
@@ -162,7 +209,7 @@ export class AntaresService {
       const existingId = this.jobIndex.get(taskId);
       const existing = existingId ? this.mounts.get(existingId) : undefined;
       if (existing) {
-        if (existing.path !== path || existing.cl !== cl) throw invalidRequest(`job_id/build_id '${taskId}' already mounted with different path/cl`);
+        conflictCheck(taskId, existing, path, cl, shape);
         if (!isActive(existing.state)) {
           throw invalidRequest(`job_id/build_id '${taskId}' is currently in state ${debugState(existing.state)}; retry after unmount completes`);
         }
@@ -170,8 +217,8 @@ export class AntaresService {
         return { mount_id: existing.id, mountpoint: existing.layout.mountpoint };
       }
       if (existingId) this.jobIndex.delete(taskId);
-      const created = this.track(this.createNew(path, cl, taskId));
-      this.pendingJobs.set(taskId, { path, cl, created });
+      const created = this.track(this.createNew(path, cl, taskId, shape));
+      this.pendingJobs.set(taskId, { path, cl, readonly: shape.readonly, created });
       try {
         return await created;
       } finally {
@@ -183,7 +230,7 @@ export class AntaresService {
     if (this.pathIndex.has(key) || this.pendingPaths.has(key)) throw invalidRequest(`path ${path} with cl ${debugOption(cl)} is already mounted`);
     this.pendingPaths.add(key);
     try {
-      return await this.track(this.createNew(path, cl, null));
+      return await this.track(this.createNew(path, cl, null, shape));
     } finally {
       this.pendingPaths.delete(key);
     }
@@ -195,53 +242,104 @@ export class AntaresService {
     return p;
   }
 
-  private async createNew(path: string, cl: string | null, jobId: string | null): Promise<MountCreated> {
+  /** Refuses a new mount (507) while the upper root's filesystem is above the configured use. */
+  private async admit(): Promise<void> {
+    const d = this.disk();
+    if (d?.level === "full") {
+      throw insufficientStorage(
+        `the filesystem of the upper root ${d.path} is ${d.used_percent}% used (limit antares_disk_max_use_percent = ${d.max_percent}%); delete finished job mounts with purge=true or run POST /antares/gc`,
+      );
+    }
+  }
+
+  private async createNew(path: string, cl: string | null, jobId: string | null, shape: MountShape): Promise<MountCreated> {
+    await this.admit();
     const id = randomUUID();
     const layout = layoutFor(this.opts.config, id);
-    const cleanup = () => Promise.all([layout.mountpoint, layout.upperDir, layout.clDir].map((d) => rm(d, { recursive: true, force: true }))).catch(() => {});
-    let overlay: OverlayMount;
+    const cleanup = () => Promise.all([layout.mountpoint, layout.upperDir, layout.clDir, layout.workDir].map((d) => rm(d, { recursive: true, force: true }))).catch(() => {});
+    this.reserved.add(id);
+    let overlay: JobMount;
     let dicfuse: string;
     try {
       protectLayerRoots(layout);
-      if (cl !== null) {
-        const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
-        log.info("CL layer built", { mount_id: id, cl, ...r });
-      }
-      const pooled = await this.opts.pool.get(path);
-      dicfuse = pooled.label;
-      await mkdir(layout.upperDir, { recursive: true });
-      await mkdir(layout.mountpoint, { recursive: true });
-      if (this.stopping) throw shuttingDown();
       try {
-        overlay = await this.mountAt(layout, cl !== null ? layout.clDir : null, pooled.view, path);
+        if (cl !== null) {
+          const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
+          log.info("CL layer built", { mount_id: id, cl, ...r });
+        }
+        const pooled = await this.opts.pool.get(path);
+        dicfuse = pooled.label;
+        await mkdir(layout.mountpoint, { recursive: true });
+        if (this.stopping) throw shuttingDown();
+        overlay = await this.mountAt(id, layout, cl !== null ? layout.clDir : null, pooled, path, shape.readonly);
       } catch (err) {
-        throw fuseFailure(`failed to mount: ${messageOf(err)}`);
+        await cleanup();
+        throw err;
       }
-    } catch (err) {
-      await cleanup();
-      throw err;
+    } finally {
+      this.reserved.delete(id);
     }
     const now = Date.now();
-    const e: MountEntry = { id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now, overlay, warm: null };
+    const e: MountEntry = {
+      id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now,
+      labels: shape.labels, readonly: shape.readonly, engine: overlay.engine, overlay, warm: null,
+    };
     this.insert(e);
     await this.persist();
     await this.becomeReady(e);
-    log.info("job mount created", { mount_id: id, job_id: jobId, path, cl, mountpoint: layout.mountpoint });
+    log.info("job mount created", { mount_id: id, job_id: jobId, path, cl, mountpoint: layout.mountpoint, engine: e.engine, readonly: e.readonly });
     return { mount_id: id, mountpoint: layout.mountpoint };
   }
 
-  private mountAt(layout: MountLayout, clDir: string | null, lower: Parameters<typeof defaultMountOverlay>[0]["lower"], path: string): Promise<OverlayMount> {
+  /**
+   * Mounts the job with the daemon's engine. Under `auto`, a kernel mount that fails (an odd lower
+   * path, a kernel that refuses this FUSE lower) falls back to the FUSE overlay for this job.
+   */
+  private async mountAt(id: string, layout: MountLayout, clDir: string | null, pooled: PooledView, path: string, readonly: boolean): Promise<JobMount> {
+    const choice = await this.engine();
+    // The mount's root takes this directory's mode: without mount_allow_other only the daemon's
+    // user may enter, as with a FUSE mount without allow_other (kernel overlayfs has no such option).
+    const rootDir = readonly ? layout.workDir : layout.upperDir;
+    await mkdir(rootDir, { recursive: true });
+    await chmod(rootDir, this.opts.config.mount_allow_other ? 0o755 : 0o700);
+    if (choice.engine === "kernel-overlayfs") {
+      if (choice.unusable) throw fuseFailure(`kernel overlayfs is forced by antares_overlay_engine but cannot be used: ${choice.unusable}`);
+      try {
+        const lowerDir = await this.views.dirFor(path, pooled.view);
+        return await mountKernelJob({
+          mountpoint: layout.mountpoint,
+          upperDir: layout.upperDir,
+          workDir: layout.workDir,
+          clDir,
+          lowerDir,
+          readOnly: readonly,
+          source: `antares:${path}`,
+        });
+      } catch (err) {
+        if (this.opts.config.antares_overlay_engine === "kernel-overlayfs") throw fuseFailure(`failed to mount: ${messageOf(err)}`);
+        log.warn("kernel overlayfs mount failed; this job gets the FUSE overlay", { mount_id: id, error: messageOf(err) });
+      }
+    }
     const ttl = this.opts.config.antares_dicfuse_reply_ttl_secs;
-    return this.doMount({
-      mountpoint: layout.mountpoint,
-      upperDir: layout.upperDir,
-      clDir,
-      lower,
-      ...mountSettings(this.opts.config),
-      fsname: `antares:${path}`,
-      attrTimeout: ttl,
-      entryTimeout: ttl,
-    });
+    try {
+      return await mountFuseJob(
+        {
+          mountpoint: layout.mountpoint,
+          // A read-only FUSE mount still needs an upper directory to stand on: an empty one nothing writes to.
+          upperDir: readonly ? layout.workDir : layout.upperDir,
+          clDir,
+          lower: pooled.view,
+          ...mountSettings(this.opts.config),
+          readOnly: readonly,
+          fsname: `antares:${path}`,
+          attrTimeout: ttl,
+          entryTimeout: ttl,
+        },
+        this.doMount,
+      );
+    } catch (err) {
+      throw fuseFailure(`failed to mount: ${messageOf(err)}`);
+    }
   }
 
   private insert(e: MountEntry): void {
@@ -308,7 +406,7 @@ export class AntaresService {
     this.unindex(e);
     await this.persist();
     if (opts.purge ?? this.opts.config.antares_purge_on_delete) {
-      await Promise.all([e.layout.mountpoint, e.layout.upperDir, e.layout.clDir].map((d) => rm(d, { recursive: true, force: true }))).catch((err) =>
+      await Promise.all([e.layout.mountpoint, e.layout.upperDir, e.layout.clDir, e.layout.workDir].map((d) => rm(d, { recursive: true, force: true }))).catch((err) =>
         log.warn("purging a deleted mount's directories failed", { mount_id: e.id, error: err as Error }),
       );
     }
@@ -385,6 +483,31 @@ export class AntaresService {
     return this.status(e);
   }
 
+  /**
+   * Moves a job's lower view to the newest commit of its path now (instead of at the view's next
+   * change check) and drops what the mount cached of it; the upper and CL layers are kept. While
+   * views are not pinned per job, this refreshes the view every job on that path shares.
+   */
+  async refresh(id: string): Promise<MountStatus> {
+    const e = this.entry(id);
+    if (!isActive(e.state)) throw invalidRequest(`mount ${e.id} is currently in state ${debugState(e.state)}; cannot refresh`);
+    this.cancelWarm(e);
+    e.state = "Quiescing";
+    try {
+      const pooled = await this.opts.pool.get(e.path);
+      const changed = await pooled.view.refreshChanged();
+      await e.overlay!.refreshLower();
+      log.info("job mount refreshed", { mount_id: e.id, directories_changed: changed });
+    } catch (err) {
+      e.state = failed(`refresh failed: ${messageOf(err)}`);
+      throw fuseFailure(`refresh failed: ${messageOf(err)}`);
+    }
+    e.lastSeen = Date.now();
+    e.state = "Mounted";
+    await this.becomeReady(e);
+    return this.status(e);
+  }
+
   private rekey(e: MountEntry, cl: string | null): void {
     if (e.jobId === null) {
       const old = pathKey(e.path, e.cl);
@@ -413,6 +536,8 @@ export class AntaresService {
         upper_dir: e.layout.upperDir,
         cl_dir: e.clDir,
         created_at_epoch_ms: e.createdAt,
+        labels: e.labels,
+        readonly: e.readonly,
       });
     }
     return out;
@@ -438,12 +563,15 @@ export class AntaresService {
         jobId: r.job_id,
         path: r.path,
         cl: r.cl,
-        layout: { mountpoint: r.mountpoint, upperDir: r.upper_dir, clDir: r.cl_dir ?? layoutFor(this.opts.config, r.mount_id).clDir },
+        layout: { mountpoint: r.mountpoint, upperDir: r.upper_dir, clDir: r.cl_dir ?? layoutFor(this.opts.config, r.mount_id).clDir, workDir: workDirFor(r.upper_dir) },
         clDir: r.cl_dir,
         dicfuse: r.path === "/" ? "shared" : "",
         state: "Provisioning",
         createdAt: r.created_at_epoch_ms,
         lastSeen: Date.now(),
+        labels: r.labels,
+        readonly: r.readonly,
+        engine: "fuse-overlay",
         overlay: null,
         warm: null,
       };
@@ -451,7 +579,18 @@ export class AntaresService {
       entries.push([r, e]);
     }
     if (entries.length > 0) log.info("recovering job mounts", { count: entries.length });
-    this.recovery = Promise.all(entries.map(([, e]) => this.recoverOne(e))).then(() => this.persist());
+    this.views.clearStale();
+    this.recovery = (async () => {
+      const choice = await this.engine();
+      for (const [, e] of entries) e.engine = choice.engine;
+      await Promise.all(entries.map(([, e]) => this.recoverOne(e)));
+      await this.persist();
+      // Hygiene at start: what no record owns now is an orphan.
+      if (!this.stopping) {
+        const r = await this.collectOrphans().catch((err) => (log.warn("garbage collection at start failed", { error: err as Error }), null));
+        if (r && r.removed.length > 0) log.info("removed orphaned job directories", { count: r.removed.length });
+      }
+    })();
     return this.recovery;
   }
 
@@ -460,16 +599,19 @@ export class AntaresService {
       e.state = failed(reason);
       log.warn("could not recover job mount", { mount_id: e.id, job_id: e.jobId, reason });
     };
-    if (!existsSync(e.layout.upperDir)) return fail(`upper directory ${e.layout.upperDir} is missing`);
+    if (!e.readonly && !existsSync(e.layout.upperDir)) return fail(`upper directory ${e.layout.upperDir} is missing`);
     if (e.clDir !== null && !existsSync(e.clDir)) return fail(`CL directory ${e.clDir} is missing`);
     try {
       protectLayerRoots(e.layout);
-      if (isStaleMount(e.layout.mountpoint)) lazyUnmount(e.layout.mountpoint);
+      // Whatever is still mounted there (an overlayfs whose lower view died with the old daemon, a
+      // stale FUSE mount) is detached: processes that hold it keep it, new opens see the remount.
+      if (findMount(e.layout.mountpoint)) lazyUnmount(e.layout.mountpoint);
       mkdirSync(e.layout.mountpoint, { recursive: true });
       const pooled = await this.opts.pool.get(e.path);
       e.dicfuse = pooled.label;
       if (this.stopping) return fail("daemon stopped during recovery");
-      e.overlay = await this.mountAt(e.layout, e.clDir, pooled.view, e.path);
+      e.overlay = await this.mountAt(e.id, e.layout, e.clDir, pooled, e.path, e.readonly);
+      e.engine = e.overlay.engine;
     } catch (err) {
       return fail(`recovery failed: ${messageOf(err)}`);
     }
@@ -504,6 +646,103 @@ export class AntaresService {
         e.overlay = null;
       }),
     );
+    await this.views.close();
     await this.state.write(() => this.records()).catch(() => {});
+  }
+
+  // ---- hygiene ---------------------------------------------------------------------------------
+
+  /** Use of the upper root's filesystem (null when it cannot be read); logs crossing a level. */
+  disk(): DiskUse | null {
+    const root = this.opts.config.antares_upper_root;
+    let d: DiskUse | null;
+    try {
+      mkdirSync(root, { recursive: true });
+      d = diskUse(root, { warnPercent: this.opts.config.antares_disk_warn_use_percent, maxPercent: this.opts.config.antares_disk_max_use_percent });
+    } catch (err) {
+      log.warn("cannot read the upper root's filesystem use", { path: root, error: err as Error });
+      d = null;
+    }
+    if (d && d.level !== "ok" && this.lastDiskLevel !== d.level) log.warn(`upper root filesystem ${d.used_percent}% used`, { ...d });
+    this.lastDiskLevel = d?.level ?? null;
+    return d;
+  }
+
+  /** "degraded" while the upper root's filesystem is above the warn level. */
+  healthStatus(): "ok" | "degraded" {
+    const d = this.disk();
+    return d && d.level !== "ok" ? "degraded" : "ok";
+  }
+
+  /**
+   * Removes the directories under the Antares roots that no mount record owns (upper, overlayfs
+   * work, CL, CL staging, mountpoint), detaching a mount left on an orphaned mountpoint first.
+   * Only names that are mount ids (or their staging dirs) are touched; probes are removed too.
+   */
+  async gc(): Promise<GcResult> {
+    await this.recovery;
+    return this.collectOrphans();
+  }
+
+  private async collectOrphans(): Promise<GcResult> {
+    const owned = new Set([...this.mounts.keys(), ...this.reserved]);
+    const cfg = this.opts.config;
+    const result: GcResult = { removed: [], detached: [] };
+    const roots = [cfg.antares_mount_root, cfg.antares_upper_root, cfg.antares_cl_root, workRootOf(cfg)];
+    for (const root of roots) {
+      let names: string[];
+      try {
+        names = readdirSync(root);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const m = MOUNT_ID_NAME.exec(name);
+        const probe = root === workRootOf(cfg) && name.startsWith("probe-");
+        // A staging dir is in use only while its mount rebuilds its CL layer (Quiescing).
+        const staging = m?.[2] !== undefined && this.mounts.get(m[1]!)?.state !== "Quiescing";
+        if (!probe && !staging && (!m || owned.has(m[1]!))) continue;
+        const dir = join(root, name);
+        if (root === cfg.antares_mount_root && findMount(dir)) {
+          try {
+            lazyUnmount(dir);
+            result.detached.push(dir);
+          } catch (err) {
+            log.warn("cannot detach an orphaned mount; leaving it", { dir, error: err as Error });
+            continue;
+          }
+        }
+        try {
+          await rm(dir, { recursive: true, force: true });
+          result.removed.push(dir);
+        } catch (err) {
+          log.warn("cannot remove an orphaned directory", { dir, error: err as Error });
+        }
+      }
+    }
+    if (result.removed.length > 0) log.info("garbage collection removed orphaned directories", { count: result.removed.length, detached: result.detached.length });
+    return result;
+  }
+
+  /** Disk used by each job's upper and CL layers, and by the upper root's filesystem. */
+  async usage(): Promise<UsageReport> {
+    const choice = await this.engine();
+    const disk = this.disk();
+    const mounts = await Promise.all(
+      [...this.mounts.values()].map(async (e) => ({
+        mount_id: e.id,
+        job_id: e.jobId,
+        path: e.path,
+        upper_bytes: e.readonly ? 0 : await dirUsage(e.layout.upperDir),
+        cl_bytes: e.clDir === null ? 0 : await dirUsage(e.clDir),
+      })),
+    );
+    const root = this.opts.config.antares_upper_root;
+    return {
+      engine: choice.engine,
+      engine_reason: choice.reason,
+      disk: disk ?? { path: root, used_percent: 0, total_bytes: 0, free_bytes: 0, warn_percent: this.opts.config.antares_disk_warn_use_percent, max_percent: this.opts.config.antares_disk_max_use_percent, level: "ok" },
+      mounts,
+    };
   }
 }

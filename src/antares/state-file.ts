@@ -15,6 +15,8 @@
  * upper_dir = ".../upper/550e8400-…"
  * cl_dir = ".../cl/550e8400-…"     # omitted when none
  * created_at_epoch_ms = 1702800000000
+ * labels = ["ci"]                  # omitted when none
+ * readonly = true                  # omitted when false
  * ```
  *
  * The original's field names are kept, so its files load too (its records have no `version`).
@@ -38,6 +40,8 @@ export interface MountRecord {
   upper_dir: string;
   cl_dir: string | null;
   created_at_epoch_ms: number;
+  labels: string[];
+  readonly: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,7 +59,9 @@ function parseRecord(v: unknown): MountRecord | null {
   const upper = str(r.upper_dir);
   if (!id || !UUID.test(id) || !path || !mountpoint || !upper) return null;
   const created = typeof r.created_at_epoch_ms === "number" ? r.created_at_epoch_ms : Date.now();
-  return { mount_id: id.toLowerCase(), job_id: str(r.job_id), path, cl: str(r.cl), mountpoint, upper_dir: upper, cl_dir: str(r.cl_dir), created_at_epoch_ms: created };
+  const labels = Array.isArray(r.labels) ? r.labels.filter((l): l is string => typeof l === "string") : [];
+  const readonly = r.readonly === true;
+  return { mount_id: id.toLowerCase(), job_id: str(r.job_id), path, cl: str(r.cl), mountpoint, upper_dir: upper, cl_dir: str(r.cl_dir), created_at_epoch_ms: created, labels, readonly };
 }
 
 /** Missing file → []; unreadable/unparsable file or records → logged and skipped (never fatal). */
@@ -86,7 +92,7 @@ export function readMountRecords(file: string): MountRecord[] {
 
 export function renderMountRecords(records: readonly MountRecord[]): string {
   const clean = records.map((r) => {
-    const o: Record<string, string | number> = { mount_id: r.mount_id };
+    const o: Record<string, string | number | boolean | string[]> = { mount_id: r.mount_id };
     if (r.job_id !== null) o.job_id = r.job_id;
     o.path = r.path;
     if (r.cl !== null) o.cl = r.cl;
@@ -94,6 +100,8 @@ export function renderMountRecords(records: readonly MountRecord[]): string {
     o.upper_dir = r.upper_dir;
     if (r.cl_dir !== null) o.cl_dir = r.cl_dir;
     o.created_at_epoch_ms = r.created_at_epoch_ms;
+    if (r.labels.length > 0) o.labels = r.labels;
+    if (r.readonly) o.readonly = true;
     return o;
   });
   if (clean.length === 0) return `version = ${STATE_VERSION}\nmounts = []\n`;

@@ -20,6 +20,7 @@ import { HttpMountCommand } from "./commands/http-mount.ts";
 import { ListCommand } from "./commands/list.ts";
 import { MountCommand } from "./commands/mount.ts";
 import { PrefetchCommand } from "./commands/prefetch.ts";
+import { RefreshCommand } from "./commands/refresh.ts";
 import { ServeCommand } from "./commands/serve.ts";
 import { StatusCommand } from "./commands/status.ts";
 import { UmountCommand } from "./commands/umount.ts";
@@ -37,6 +38,7 @@ export function commandsFor(binary: BinaryName): Array<CommandClass<CliContext>>
     ListCommand,
     HttpMountCommand,
     StatusCommand,
+    RefreshCommand,
     PrefetchCommand,
     DuCommand,
     GcCommand,

@@ -128,6 +128,12 @@ export const KEYS: KeyTable = {
     doc: "After answering FUSE requests, busy-poll /dev/fuse this many microseconds for the next one, but only while a client issues requests back to back: each request caught this way skips two thread wake-ups (uncached `stat` runs about twice as fast). Costs CPU only during such bursts. 0 = never busy-poll (lowest CPU use)." },
   dicfuse_watch_interval_secs: { kind: "u64", section: "dicfuse", short: "watch_interval_secs", default: 60, isNew: true,
     doc: "Seconds between background checks for new commits on the server (one `latest-commit` request); changed directories are re-listed and the kernel's caches invalidated. 0 = no watcher (listings still refresh after `dir_sync_ttl_secs`)." },
+  antares_overlay_engine: { kind: "overlay_engine", section: "antares", short: "overlay_engine", default: "auto", isNew: true,
+    doc: "What serves job mounts: `kernel-overlayfs` (Linux overlayfs over the read-only FUSE view; writes at native speed; needs CAP_SYS_ADMIN and an upper root overlayfs accepts), `fuse-overlay` (the overlay served by this daemon), or `auto` (kernel when a probe mount works, else FUSE; `scorpio doctor` says which and why)." },
+  antares_disk_max_use_percent: { kind: "u32", section: "antares", short: "disk_max_use_percent", default: 92, min: 1, max: 100, isNew: true,
+    doc: "Refuse new job mounts (HTTP 507 `INSUFFICIENT_STORAGE`) while the filesystem of `upper_root` is used above this percentage; `/health` reports `degraded`." },
+  antares_disk_warn_use_percent: { kind: "u32", section: "antares", short: "disk_warn_use_percent", default: 85, min: 1, max: 100, isNew: true,
+    doc: "`/health` reports `degraded` (and a warning is logged) while the filesystem of `upper_root` is used above this percentage." },
 };
 
 export const KEY_NAMES = Object.keys(KEYS) as KeyName[];
@@ -164,6 +170,7 @@ export const SHOW_ORDER: readonly KeyName[] = [
   // New keys, appended so the original's lines keep their positions.
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
   "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros",
+  "antares_overlay_engine", "antares_disk_max_use_percent", "antares_disk_warn_use_percent",
 ];
 
 /** Order in which `config validate` reports per-key resolution problems (the original's order, §2.5). */
@@ -178,6 +185,7 @@ export const VALIDATE_ORDER: readonly KeyName[] = [
   "antares_dicfuse_open_buff_max_bytes",
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
   "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros",
+  "antares_overlay_engine", "antares_disk_max_use_percent", "antares_disk_warn_use_percent",
 ];
 
 /** Keys whose `>= min` bound is checked, in the original's order. */
@@ -185,4 +193,5 @@ export const BOUND_ORDER: readonly KeyName[] = [
   "load_dir_depth", "fetch_file_thread", "dicfuse_import_concurrency", "dicfuse_open_buff_max_files",
   "antares_load_dir_depth", "antares_dicfuse_open_buff_max_files", "dicfuse_fetch_dir_timeout_secs",
   "dicfuse_connect_timeout_secs", "fuse_spin_micros",
+  "antares_disk_max_use_percent", "antares_disk_warn_use_percent",
 ];

@@ -4,7 +4,7 @@
  * wherever it was written. Error texts keep the original's shapes because tests and users grep them.
  */
 import { rustDebugString } from "./rust-debug.ts";
-import type { LogFormat, StatMode } from "./types.ts";
+import type { LogFormat, OverlayEngineMode, StatMode } from "./types.ts";
 
 /** Value type of each kind of key. */
 export interface KindValue {
@@ -21,6 +21,7 @@ export interface KindValue {
   log_format: LogFormat;
   size: number;
   globs: readonly string[];
+  overlay_engine: OverlayEngineMode;
 }
 export type Kind = keyof KindValue;
 
@@ -45,12 +46,12 @@ function parseUnsigned(raw: string, flat: string, kind: "usize" | "u64" | "u32")
   return { ok: true, value: Number(digits) };
 }
 
-function parseChoice<T extends string>(raw: string, flat: string, choices: readonly [T, T], what: string): Parsed<T> {
+function parseChoice<T extends string>(raw: string, flat: string, choices: readonly [T, T, ...T[]], what: string): Parsed<T> {
   const v = raw.trim().toLowerCase();
   if ((choices as readonly string[]).includes(v)) return { ok: true, value: v as T };
   return {
     ok: false,
-    message: `Invalid ${what} for '${flat}': expected '${choices[0]}' or '${choices[1]}', got ${rustDebugString(v)}`,
+    message: `Invalid ${what} for '${flat}': expected ${choices.slice(0, -1).map((c) => `'${c}'`).join(", ")} or '${choices[choices.length - 1]}', got ${rustDebugString(v)}`,
   };
 }
 
@@ -142,6 +143,7 @@ export const PARSERS: { [K in Kind]: Parser<K> } = {
   log_format: (raw, flat) => parseChoice(raw, flat, ["text", "json"] as const, "log format"),
   size: parseSize,
   globs: parseGlobs,
+  overlay_engine: (raw, flat) => parseChoice(raw, flat, ["auto", "kernel-overlayfs", "fuse-overlay"] as const, "overlay engine"),
 };
 
 /** Human name of a kind for docs. */
@@ -159,4 +161,5 @@ export const KIND_DOC: Record<Kind, string> = {
   log_format: "`text` | `json`",
   size: "size (bytes or `10GiB`)",
   globs: "list of globs",
+  overlay_engine: "`auto` | `kernel-overlayfs` | `fuse-overlay`",
 };

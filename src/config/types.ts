@@ -7,6 +7,8 @@
 
 /** How Dicfuse learns file sizes: `fast` trusts listings (size may be unknown), `accurate` asks the server. */
 export type StatMode = "fast" | "accurate";
+/** Which overlay serves Antares job mounts (`auto` = kernel overlayfs when it can be used). */
+export type OverlayEngineMode = "auto" | "kernel-overlayfs" | "fuse-overlay";
 /** Log line format on stderr. */
 export type LogFormat = "text" | "json";
 
@@ -67,6 +69,12 @@ export interface ScorpioConfig {
   /** New: files after a cold-read one whose contents are fetched in the background; 0 = off. */
   readonly dicfuse_dir_readahead: number;
   readonly fuse_spin_micros: number;
+  /** New: the job-mount engine (`auto`, `kernel-overlayfs`, `fuse-overlay`). */
+  readonly antares_overlay_engine: OverlayEngineMode;
+  /** New: refuse new job mounts (507) above this use % of the upper root's filesystem. */
+  readonly antares_disk_max_use_percent: number;
+  /** New: /health says degraded above this use % of the upper root's filesystem. */
+  readonly antares_disk_warn_use_percent: number;
 }
 
 /** CLI overrides, the highest precedence level. Values are raw strings, parsed like env values. */

@@ -19,6 +19,8 @@ const log = logger("overlay");
 export interface OverlayMountOptions extends OverlayLayers {
   mountpoint: string;
   allowOther?: boolean;
+  /** Mount read-only (the kernel refuses every write with EROFS; the upper stays untouched). */
+  readOnly?: boolean;
   /** Busy-poll window of the FUSE session, µs (MountOptions.spinMicros); the binding's default when left out. */
   spinMicros?: number;
   fsname?: string;
@@ -77,6 +79,7 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMo
     // nothing in the mount runs setuid/setgid or opens devices with the daemon's rights.
     defaultPermissions: true,
     extraOptions: ["nosuid", "nodev"],
+    readOnly: opts.readOnly ?? false,
     ...(opts.spinMicros !== undefined ? { spinMicros: opts.spinMicros } : {}),
     attrTimeout,
     entryTimeout,

@@ -43,7 +43,7 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
       if (ctx.state.works.length > 0) void legacy.recover(ctx.state.works).catch((err) => log.error("checkout recovery failed", { error: err as Error }));
     },
     mountCount: () => (ws ? 1 : 0) + (antares?.mountCount() ?? 0) + (legacy ? legacy.count() : ctx.state.works.length),
-    healthStatus: () => "ok",
+    healthStatus: () => antares?.healthStatus() ?? "ok",
     plugins: () =>
       ws && antares && legacy ? [workspaceRoutes(ws), antaresRoutes(antares, { prefix: "/antares", startedAt }), legacyRoutes(legacy, config)] : [],
     async stop() {
@@ -76,7 +76,7 @@ export const antaresServices: ServicesFactory = async (ctx) => {
       void antares.recover().catch((err) => log.error("job mount recovery failed", { error: err as Error }));
     },
     mountCount: () => antares.mountCount(),
-    healthStatus: () => "ok",
+    healthStatus: () => antares.healthStatus(),
     plugins: () => [antaresRoutes(antares, { prefix: "" })],
     async stop() {
       await antares.shutdown();

@@ -51,11 +51,18 @@ test("warm walk tuning from ANTARES_DEEP_PRELOAD_*", () => {
 describe("state file", () => {
   const dir = mkdtempSync(join(tmpdir(), "antares-state-"));
   test("round trip, optional fields omitted", () => {
-    const rec = { mount_id: "123e4567-e89b-12d3-a456-426614174000", job_id: null, path: "/p", cl: "12", mountpoint: "/m", upper_dir: "/u", cl_dir: "/c", created_at_epoch_ms: 1702800000000 };
+    const rec = { mount_id: "123e4567-e89b-12d3-a456-426614174000", job_id: null, path: "/p", cl: "12", mountpoint: "/m", upper_dir: "/u", cl_dir: "/c", created_at_epoch_ms: 1702800000000, labels: [], readonly: false };
     const text = renderMountRecords([rec]);
     expect(text).not.toContain("job_id");
+    expect(text).not.toContain("labels");
+    expect(text).not.toContain("readonly");
     writeFileSync(join(dir, "a.toml"), text);
     expect(readMountRecords(join(dir, "a.toml"))).toEqual([rec]);
+  });
+  test("labels and readonly round trip", () => {
+    const rec = { mount_id: "123e4567-e89b-12d3-a456-426614174001", job_id: "j", path: "/p", cl: null, mountpoint: "/m", upper_dir: "/u", cl_dir: null, created_at_epoch_ms: 1, labels: ["ci", "team:a"], readonly: true };
+    writeFileSync(join(dir, "l.toml"), renderMountRecords([rec]));
+    expect(readMountRecords(join(dir, "l.toml"))).toEqual([rec]);
   });
   test("missing, garbage and bad records never throw", () => {
     expect(readMountRecords(join(dir, "none.toml"))).toEqual([]);
@@ -71,11 +78,13 @@ describe("routes over a service with a fake overlay", () => {
   const config = {
     antares_state_file: join(dir, "state.toml"), antares_mount_root: join(dir, "mnt"), antares_upper_root: join(dir, "up"), antares_cl_root: join(dir, "cl"),
     antares_dicfuse_reply_ttl_secs: 1, mount_allow_other: false, antares_purge_on_delete: false,
+    antares_overlay_engine: "fuse-overlay", antares_disk_max_use_percent: 100, antares_disk_warn_use_percent: 100,
   } as unknown as ScorpioConfig;
   const pool = { get: async () => ({ view: {}, label: "shared" }), close: async () => {} } as unknown as DicfusePool;
   const service = new AntaresService({
     config, client: {} as MegaClient, pool,
     mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
+    engine: { engine: "fuse-overlay", reason: "unit test" },
   });
   const app = createApp({ start: async () => {}, mountCount: () => service.mountCount(), healthStatus: () => "ok", plugins: () => [antaresRoutes(service, { prefix: "" })], stop: async () => {}, httpToken: "t" }, { mode: "antares" });
   const req = (method: string, path: string, body?: string, auth = true) =>

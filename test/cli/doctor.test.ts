@@ -39,6 +39,8 @@ describe("doctor", () => {
     expect(r.stdout).toContain(`[ OK ] store_path: ${sb.dir}/store is writable\n`);
     expect(r.stdout).toContain(`[ OK ] mega server: ${megaUrl} reachable (HTTP 200 on /api/v1/status)\n`);
     expect(r.stdout).toContain("[ OK ] daemon: not running");
+    // As root with overlayfs (CI), the probe mount works; elsewhere doctor says why not.
+    expect(r.stdout).toMatch(/\[ OK \] job mount engine: kernel-overlayfs \(auto: a probe overlayfs mount in the upper root works\)\n|\[WARN\] job mount engine: fuse-overlay \(auto: .+\)/);
     expect(r.stdout).toMatch(/\[(?: OK |WARN)\] stale mounts: /);
     for (const l of lines.slice(2, -3)) expect(l).toMatch(/^\[( OK |WARN|FAIL)\] [^:]+: .+/);
     if (!machineCanFuse) {
@@ -76,6 +78,19 @@ describe("doctor", () => {
     expect(r.stdout).toContain(`[FAIL] fuse device: ${missing} not found (load the \`fuse\` kernel module`);
     expect(r.stdout).toContain(`[WARN] mega server: ${deadUrl} unreachable: `);
     expect(r.stdout).toMatch(/\n\d+ critical check\(s\) failed\.\n$/);
+  });
+
+  test("a forced engine is reported; a forced kernel engine that cannot work fails", async () => {
+    setBaseUrl(sb, megaUrl);
+    const fuse = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env: { ...env, SCORPIO_ANTARES_OVERLAY_ENGINE: "fuse-overlay" } });
+    expect(fuse.stdout).toContain(`[ OK ] job mount engine: fuse-overlay (forced by antares_overlay_engine = "fuse-overlay")\n`);
+    // An upper root whose path overlayfs options cannot carry makes the kernel engine unusable anywhere.
+    const bad = await runCli("scorpio", ["-c", sb.configPath, "doctor"], {
+      cwd: sb.dir,
+      env: { ...env, SCORPIO_ANTARES_OVERLAY_ENGINE: "kernel-overlayfs", SCORPIO_ANTARES_UPPER_ROOT: join(sb.dir, "up,per") },
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`[FAIL] job mount engine: kernel-overlayfs (forced by antares_overlay_engine = "kernel-overlayfs", but unusable: `);
   });
 
   test("a runtime directory that cannot be created stops doctor with a config error (exit 2)", async () => {

@@ -34,6 +34,8 @@ function samples(name: KeyName): { cli: [string, unknown]; env: [string, unknown
     }
     case "log_format":
       return { cli: ["json", "json"], env: ["text", "text"], file: ["JSON", "json"] };
+    case "overlay_engine":
+      return { cli: ["fuse-overlay", "fuse-overlay"], env: [" KERNEL-OVERLAYFS ", "kernel-overlayfs"], file: ["fuse-overlay", "fuse-overlay"] };
     case "usize":
     case "u64":
     case "u32":
@@ -122,6 +124,9 @@ describe("defaults", () => {
       dicfuse_watch_interval_secs: 60,
       dicfuse_dir_readahead: 16,
       fuse_spin_micros: 200,
+      antares_overlay_engine: "auto",
+      antares_disk_max_use_percent: 92,
+      antares_disk_warn_use_percent: 85,
     });
   });
 

@@ -49,6 +49,9 @@ describe("config show", () => {
     dicfuse_watch_interval_secs: 60,
     dicfuse_dir_readahead: 16,
     fuse_spin_micros: 200,
+    antares_overlay_engine: "auto",
+    antares_disk_max_use_percent: 92,
+    antares_disk_warn_use_percent: 85,
 }`);
   });
 

@@ -1,6 +1,7 @@
 /**
  * stress-ng with `--verify` inside an Antares job mount: the short CI version of bench/stress.ts.
- * The compiled daemon (`scorpio serve`, dist/scorpio) serves a job mount on "/" over the sample repository;
+ * The compiled daemon (`scorpio serve`, dist/scorpio) serves a job mount on "/" over the sample repository,
+ * once with each engine (`antares_overlay_engine` forced: kernel overlayfs, then the FUSE overlay);
  * each stressor runs for a few seconds with 2 workers in a directory of the mount and must exit 0 with
  * no `fail:` line (stress-ng's verification failures). After each one the mount must still answer.
  *
@@ -48,63 +49,69 @@ const STRESSORS: StressorSpec[] = [
 /** Stressors that fail today, with the product bug (see docs/benchmarks.md, "Stress"). */
 const KNOWN_BROKEN: Record<string, string> = {};
 
-let dir: string;
-let dev: DevServerProc | undefined;
-let sb: ServeSandbox | undefined;
-let serve: ServeProc | undefined;
-let tempPath: string;
-let mountpoint: string;
-
 function answers(path: string): boolean {
   // From a child with a time limit: a hung mount must fail the test, not hang it.
   return spawnSync("timeout", ["10", "stat", path], { stdio: "ignore" }).status === 0;
 }
 
-beforeAll(async () => {
-  const missing = missingTools(["stress-ng"]);
-  if (missing.length) throw new Error("stress-ng is not installed: add `stress-ng` (and `fio`) to APT_PACKAGES in scripts/setup.sh; this test installs nothing");
-  ensureBuilt();
-  dir = makeTempDir("stress");
-  const repo = makeSampleRepo(join(dir, "repo"));
-  dev = await startDevServerProcess(repo.path);
-  sb = writeServeConfig(join(dir, "sb"), dev.url);
-  serve = await startServe(sb);
-  const r = await fetch(`${serve.httpUrl()}/antares/mounts`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ job_id: "stress-ci", path: "/", cl: null }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const j = (await r.json()) as { mountpoint: string };
-  if (r.status !== 200) throw new Error(`create job mount → ${r.status} ${JSON.stringify(j)}`);
-  mountpoint = j.mountpoint;
-  tempPath = join(mountpoint, "stress-tmp");
-  await fs.promises.mkdir(tempPath);
-}, 120_000);
+const ENGINES = ["kernel-overlayfs", "fuse-overlay"] as const;
 
-afterAll(async () => {
-  await serve?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  if (dir) removeDir(dir);
-}, 120_000);
+for (const engine of ENGINES) describe(engine, () => {
+  let dir: string;
+  let dev: DevServerProc | undefined;
+  let sb: ServeSandbox | undefined;
+  let serve: ServeProc | undefined;
+  let tempPath: string;
+  let mountpoint: string;
 
-describe("stress-ng --verify in a job mount", () => {
-  for (const spec of STRESSORS) {
-    test(spec.name, async () => {
-      const r = await runStressor(spec, tempPath, SECS, 2, 40);
-      if (r.outcome !== "pass") throw new Error(`${r.command}\n→ ${r.outcome} (exit ${r.exitCode}): ${r.detail}`);
-      expect(r.exitCode).toBe(0);
-      expect(answers(mountpoint)).toBe(true);
-      expect(serve!.proc.exitCode).toBeNull();
-      // stress-ng removes its own files; the directory must be empty and listable again.
-      expect(await fs.promises.readdir(tempPath)).toEqual([]);
-    }, (SECS + 45) * 1000);
-  }
-  for (const [name, why] of Object.entries(KNOWN_BROKEN)) {
-    test.todo(`${name} (known bug: ${why})`, async () => {
-      const r = await runStressor({ name }, tempPath, SECS, 2, 40);
-      expect(r.outcome).toBe("pass");
+  beforeAll(async () => {
+    const missing = missingTools(["stress-ng"]);
+    if (missing.length) throw new Error("stress-ng is not installed: add `stress-ng` (and `fio`) to APT_PACKAGES in scripts/setup.sh; this test installs nothing");
+    ensureBuilt();
+    dir = makeTempDir("stress");
+    const repo = makeSampleRepo(join(dir, "repo"));
+    dev = await startDevServerProcess(repo.path);
+    sb = writeServeConfig(join(dir, "sb"), dev.url, { antares_overlay_engine: engine });
+    serve = await startServe(sb);
+    const r = await fetch(`${serve.httpUrl()}/antares/mounts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ job_id: "stress-ci", path: "/", cl: null }),
+      signal: AbortSignal.timeout(60_000),
     });
-  }
+    const j = (await r.json()) as { mountpoint: string; mount_id: string };
+    if (r.status !== 200) throw new Error(`create job mount → ${r.status} ${JSON.stringify(j)}`);
+    mountpoint = j.mountpoint;
+    const st = (await (await fetch(`${serve.httpUrl()}/antares/mounts/${j.mount_id}`)).json()) as { layers: { engine: string } };
+    if (st.layers.engine !== engine) throw new Error(`the job mount uses ${st.layers.engine}, not ${engine}`);
+    tempPath = join(mountpoint, "stress-tmp");
+    await fs.promises.mkdir(tempPath);
+  }, 120_000);
+
+  afterAll(async () => {
+    await serve?.stop();
+    await dev?.stop();
+    if (sb) cleanupServeMounts(sb);
+    if (dir) removeDir(dir);
+  }, 120_000);
+
+  describe("stress-ng --verify in a job mount", () => {
+    for (const spec of STRESSORS) {
+      test(spec.name, async () => {
+        const r = await runStressor(spec, tempPath, SECS, 2, 40);
+        if (r.outcome !== "pass") throw new Error(`${r.command}\n→ ${r.outcome} (exit ${r.exitCode}): ${r.detail}`);
+        expect(r.exitCode).toBe(0);
+        expect(answers(mountpoint)).toBe(true);
+        expect(serve!.proc.exitCode).toBeNull();
+        // stress-ng removes its own files; the directory must be empty and listable again.
+        expect(await fs.promises.readdir(tempPath)).toEqual([]);
+      }, (SECS + 45) * 1000);
+    }
+    for (const [name, why] of Object.entries(KNOWN_BROKEN)) {
+      test.todo(`${name} (known bug: ${why})`, async () => {
+        const r = await runStressor({ name }, tempPath, SECS, 2, 40);
+        expect(r.outcome).toBe("pass");
+      });
+    }
+  });
 });

@@ -96,8 +96,8 @@ export function writeServeConfig(dir: string, baseUrl: string, extra: Record<str
     `antares_cl_root = ${JSON.stringify(join(dir, "antares/cl"))}`,
     `antares_mount_root = ${JSON.stringify(join(dir, "antares/mnt"))}`,
     `antares_state_file = ${JSON.stringify(join(dir, "antares/state.toml"))}`,
-    ...Object.entries(extra).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
-  ];
+  ].filter((l) => !(l.split(" ")[0]! in extra)); // a key in `extra` replaces the default
+  lines.push(...Object.entries(extra).map(([k, v]) => `${k} = ${JSON.stringify(v)}`));
   writeFileSync(sb.configPath, lines.join("\n") + "\n");
   return sb;
 }

@@ -8,6 +8,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, statSync, statfsSync, unlinkSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { chooseEngine } from "../../antares/engine.ts";
 import { readRuntimeState, writeRuntimeState, type ScorpioConfig } from "../../config/index.ts";
 import { defaultLfsUrl } from "../../config/url-check.ts";
 import { createLfsClient } from "../../remote/lfs-client.ts";
@@ -274,6 +275,16 @@ async function checkDaemon(config: ScorpioConfig, fix: boolean, deadlineMs: numb
   }
 }
 
+/** Which engine job mounts get here and why (the daemon makes the same decision at start). */
+export async function checkOverlayEngine(config: ScorpioConfig): Promise<CheckResult> {
+  const name = "job mount engine";
+  const c = await chooseEngine(config);
+  const detail = `${c.engine} (${c.reason})`;
+  if (c.unusable) return fail(name, `${detail}; creates will fail: set antares_overlay_engine = "auto" or fix the cause`);
+  if (c.engine === "fuse-overlay" && config.antares_overlay_engine === "auto") return warn(name, `${detail}; writes in job mounts go through the daemon (slower than kernel overlayfs)`);
+  return ok(name, detail);
+}
+
 function readMountinfo(): MountInfo[] {
   try {
     return parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
@@ -307,6 +318,6 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<CheckResult[
   ];
   for (const [name, path] of dirs) results.push(checkDirectory(name, path, name === "workspace" && workspaceLive));
 
-  results.push(checkDisk(config), await checkMega(config, deadline), await checkLfs(config, deadline), daemon.result);
+  results.push(checkDisk(config), await checkOverlayEngine(config), await checkMega(config, deadline), await checkLfs(config, deadline), daemon.result);
   return results;
 }

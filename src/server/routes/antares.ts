@@ -10,16 +10,19 @@ import {
   CreateMountBody,
   DeleteQuery,
   ErrorBodySchema,
+  GcResultSchema,
   JobIdParams,
+  ListQuery,
   MountCollectionSchema,
   MountCreatedSchema,
   MountIdParams,
   MountReadySchema,
   MountStatusSchema,
+  UsageSchema,
   type AntaresService,
 } from "../../antares/index.ts";
 
-const errors = { 400: ErrorBodySchema, 404: ErrorBodySchema, 500: ErrorBodySchema, 503: ErrorBodySchema };
+const errors = { 400: ErrorBodySchema, 404: ErrorBodySchema, 500: ErrorBodySchema, 503: ErrorBodySchema, 507: ErrorBodySchema };
 const detail = (summary: string) => ({ tags: ["antares"], summary });
 
 export interface AntaresRoutesOptions {
@@ -35,7 +38,7 @@ export function antaresRoutes(service: AntaresService, opts: AntaresRoutesOption
   if (opts.prefix !== "") {
     app.get(
       "/health",
-      () => ({ status: "healthy" as const, mount_count: service.mountCount(), uptime_secs: Math.floor((Date.now() - startedAt) / 1000) }),
+      () => ({ status: service.healthStatus() === "ok" ? ("healthy" as const) : ("degraded" as const), mount_count: service.mountCount(), uptime_secs: Math.floor((Date.now() - startedAt) / 1000) }),
       { response: { 200: AntaresHealthSchema }, detail: detail("Antares health") },
     );
   }
@@ -43,9 +46,21 @@ export function antaresRoutes(service: AntaresService, opts: AntaresRoutesOption
     .post("/mounts", ({ body }) => service.create(body), {
       body: CreateMountBody,
       response: { 200: MountCreatedSchema, ...errors },
-      detail: detail("Create a job mount (idempotent per job_id/build_id); answers once it is Ready"),
+      detail: detail("Create a job mount (idempotent per job_id/build_id); answers once it is Ready; 507 while the upper root's filesystem is too full"),
     })
-    .get("/mounts", () => ({ mounts: service.list() }), { response: { 200: MountCollectionSchema }, detail: detail("List mounts") })
+    .get("/mounts", ({ query }) => ({ mounts: service.list(query.label) }), {
+      query: ListQuery,
+      response: { 200: MountCollectionSchema, ...errors },
+      detail: detail("List mounts (label=… keeps those carrying that label)"),
+    })
+    .post("/gc", () => service.gc(), {
+      response: { 200: GcResultSchema, ...errors },
+      detail: detail("Remove upper, work, CL and mountpoint directories that no mount record owns"),
+    })
+    .get("/usage", () => service.usage(), {
+      response: { 200: UsageSchema, ...errors },
+      detail: detail("Engine in use, the upper root's filesystem use, and each job's upper and CL layer size"),
+    })
     .get("/mounts/by-job/:job_id", ({ params }) => service.getByJob(params.job_id), {
       params: JobIdParams,
       response: { 200: MountStatusSchema, ...errors },
@@ -78,6 +93,11 @@ export function antaresRoutes(service: AntaresService, opts: AntaresRoutesOption
       body: BuildClBody,
       response: { 200: MountStatusSchema, ...errors },
       detail: detail("Build or rebuild the CL layer (the job's upper layer is kept)"),
+    })
+    .post("/mounts/:mount_id/refresh", ({ params }) => service.refresh(params.mount_id), {
+      params: MountIdParams,
+      response: { 200: MountStatusSchema, ...errors },
+      detail: detail("Move the job's lower view to the newest commit now (upper and CL layers kept)"),
     })
     .delete("/mounts/:mount_id/cl", ({ params }) => service.clearCl(params.mount_id), {
       params: MountIdParams,

@@ -1,0 +1,90 @@
+/**
+ * @module antares/job-mount — one job mount, whichever engine serves it: the same three operations
+ * (swap the CL layer, unmount) over kernel overlayfs or the FUSE overlay. The lower view is an
+ * input (`lowerDir` for the kernel, the view object for FUSE), so a pinned view plugs in unchanged.
+ *
+ * CL swap on kernel overlayfs: overlayfs cannot change its layers in place, so the overlay is
+ * unmounted (detached if a job process still holds files in it: those keep the old tree until
+ * they close them) and mounted again with the new `lowerdir` over the same upper.
+ */
+import { mkdirSync } from "node:fs";
+import type { DicfuseView } from "../dicfuse/index.ts";
+import type { OverlayMount, OverlayMountOptions } from "../overlay/index.ts";
+import type { OverlayEngine } from "./engine.ts";
+import { mountKernelOverlay, unmountKernelOverlay } from "./kernel-overlay.ts";
+
+export interface JobMount {
+  readonly engine: OverlayEngine;
+  /** Swaps the CL layer (null = none); the upper layer is kept. */
+  setClDir(dir: string | null): Promise<void>;
+  /** Drops everything the mount cached of its lower layers (after the view moved to a newer commit). */
+  refreshLower(): Promise<void>;
+  unmount(): Promise<void>;
+}
+
+export interface KernelJobSpec {
+  mountpoint: string;
+  upperDir: string;
+  /** overlayfs work dir; for a read-only mount an empty directory used as the top layer instead. */
+  workDir: string;
+  clDir: string | null;
+  /** The mounted read-only view of the job's path (bottom layer). */
+  lowerDir: string;
+  readOnly: boolean;
+  source: string;
+}
+
+/**
+ * Top first. A read-only mount has no upper: its empty work dir goes on top, so the mount's root
+ * takes that directory's mode (the daemon sets it, see `rootMode`) and overlayfs has the two lower
+ * layers it wants without an upper.
+ */
+function lowerDirsOf(spec: KernelJobSpec, clDir: string | null): string[] {
+  const dirs = clDir !== null ? [clDir, spec.lowerDir] : [spec.lowerDir];
+  return spec.readOnly ? [spec.workDir, ...dirs] : dirs;
+}
+
+export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
+  let clDir = spec.clDir;
+  const mountWith = async (cl: string | null) => {
+    mkdirSync(spec.workDir, { recursive: true });
+    await mountKernelOverlay({
+      mountpoint: spec.mountpoint,
+      lowerDirs: lowerDirsOf(spec, cl),
+      upperDir: spec.readOnly ? null : spec.upperDir,
+      workDir: spec.readOnly ? null : spec.workDir,
+      source: spec.source,
+    });
+  };
+  await mountWith(clDir);
+  return {
+    engine: "kernel-overlayfs",
+    async setClDir(dir) {
+      if (dir === clDir) return;
+      await unmountKernelOverlay(spec.mountpoint);
+      await mountWith(dir);
+      clDir = dir;
+    },
+    // overlayfs caches lower dentries for the life of the mount: a remount is the way to drop them.
+    async refreshLower() {
+      await unmountKernelOverlay(spec.mountpoint);
+      await mountWith(clDir);
+    },
+    unmount: () => unmountKernelOverlay(spec.mountpoint),
+  };
+}
+
+export interface FuseJobSpec extends Omit<OverlayMountOptions, "lower"> {
+  lower: DicfuseView;
+}
+
+export async function mountFuseJob(spec: FuseJobSpec, mount: (opts: OverlayMountOptions) => Promise<OverlayMount>): Promise<JobMount> {
+  const overlay = await mount(spec);
+  return {
+    engine: "fuse-overlay",
+    setClDir: (dir) => overlay.setClDir(dir),
+    // Re-setting the same CL layer invalidates every kernel entry and inode the mount handed out.
+    refreshLower: () => overlay.setClDir(overlay.fs.clDir),
+    unmount: () => overlay.unmount(),
+  };
+}
