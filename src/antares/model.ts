@@ -57,6 +57,9 @@ export const MountStatusSchema = t.Object({
   state: MountLifecycleSchema,
   created_at_epoch_ms: t.Number(),
   last_seen_epoch_ms: t.Number(),
+  base_commit: t.Nullable(t.String({ description: "Head of {path}.git when the mount was created: what status/commit/push are against" })),
+  base_tree: t.Nullable(t.String({ description: "Tree id of the mounted path in base_commit" })),
+  cl_link: t.Optional(t.Nullable(t.String({ description: "The Mega CL this mount's commits were pushed to" }))),
 });
 export type MountStatus = typeof MountStatusSchema.static;
 

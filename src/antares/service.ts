@@ -22,6 +22,7 @@ import { isStaleMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
 import { logger } from "../util/log.ts";
+import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
 import { buildClLayer } from "./cl-layer.ts";
 import type { DicfusePool } from "./dicfuse-pool.ts";
 import { fuseFailure, invalidRequest, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
@@ -47,6 +48,11 @@ interface MountEntry {
   lastSeen: number;
   overlay: OverlayMount | null;
   warm: AbortController | null;
+  /** The fixed base of status/commit/push (null when Mega could not tell at creation). */
+  baseCommit: string | null;
+  baseTree: string | null;
+  /** The CL the mount's commits were last pushed to. */
+  clLink: string | null;
 }
 
 export interface AntaresServiceOptions {
@@ -138,7 +144,33 @@ export class AntaresService {
       state: e.state,
       created_at_epoch_ms: e.createdAt,
       last_seen_epoch_ms: e.lastSeen,
+      base_commit: e.baseCommit,
+      base_tree: e.baseTree,
+      cl_link: e.clLink,
     };
+  }
+
+  /** Where a mount's edits and base live (for src/vcs). */
+  writableMount(id: string): { id: string; path: string; mountpoint: string; upperDir: string; clDir: string | null; baseCommit: string | null; baseTree: string | null; clLink: string | null } {
+    const e = this.entry(id);
+    return { id: e.id, path: e.path, mountpoint: e.layout.mountpoint, upperDir: e.layout.upperDir, clDir: e.clDir, baseCommit: e.baseCommit, baseTree: e.baseTree, clLink: e.clLink };
+  }
+
+  /** Records the CL a push went to (persisted). */
+  async setClLink(id: string, link: string): Promise<void> {
+    const e = this.entry(id);
+    e.clLink = link;
+    await this.persist();
+  }
+
+  /** The base a new mount of `path` records: Mega's head of `{path}.git` and its tree (null if unknown). */
+  private async resolveBase(path: string): Promise<MountBase | null> {
+    try {
+      return await resolveMountBase({ baseUrl: this.opts.client.baseUrl }, path);
+    } catch (err) {
+      log.warn("could not record the mount's base commit; status and commit will be unavailable", { path, error: err as Error });
+      return null;
+    }
   }
 
   // ---- create ----------------------------------------------------------------------------------
@@ -201,6 +233,7 @@ export class AntaresService {
     const cleanup = () => Promise.all([layout.mountpoint, layout.upperDir, layout.clDir].map((d) => rm(d, { recursive: true, force: true }))).catch(() => {});
     let overlay: OverlayMount;
     let dicfuse: string;
+    let base: MountBase | null = null;
     try {
       if (cl !== null) {
         const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
@@ -208,6 +241,7 @@ export class AntaresService {
       }
       const pooled = await this.opts.pool.get(path);
       dicfuse = pooled.label;
+      base = await this.resolveBase(path);
       await mkdir(layout.upperDir, { recursive: true });
       await mkdir(layout.mountpoint, { recursive: true });
       if (this.stopping) throw shuttingDown();
@@ -221,7 +255,7 @@ export class AntaresService {
       throw err;
     }
     const now = Date.now();
-    const e: MountEntry = { id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now, overlay, warm: null };
+    const e: MountEntry = { id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now, overlay, warm: null, baseCommit: base?.base_commit ?? null, baseTree: base?.base_tree ?? null, clLink: null };
     this.insert(e);
     await this.persist();
     await this.becomeReady(e);
@@ -412,6 +446,9 @@ export class AntaresService {
         upper_dir: e.layout.upperDir,
         cl_dir: e.clDir,
         created_at_epoch_ms: e.createdAt,
+        base_commit: e.baseCommit,
+        base_tree: e.baseTree,
+        cl_link: e.clLink,
       });
     }
     return out;
@@ -445,6 +482,9 @@ export class AntaresService {
         lastSeen: Date.now(),
         overlay: null,
         warm: null,
+        baseCommit: r.base_commit ?? null,
+        baseTree: r.base_tree ?? null,
+        clLink: r.cl_link ?? null,
       };
       this.insert(e);
       entries.push([r, e]);

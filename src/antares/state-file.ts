@@ -15,6 +15,9 @@
  * upper_dir = ".../upper/550e8400-…"
  * cl_dir = ".../cl/550e8400-…"     # omitted when none
  * created_at_epoch_ms = 1702800000000
+ * base_commit = "9f3c…"           # head of {path}.git when the mount was created; omitted when unknown
+ * base_tree = "4b82…"             # tree id of `path` in that commit
+ * cl_link = "AB12CD34"             # the CL the mount's commits were pushed to; omitted until a push
  * ```
  *
  * The original's field names are kept, so its files load too (its records have no `version`).
@@ -38,6 +41,18 @@ export interface MountRecord {
   upper_dir: string;
   cl_dir: string | null;
   created_at_epoch_ms: number;
+  /** The commit the mount's lower view showed at creation (status/commit are against it). */
+  base_commit?: string | null;
+  /** The root tree id of the mounted path in `base_commit`. */
+  base_tree?: string | null;
+  /** The Mega CL the mount's commits were pushed to. */
+  cl_link?: string | null;
+}
+
+const HEX40 = /^[0-9a-f]{40}$/;
+
+function oidOrNull(v: unknown): string | null {
+  return typeof v === "string" && HEX40.test(v) ? v : null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,7 +70,19 @@ function parseRecord(v: unknown): MountRecord | null {
   const upper = str(r.upper_dir);
   if (!id || !UUID.test(id) || !path || !mountpoint || !upper) return null;
   const created = typeof r.created_at_epoch_ms === "number" ? r.created_at_epoch_ms : Date.now();
-  return { mount_id: id.toLowerCase(), job_id: str(r.job_id), path, cl: str(r.cl), mountpoint, upper_dir: upper, cl_dir: str(r.cl_dir), created_at_epoch_ms: created };
+  return { mount_id: id.toLowerCase(), job_id: str(r.job_id), path, cl: str(r.cl), mountpoint, upper_dir: upper, cl_dir: str(r.cl_dir), created_at_epoch_ms: created, ...optionalVcsFields(r) };
+}
+
+/** The VCS fields, present only when recorded (records written before them load unchanged). */
+function optionalVcsFields(r: Record<string, unknown>): Pick<MountRecord, "base_commit" | "base_tree" | "cl_link"> {
+  const out: Pick<MountRecord, "base_commit" | "base_tree" | "cl_link"> = {};
+  const commit = oidOrNull(r.base_commit);
+  const tree = oidOrNull(r.base_tree);
+  const link = str(r.cl_link);
+  if (commit) out.base_commit = commit;
+  if (tree) out.base_tree = tree;
+  if (link) out.cl_link = link;
+  return out;
 }
 
 /** Missing file → []; unreadable/unparsable file or records → logged and skipped (never fatal). */
@@ -94,6 +121,9 @@ export function renderMountRecords(records: readonly MountRecord[]): string {
     o.upper_dir = r.upper_dir;
     if (r.cl_dir !== null) o.cl_dir = r.cl_dir;
     o.created_at_epoch_ms = r.created_at_epoch_ms;
+    if (r.base_commit) o.base_commit = r.base_commit;
+    if (r.base_tree) o.base_tree = r.base_tree;
+    if (r.cl_link) o.cl_link = r.cl_link;
     return o;
   });
   if (clean.length === 0) return `version = ${STATE_VERSION}\nmounts = []\n`;
