@@ -7,7 +7,7 @@
 import { httpRequest, type HttpPolicy } from "../remote/http.ts";
 import { gitTreeOid } from "../remote/oid.ts";
 import { RemoteError } from "../remote/remote-error.ts";
-import { parseRefAdvertisement } from "./pkt-line.ts";
+import { parseAdvertisement, repoUrlPath } from "./push.ts";
 
 export interface MegaEndpoint {
   baseUrl: string;
@@ -25,10 +25,9 @@ function policy(ep: MegaEndpoint): HttpPolicy {
   return { requestTimeoutMs: ep.timeoutMs ?? 15_000, maxRetries: 2, backoffBaseMs: 100, backoffMaxMs: 1_000 };
 }
 
-/** `{base}/{P}.git` with each segment percent-encoded (`/.git` for the root). */
+/** `{base}/{P}.git` (`/.git` for the root). */
 export function repoUrl(baseUrl: string, path: string): string {
-  const segs = path.split("/").filter(Boolean).map((s) => encodeURIComponent(s));
-  return `${baseUrl.replace(/\/+$/, "")}/${segs.join("/")}.git`;
+  return baseUrl.replace(/\/+$/, "") + repoUrlPath(path);
 }
 
 function queryPath(path: string): string {
@@ -45,7 +44,7 @@ export async function fetchUploadPackRefs(ep: MegaEndpoint, path: string): Promi
     read: async (res) => {
       const body = new Uint8Array(await res.arrayBuffer());
       try {
-        return parseRefAdvertisement(body).refs;
+        return parseAdvertisement(body, "git-upload-pack").refs;
       } catch (err) {
         throw new RemoteError({ failure: "protocol", url, message: `${url}: ${(err as Error).message}` });
       }
