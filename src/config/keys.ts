@@ -128,6 +128,8 @@ export const KEYS: KeyTable = {
     doc: "After answering FUSE requests, busy-poll /dev/fuse this many microseconds for the next one, but only while a client issues requests back to back: each request caught this way skips two thread wake-ups (uncached `stat` runs about twice as fast). Costs CPU only during such bursts. 0 = never busy-poll (lowest CPU use)." },
   dicfuse_watch_interval_secs: { kind: "u64", section: "dicfuse", short: "watch_interval_secs", default: 60, isNew: true,
     doc: "Seconds between background checks for new commits on the server (one `latest-commit` request); changed directories are re-listed and the kernel's caches invalidated. 0 = no watcher (listings still refresh after `dir_sync_ttl_secs`)." },
+  mega_token: { kind: "secret", section: "server", short: "mega_token", default: "", isNew: true, defaultDoc: "\"\" (none)",
+    doc: "Mega access token sent as `Authorization: Bearer` by `scorpio push` (git-receive-pack needs one). Never printed; prefer `SCORPIO_MEGA_TOKEN` to writing it in the file." },
 };
 
 export const KEY_NAMES = Object.keys(KEYS) as KeyName[];
@@ -163,7 +165,7 @@ export const SHOW_ORDER: readonly KeyName[] = [
   "antares_cl_root", "antares_mount_root", "antares_state_file",
   // New keys, appended so the original's lines keep their positions.
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
-  "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros",
+  "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros", "mega_token",
 ];
 
 /** Order in which `config validate` reports per-key resolution problems (the original's order, §2.5). */
@@ -177,7 +179,7 @@ export const VALIDATE_ORDER: readonly KeyName[] = [
   "dicfuse_open_buff_max_bytes", "antares_dicfuse_dir_sync_ttl_secs", "antares_dicfuse_reply_ttl_secs",
   "antares_dicfuse_open_buff_max_bytes",
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
-  "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros",
+  "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros", "mega_token",
 ];
 
 /** Keys whose `>= min` bound is checked, in the original's order. */

@@ -67,6 +67,8 @@ export interface ScorpioConfig {
   /** New: files after a cold-read one whose contents are fetched in the background; 0 = off. */
   readonly dicfuse_dir_readahead: number;
   readonly fuse_spin_micros: number;
+  /** New: Mega access token for `scorpio push`. Secret: redacted by `config show`. */
+  readonly mega_token: string;
 }
 
 /** CLI overrides, the highest precedence level. Values are raw strings, parsed like env values. */

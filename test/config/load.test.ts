@@ -122,6 +122,7 @@ describe("defaults", () => {
       dicfuse_watch_interval_secs: 60,
       dicfuse_dir_readahead: 16,
       fuse_spin_micros: 200,
+      mega_token: "",
     });
   });
 

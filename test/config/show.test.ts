@@ -49,6 +49,7 @@ describe("config show", () => {
     dicfuse_watch_interval_secs: 60,
     dicfuse_dir_readahead: 16,
     fuse_spin_micros: 200,
+    mega_token: "",
 }`);
   });
 

@@ -1,0 +1,93 @@
+/**
+ * @module vcs/tree-source — where tree listings and blob bytes of committed states come from, narrowly:
+ * `BaseTreeSource` lists a tree by (mount-relative path, tree id) and reads a blob by id. The chain
+ * used by a mount: trees built in memory by the current scan → the mount's own object store (its
+ * commits) → a per-mount cache of base trees already fetched → Mega (`/api/v1/file/tree?path=&oid=`,
+ * which serves a tree only while it is still the one at that path; for a root mount also
+ * `&refs=<base commit>`, so a moved main does not lose the base). Every fetched tree is verified
+ * against its id before use or caching. The lower view is not consulted: it may have moved on.
+ */
+import type { MegaClient } from "../remote/index.ts";
+import { decodeName } from "../util/names.ts";
+import { fetchTreeBody, type MegaEndpoint } from "./mega-base.ts";
+import { parseTreeBody } from "./loose-objects.ts";
+import { EMPTY_TREE_ID, objectId, type ObjectStore, type TreeItem } from "./objects.ts";
+
+export interface BaseTreeSource {
+  /** The entries of tree `treeId`, found at mount-relative directory `path` ("" = the mount root). */
+  listTree(path: string, treeId: string): Promise<TreeItem[]>;
+  /** The bytes of blob `oid`. */
+  readBlob(oid: string): Promise<Uint8Array>;
+}
+
+export class VcsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = "VcsError";
+  }
+}
+
+export function treeItemsOf(body: Uint8Array): TreeItem[] {
+  return parseTreeBody(body).map((e) => ({ name: decodeName(e.name), mode: e.mode, oid: e.oid }));
+}
+
+export interface MountTreeSourceOptions {
+  /** The mount's commits and blobs. */
+  objects: ObjectStore;
+  /** Base trees fetched before. */
+  cache: ObjectStore;
+  endpoint: MegaEndpoint;
+  client: MegaClient;
+  /** Monorepo path of the mount root. */
+  mountPath: string;
+  baseCommit: string | null;
+}
+
+export class MountTreeSource implements BaseTreeSource {
+  /** Trees of the scan in progress (not written anywhere until a commit). */
+  readonly scratch = new Map<string, TreeItem[]>();
+  /** Blobs of the scan in progress: where their bytes are. */
+  readonly scratchBlobs = new Map<string, () => Uint8Array>();
+
+  constructor(private readonly o: MountTreeSourceOptions) {}
+
+  async listTree(path: string, treeId: string): Promise<TreeItem[]> {
+    if (treeId === EMPTY_TREE_ID) return [];
+    const mem = this.scratch.get(treeId);
+    if (mem) return mem;
+    for (const store of [this.o.objects, this.o.cache]) {
+      const obj = store.read(treeId);
+      if (obj) return treeItemsOf(obj.body);
+    }
+    const repoPath = joinRepo(this.o.mountPath, path);
+    let body = await fetchTreeBody(this.o.endpoint, repoPath, { oid: treeId });
+    if (body === null && this.o.mountPath === "/" && this.o.baseCommit) body = await fetchTreeBody(this.o.endpoint, repoPath, { refs: this.o.baseCommit });
+    if (body === null || objectId("tree", body) !== treeId) {
+      throw new VcsError(
+        "BASE_UNAVAILABLE",
+        `the base tree ${treeId} of ${repoPath} is no longer served by ${this.o.endpoint.baseUrl} (main moved on since the mount was created); commit what the mount shows from a new mount`,
+        409,
+      );
+    }
+    this.o.cache.write("tree", body);
+    return treeItemsOf(body);
+  }
+
+  async readBlob(oid: string): Promise<Uint8Array> {
+    const mem = this.scratchBlobs.get(oid);
+    if (mem) return mem();
+    const local = this.o.objects.read(oid);
+    if (local) return local.body;
+    return this.o.client.fetchBlobVerified(oid);
+  }
+}
+
+/** Monorepo path of a mount-relative path. */
+export function joinRepo(mountPath: string, rel: string): string {
+  const base = mountPath === "/" ? "" : mountPath.replace(/\/+$/, "");
+  return rel === "" ? base || "/" : `${base}/${rel}`;
+}
