@@ -341,7 +341,7 @@ export class AntaresService {
     this.unindex(e);
     await this.persist();
     if (opts.purge ?? this.opts.config.antares_purge_on_delete) {
-      await Promise.all([e.layout.mountpoint, e.layout.upperDir, e.layout.clDir].map((d) => rm(d, { recursive: true, force: true }))).catch((err) =>
+      await Promise.all([e.layout.mountpoint, e.layout.upperDir, e.layout.clDir, `${e.layout.upperDir}.vcs`].map((d) => rm(d, { recursive: true, force: true }))).catch((err) =>
         log.warn("purging a deleted mount's directories failed", { mount_id: e.id, error: err as Error }),
       );
     }

@@ -8,6 +8,7 @@
  * against its id before use or caching. The lower view is not consulted: it may have moved on.
  */
 import type { MegaClient } from "../remote/index.ts";
+import { HttpError } from "../server/http-error.ts";
 import { decodeName } from "../util/names.ts";
 import { fetchTreeBody, type MegaEndpoint } from "./mega-base.ts";
 import { parseTreeBody } from "./loose-objects.ts";
@@ -20,13 +21,10 @@ export interface BaseTreeSource {
   readBlob(oid: string): Promise<Uint8Array>;
 }
 
-export class VcsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
+/** A version-control failure with its HTTP status and stable code (rendered as `{error, code}`). */
+export class VcsError extends HttpError {
+  constructor(code: string, message: string, status = 400) {
+    super(status, code, message);
     this.name = "VcsError";
   }
 }
