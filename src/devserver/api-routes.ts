@@ -4,7 +4,10 @@
  * `+` means a space, as with Mega's serde_urlencoded.
  */
 import { Elysia } from "elysia";
+import { MergeError, mergeCl } from "./cl-merge.ts";
+import type { ClStore } from "./cl-store.ts";
 import { GitStore, parseTree, splitRepoPath, EMPTY_TREE } from "./git-store.ts";
+import type { RepoLock } from "./repo-lock.ts";
 import { fail, ok } from "./wrapper.ts";
 
 const HEX40 = /^[0-9a-f]{40}$/;
@@ -27,7 +30,7 @@ function byteCompare(a: string, b: string): number {
   return Buffer.compare(x, y);
 }
 
-export function apiRoutes(store: GitStore) {
+export function apiRoutes(store: GitStore, cls: ClStore, lock: RepoLock) {
   /** Lists the tree at `path` of the requested ref; null when it is missing or not a tree. */
   async function listTree(path: string, refs: string) {
     const commit = await store.resolveCommit(refs);
@@ -126,20 +129,88 @@ export function apiRoutes(store: GitStore) {
       if (!LINK.test(params.link)) return fail(400, `invalid CL link: ${params.link}`);
       const tip = await store.clTip(params.link);
       if (!tip) return fail(404, "CL not found");
+      const rec = await cls.get(params.link);
       const info = await store.latestCommit(tip, []);
       return ok({
-        id: 0,
+        id: rec?.id ?? 0,
         link: params.link,
-        title: info?.shortMessage ?? "",
-        status: "Open",
-        open_timestamp: info?.time ?? 0,
-        merge_timestamp: null,
+        title: rec?.title || info?.shortMessage || "",
+        status: rec?.status === "merged" ? "Merged" : "Open",
+        open_timestamp: rec?.created || info?.time || 0,
+        merge_timestamp: rec?.merged ?? null,
         conversations: [],
         labels: [],
         assignees: [],
-        path: await store.clPath(params.link),
+        path: rec?.path ?? (await store.clPath(params.link)),
       });
-    });
+    })
+    .post("/api/v1/cl/list", async ({ body }) => {
+      const q = parseListQuery(body);
+      if (typeof q === "string") return fail(400, q);
+      const all = [...(await cls.all()).values()].filter((c) => (q.status === "open" ? c.status === "open" : q.status === "closed" ? c.status === "merged" : true) && (q.author === undefined || c.user === q.author));
+      all.sort((a, b) => b.id - a.id || b.created - a.created);
+      const items = all.slice((q.page - 1) * q.perPage, q.page * q.perPage).map((c) => ({
+        id: c.id,
+        link: c.link,
+        title: c.title,
+        status: c.status === "merged" ? "Merged" : "Open",
+        author: c.user,
+        open_timestamp: c.created,
+        closed_at: null,
+        merge_timestamp: c.merged,
+        updated_at: c.updated,
+        labels: [],
+        assignees: [],
+        comment_num: 0,
+      }));
+      return ok({ total: all.length, items });
+    })
+    .post("/api/v1/cl/:link/merge-no-auth", ({ params }) => merge(store, cls, lock, params.link))
+    // Mega wants a browser session for this one; the dev server has no sessions and treats it like merge-no-auth.
+    .post("/api/v1/cl/:link/merge", ({ params }) => merge(store, cls, lock, params.link));
+}
+
+interface ListQuery {
+  page: number;
+  perPage: number;
+  status: string;
+  author?: string;
+}
+
+/** Mega's list body: `{pagination: {page, per_page}, additional: {status, author?, …}}`; a message when malformed. */
+function parseListQuery(body: unknown): ListQuery | string {
+  const b = (body ?? {}) as { pagination?: { page?: unknown; per_page?: unknown }; additional?: { status?: unknown; author?: unknown } };
+  if (typeof b !== "object" || Array.isArray(b)) return "expected a JSON object";
+  const page = b.pagination?.page ?? 1;
+  const perPage = b.pagination?.per_page ?? 10;
+  if (!Number.isInteger(page) || (page as number) < 1 || !Number.isInteger(perPage) || (perPage as number) < 1 || (perPage as number) > 1000) {
+    return "pagination.page must be >= 1 and pagination.per_page in 1..1000";
+  }
+  const status = b.additional?.status ?? "";
+  const author = b.additional?.author;
+  if (typeof status !== "string" || (author !== undefined && author !== null && typeof author !== "string")) return "additional.status and additional.author must be strings";
+  return { page: page as number, perPage: perPage as number, status, author: typeof author === "string" && author !== "" ? author : undefined };
+}
+
+/** Merges an open CL into main (fast-forward or three-way), then marks it Merged. */
+function merge(store: GitStore, cls: ClStore, lock: RepoLock, link: string): Promise<Response> {
+  if (!LINK.test(link)) return Promise.resolve(fail(400, `invalid CL link: ${link}`));
+  return lock.run(async () => {
+    const tip = await store.clTip(link);
+    if (!tip) return fail(404, "CL not found");
+    const rec = await cls.get(link);
+    if (rec?.status === "merged") return fail(409, `CL ${link} is already merged`);
+    const parts = splitRepoPath(rec?.path ?? (await store.clPath(link)));
+    if (!parts) return fail(400, `CL ${link} has an invalid path`);
+    try {
+      await mergeCl(store, { parts, tip });
+    } catch (err) {
+      if (err instanceof MergeError) return fail(err.status, err.message);
+      throw err;
+    }
+    await cls.markMerged(link);
+    return ok("Merge completed successfully");
+  });
 }
 
 async function blob(store: GitStore, oidParam: string, request: Request, withBody: boolean): Promise<Response> {

@@ -193,3 +193,8 @@ export function splitRepoPath(path: string): string[] | null {
   if (parts.some((p) => p === "." || p === ".." || p.includes("\0") || p.includes("\n"))) return null;
   return parts;
 }
+
+/** The git namespace serving sub-path `parts` as its own repository (Mega's per-path refs). */
+export function pathNamespace(parts: string[]): string {
+  return "path-" + Buffer.from(parts.join("/")).toString("hex");
+}

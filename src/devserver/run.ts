@@ -10,6 +10,9 @@ export interface RunDevServerOptions {
   addr?: string;
   ref?: string;
   pushToken?: string;
+  /** token → user name; see DevServerOptions.tokens. */
+  tokens?: Record<string, string>;
+  requireAuth?: boolean;
   /** Where the URL line goes. Default stdout. */
   print?: (line: string) => void;
 }
@@ -24,7 +27,7 @@ export function parseAddr(addr: string): { hostname: string; port: number } {
 /** Resolves with exit code 0 after a signal stopped the server. */
 export async function runDevServer(opts: RunDevServerOptions): Promise<number> {
   const { hostname, port } = parseAddr(opts.addr ?? "127.0.0.1:8000");
-  const server = await startDevServer({ repo: opts.repo, hostname, port, ref: opts.ref, pushToken: opts.pushToken });
+  const server = await startDevServer({ repo: opts.repo, hostname, port, ref: opts.ref, pushToken: opts.pushToken, tokens: opts.tokens, requireAuth: opts.requireAuth });
   (opts.print ?? ((l) => process.stdout.write(l + "\n")))(server.url);
   await new Promise<void>((resolve) => {
     const done = () => {

@@ -6,6 +6,9 @@ import { Elysia } from "elysia";
 import { apiRoutes } from "./api-routes.ts";
 import { resolveGitDir } from "./git-run.ts";
 import { BadInput, GitStore } from "./git-store.ts";
+import { ClStore } from "./cl-store.ts";
+import { PushAuth } from "./push-auth.ts";
+import { RepoLock } from "./repo-lock.ts";
 import { SmartHttp } from "./smart-http.ts";
 import { ServerStats } from "./stats.ts";
 import { fail, notSupported } from "./wrapper.ts";
@@ -22,8 +25,12 @@ export interface DevServerOptions {
   port?: number;
   /** The branch serving as Mega's main. Default HEAD. */
   ref?: string;
-  /** Require this token for git-receive-pack (Bearer, or Basic password). Default: none required. */
+  /** Require this token for git-receive-pack (Bearer, or Basic password); its user is "mega". Default: none. */
   pushToken?: string;
+  /** Access tokens for git-receive-pack: token → user name (the pusher owning the CL). */
+  tokens?: Record<string, string>;
+  /** Refuse pushes without a token. Default: true when a token is configured, else false ("anonymous"). */
+  requireAuth?: boolean;
 }
 
 export interface DevServer {
@@ -39,7 +46,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const ref = opts.ref ?? "HEAD";
   if (!/^[A-Za-z0-9._/-]+$/.test(ref) || ref.includes("..")) throw new Error(`invalid ref: ${ref}`);
   const store = new GitStore(gitDir, ref);
-  const smart = new SmartHttp(store, { pushToken: opts.pushToken });
+  const lock = new RepoLock();
+  const cls = new ClStore(gitDir);
+  const smart = new SmartHttp(store, new PushAuth({ pushToken: opts.pushToken, tokens: opts.tokens, requireAuth: opts.requireAuth }), cls, lock);
   const stats = new ServerStats();
 
   const app = new Elysia()
@@ -54,7 +63,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       return fail(500, "Internal server error");
     })
     .get("/", () => new Response(`Mega-compatible dev server (scorpio ${VERSION})\n`, { headers: { "content-type": "text/plain; charset=utf-8" } }))
-    .use(apiRoutes(store))
+    .use(apiRoutes(store, cls, lock))
     // Everything else is Mega's git catch-all: smart HTTP or "Operation not supported".
     .all("/*", async ({ request }) => (await smart.handle(request)) ?? notSupported(), { parse: "none" });
 

@@ -3,15 +3,20 @@
  * `git receive-pack`, with Mega's URL rules: `{P}.git/info/refs`, `{P}.git/git-upload-pack`,
  * `{P}.git/git-receive-pack`; `/.git` is the whole monorepo. A sub-path P is served as its own one-commit
  * repository through a git namespace holding a synthetic "path commit" (tree = the subtree at P), as Mega
- * does. A push never moves main: it lands in `refs/cl/<LINK>` (a new CL), see docs/devserver.md.
+ * does. A push never moves main: it lands in `refs/cl/<LINK>`, the open CL of (path, pusher), created or
+ * updated; see docs/devserver.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logger } from "../util/log.ts";
+import { concatBytes, FLUSH, pktLine } from "../vcs/pkt-line.ts";
+import type { ClStore } from "./cl-store.ts";
 import { runGit } from "./git-run.ts";
 import type { GitStore } from "./git-store.ts";
-import { splitRepoPath } from "./git-store.ts";
+import { pathNamespace, splitRepoPath } from "./git-store.ts";
+import type { PushAuth } from "./push-auth.ts";
+import type { RepoLock } from "./repo-lock.ts";
 import { fail, notSupported } from "./wrapper.ts";
 
 const log = logger("devserver");
@@ -32,19 +37,15 @@ done
 exit $status
 `;
 
-export interface SmartHttpOptions {
-  /** When set, receive-pack requires `Authorization: Bearer <token>` or Basic with it as the password. */
-  pushToken?: string;
-}
-
 export class SmartHttp {
   private hooksDirPath: string | undefined;
-  /** Serialises pushes and path-commit creation (Mega uses a lock around root updates too). */
-  private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: GitStore,
-    private readonly opts: SmartHttpOptions,
+    private readonly auth: PushAuth,
+    private readonly cls: ClStore,
+    /** Shared with CL merges: pushes, path-commit creation and merges move refs one at a time. */
+    private readonly lock: RepoLock,
   ) {
   }
 
@@ -84,15 +85,17 @@ export class SmartHttp {
         return fail(400, "the dumb HTTP protocol is not supported; missing or unknown ?service=");
       }
       if (service === "git-receive-pack") {
-        const denied = this.authorize(request);
-        if (denied) return denied;
+        const who = this.auth.authenticate(request);
+        if (who instanceof Response) return who;
       }
       return this.advertise(service, parts);
     }
     if (request.method !== "POST") return notSupported();
+    let user = "";
     if (action === "git-receive-pack") {
-      const denied = this.authorize(request);
-      if (denied) return denied;
+      const who = this.auth.authenticate(request);
+      if (who instanceof Response) return who;
+      user = who.user;
     }
     let body = new Uint8Array(await request.arrayBuffer());
     if ((request.headers.get("content-encoding") ?? "").toLowerCase() === "gzip") {
@@ -102,34 +105,17 @@ export class SmartHttp {
         return fail(400, "request body is not valid gzip");
       }
     }
-    return action === "git-upload-pack" ? this.uploadPack(parts, body) : this.receivePack(parts, body);
-  }
-
-  private authorize(request: Request): Response | null {
-    const token = this.opts.pushToken;
-    if (token === undefined) return null;
-    const h = request.headers.get("authorization") ?? "";
-    let given: string | undefined;
-    if (/^bearer /i.test(h)) given = h.slice(7).trim();
-    else if (/^basic /i.test(h)) {
-      const dec = Buffer.from(h.slice(6).trim(), "base64").toString("utf8");
-      given = dec.slice(dec.indexOf(":") + 1);
-    }
-    if (given === token) return null;
-    return new Response("Login first", {
-      status: 401,
-      headers: { "www-authenticate": 'Basic realm="Mega", Bearer realm="Mega"', "content-type": "text/plain; charset=utf-8" },
-    });
+    return action === "git-upload-pack" ? this.uploadPack(parts, body) : this.receivePack(parts, body, user);
   }
 
   private async advertise(service: Service, parts: string[]): Promise<Response> {
-    const ns = service === "git-receive-pack" ? await this.seedPushNamespace(parts) : await this.pathNamespace(parts);
+    const ns = service === "git-receive-pack" ? await this.lock.run(() => this.seedPushNamespace(parts)) : await this.pathNamespace(parts);
     const r = await runGit(this.store.gitDir, [...this.gitArgs(ns), service.slice(4), "--stateless-rpc", "--advertise-refs", this.store.gitDir], {
       env: ns ? { GIT_NAMESPACE: ns } : {},
     });
     if (r.code !== 0) return fail(500, `advertisement failed: ${r.stderr.trim()}`);
     const head = pktLine(`# service=${service}\n`);
-    return new Response(concat([head, new TextEncoder().encode("0000"), r.stdout]), {
+    return new Response(concatBytes([head, FLUSH, r.stdout]), {
       headers: { "content-type": `application/x-${service}-advertisement`, "cache-control": NO_CACHE },
     });
   }
@@ -145,8 +131,8 @@ export class SmartHttp {
     return new Response(proc.stdout, { headers: { "content-type": "application/x-git-upload-pack-result", "cache-control": NO_CACHE } });
   }
 
-  private receivePack(parts: string[], body: Uint8Array): Promise<Response> {
-    return this.locked(async () => {
+  private receivePack(parts: string[], body: Uint8Array, user: string): Promise<Response> {
+    return this.lock.run(async () => {
       const ns = await this.seedPushNamespace(parts);
       const before = await this.nsMain(ns);
       // denyCurrentBranch=ignore: inside the namespace "refs/heads/main" is our scratch ref, not the
@@ -159,11 +145,12 @@ export class SmartHttp {
       const after = await this.nsMain(ns);
       const headers: Record<string, string> = { "content-type": "application/x-git-receive-pack-result", "cache-control": NO_CACHE };
       if (after && after !== before) {
-        const link = newLink();
-        await runGit(this.store.gitDir, ["update-ref", `refs/cl/${link}`, after]);
-        await runGit(this.store.gitDir, ["config", `cl.${link}.path`, "/" + parts.join("/")]);
+        const path = "/" + parts.join("/");
+        // Mega: the CL title is the first line of the pushed commit's message.
+        const title = (await this.store.latestCommit(after, []))?.shortMessage ?? "";
+        const { link, created } = await this.cls.recordPush(path, user, after, title);
         headers["x-mega-cl-link"] = link;
-        log.info("push created CL", { link, path: "/" + parts.join("/"), commit: after });
+        log.info(created ? "push created CL" : "push updated CL", { link, path, user, commit: after });
       }
       // main is never moved by a push: put the namespace back for the next one.
       await this.resetNamespace(ns, before);
@@ -179,8 +166,8 @@ export class SmartHttp {
   /** The namespace serving path P (null for the root), with its path commit brought up to date. */
   private async pathNamespace(parts: string[]): Promise<string | null> {
     if (parts.length === 0) return null;
-    const ns = "path-" + Buffer.from(parts.join("/")).toString("hex");
-    await this.locked(() => this.ensurePathCommit(ns, parts));
+    const ns = pathNamespace(parts);
+    await this.lock.run(() => this.ensurePathCommit(ns, parts));
     return ns;
   }
 
@@ -211,7 +198,7 @@ export class SmartHttp {
   /** A scratch namespace for pushes to P, whose main is P's current main (root main or path commit). */
   private async seedPushNamespace(parts: string[]): Promise<string> {
     const ns = "push-" + (parts.length ? Buffer.from(parts.join("/")).toString("hex") : "root");
-    const main = parts.length === 0 ? await this.store.resolveCommit("") : await this.ensurePathCommit("path-" + Buffer.from(parts.join("/")).toString("hex"), parts);
+    const main = parts.length === 0 ? await this.store.resolveCommit("") : await this.ensurePathCommit(pathNamespace(parts), parts);
     await this.resetNamespace(ns, main);
     return ns;
   }
@@ -225,32 +212,4 @@ export class SmartHttp {
     if (main) await runGit(this.store.gitDir, ["update-ref", ref, main]);
     else await runGit(this.store.gitDir, ["update-ref", "-d", ref]);
   }
-
-  private locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn);
-    this.lock = run.catch(() => undefined);
-    return run;
-  }
-}
-
-function pktLine(s: string): Uint8Array {
-  const data = new TextEncoder().encode(s);
-  return concat([new TextEncoder().encode((data.length + 4).toString(16).padStart(4, "0")), data]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Mega's CL link: 8 upper-case alphanumerics. */
-function newLink(): string {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (b) => abc[b % abc.length]).join("");
 }

@@ -81,13 +81,11 @@ export async function pushCommit(opts: PushOptions): Promise<PushResult> {
   });
   const hasToken = opts.token !== undefined && opts.token !== "";
 
-  const adv = await call(hasToken, () =>
-    httpRequest(policy(2), {
-      method: "GET",
-      url: `${repoUrl}/info/refs?service=git-receive-pack`,
-      read: bytes,
-    }),
-  ).then((b) => parseAdvertisement(b, "git-receive-pack"));
+  const advertised = (service: "git-receive-pack" | "git-upload-pack") =>
+    call(hasToken, () => httpRequest(policy(2), { method: "GET", url: `${repoUrl}/info/refs?service=${service}`, read: bytes })).then((b) =>
+      parseAdvertisement(b, service),
+    );
+  const adv = await advertised("git-receive-pack");
   const oldId = adv.refs.get(MAIN) ?? ZERO_ID;
   if (oldId === commit) throw new PushError("bad-input", `${commit} is already main at ${opts.path}: nothing to push`);
   if (!adv.caps.has("report-status")) {
@@ -110,13 +108,7 @@ export async function pushCommit(opts: PushOptions): Promise<PushResult> {
   checkReport(report);
 
   for (let attempt = 1; ; attempt++) {
-    const refs = await call(hasToken, () =>
-      httpRequest(policy(2), {
-        method: "GET",
-        url: `${repoUrl}/info/refs?service=git-upload-pack`,
-        read: bytes,
-      }),
-    ).then((b) => parseAdvertisement(b, "git-upload-pack"));
+    const refs = await advertised("git-upload-pack");
     const link = findClLink(refs.refs, commit);
     if (link) return { link, url: `${base}/cl/${link}`, oldId };
     if (attempt >= CL_LOOKUP_ATTEMPTS) {
