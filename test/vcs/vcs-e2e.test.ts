@@ -278,3 +278,70 @@ describe("a CL-layered sub-path mount and a legacy checkout", () => {
     expect((await api("POST", "/api/fs/unmount", { path: "project/bar" })).json.status).toBe("Success");
   }, 120_000);
 });
+
+describe("HTTP API, bad input, names Mega refuses, daemon restart", () => {
+  test("status/diff/commit/push over HTTP with {error, code} errors and OpenAPI entries", async () => {
+    const m = await createMount({ job_id: "vcs-http", path: "/src" });
+    const P = `/antares/mounts/${m.mount_id}`;
+    expect((await api("GET", `${P}/status`)).json).toMatchObject({ path: "/src", clean: true, changes: [], ahead: 0, pushed: null, cl_link: null });
+    const nothing = await api("POST", `${P}/commit`, { message: "x" });
+    expect(nothing.status).toBe(409);
+    expect(nothing.json).toEqual({ error: "nothing to commit, working tree clean", code: "NOTHING_TO_COMMIT" });
+    expect((await api("POST", `${P}/push`, {})).json.code).toBe("NOTHING_TO_PUSH");
+    fs.writeFileSync(join(m.mountpoint, "main.rs"), "fn main() {}\n");
+    const d = await api("GET", `${P}/diff`);
+    expect(d.json.files).toEqual([{ path: "main.rs", old_path: null, status: "modified", added: 1, removed: 1, binary: false }]);
+    expect(d.json.patch).toContain("-fn main() { println!(\"hi\"); }\n+fn main() {}\n");
+    expect((await api("GET", `${P}/diff?format=stat`)).json).toContain("1 file changed, 1 insertion(+), 1 deletion(-)");
+    expect((await api("POST", `${P}/commit`, { message: "m", author: "no email" })).json.code).toBe("BAD_AUTHOR");
+    expect((await api("POST", `${P}/commit`, {})).status).toBe(400);
+    expect((await api("POST", `${P}/commit`, { message: "   \n" })).json.code).toBe("EMPTY_MESSAGE");
+    const c = await api("POST", `${P}/commit`, { message: "HTTP commit", author: "Dee Dev <dee@example.com>" });
+    expect(c.status).toBe(200);
+    const amended = await api("POST", `${P}/commit`, { message: "HTTP commit, reworded", amend: true });
+    expect(amended.json.parent).toBe(c.json.parent);
+    expect(amended.json.commit).not.toBe(c.json.commit);
+    const bad = await api("POST", `${P}/push`, { token: "wrong" });
+    expect(bad.status).toBe(401);
+    expect(bad.json.code).toBe("PUSH_UNAUTHORIZED");
+    const ok = await api("POST", `${P}/push`, { token: TOKEN });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ squashed: 1, commit: amended.json.commit });
+    expect((await api("GET", `${P}/status`)).json).toMatchObject({ clean: true, cl_link: ok.json.link, pushed: { link: ok.json.link } });
+    expect((await api("GET", "/antares/mounts/00000000-0000-0000-0000-000000000000/status")).json.code).toBe("NOT_FOUND");
+    const spec = (await api("GET", "/openapi.json")).json;
+    for (const op of ["status", "diff"]) expect(spec.paths[`/antares/mounts/{mount_id}/${op}`]?.get).toBeDefined();
+    for (const op of ["commit", "push"]) expect(spec.paths[`/antares/mounts/{mount_id}/${op}`]?.post).toBeDefined();
+  }, 120_000);
+
+  test("a name Mega cannot store is committed byte-exact but refused before pushing", async () => {
+    const m = await createMount({ job_id: "vcs-names", path: "/src" });
+    const name = Buffer.concat([Buffer.from("caf"), Buffer.from([0xe9]), Buffer.from(".txt")]);
+    fs.writeFileSync(Buffer.concat([Buffer.from(m.mountpoint + "/"), name]), "latin1\n");
+    const st = await cli(["status", "--mount", "vcs-names"]);
+    expect(st.stdout).toContain('A  "caf\\351.txt"');
+    const c = JSON.parse((await cli(["commit", "-m", "odd name", "--json", "--mount", "vcs-names"])).stdout);
+    const replica = cloneAt("replica-names", "origin/main");
+    fs.writeFileSync(Buffer.concat([Buffer.from(replica + "/src/"), name]), "latin1\n");
+    gitTree(replica);
+    expect(c.tree).toBe(git(replica, ["write-tree", "--prefix=src/"]).trim());
+    const p = await cli(["push", "--mount", "vcs-names", "--token", TOKEN]);
+    expect(p.code).not.toBe(0);
+    expect(p.stderr).toContain("REFUSED_PATHS");
+    expect(p.stderr).toContain("not valid UTF-8");
+  }, 120_000);
+
+  test("commits, base and CL link survive a daemon restart", async () => {
+    const before = (await api("GET", "/antares/mounts/by-job/vcs-root")).json;
+    const st1 = JSON.parse((await cli(["status", "--json", "--mount", "vcs-root"])).stdout);
+    await serve.stop();
+    serve = await startServe(sb);
+    api = apiClient(serve.httpUrl());
+    const until = Date.now() + 30_000;
+    while ((await api("GET", `/antares/mounts/${before.mount_id}`)).json.state !== "Ready" && Date.now() < until) await Bun.sleep(100);
+    const after = (await api("GET", `/antares/mounts/${before.mount_id}`)).json;
+    expect(after).toMatchObject({ base_commit: before.base_commit, base_tree: before.base_tree, cl_link: before.cl_link });
+    const st2 = JSON.parse((await cli(["status", "--json", "--mount", "vcs-root"])).stdout);
+    expect(st2).toEqual(st1);
+  }, 120_000);
+});
