@@ -195,7 +195,7 @@ describe("a job mount of the monorepo root", () => {
     expect(mm![2]).toBe(`${dev.url}/cl/${link}`);
     expect(repo.revParse(`refs/cl/${link}`)).toBe(commit);
     git(repo.path, ["fsck", "--no-progress"]);
-    const files = await (await fetch(`${dev.url}/api/v1/cl/${link}/files-list`)).json();
+    const files = (await (await fetch(`${dev.url}/api/v1/cl/${link}/files-list`)).json()) as { data: Array<{ action: string; path: string }> };
     const got = (files.data as any[]).map((f) => `${f.action}:${f.path}`).sort();
     const want = git(repo.path, ["diff", "--name-status", "-M", "main", `refs/cl/${link}`]).trim().split("\n").length;
     expect(got.length).toBe(want);
@@ -257,7 +257,7 @@ describe("a CL-layered sub-path mount and a legacy checkout", () => {
     expect(p.code).toBe(0);
     const link = /CL ([A-Z0-9]+):/.exec(p.stdout)![1]!;
     expect(repo.revParse(`refs/cl/${link}^{tree}`)).toBe(c.tree);
-    const files = await (await fetch(`${dev.url}/api/v1/cl/${link}/files-list`)).json();
+    const files = (await (await fetch(`${dev.url}/api/v1/cl/${link}/files-list`)).json()) as { data: Array<{ action: string; path: string }> };
     expect((files.data as any[]).map((f) => `${f.action}:${f.path}`).sort()).toEqual(["modified:Cargo.toml", "modified:src/renamed.rs", "new:NEW.md", "new:src/extra.rs"]);
   }, 120_000);
 
