@@ -24,7 +24,7 @@ interface Candidate {
   label: string;
 }
 
-async function candidates(client: DaemonClient): Promise<Candidate[]> {
+async function jobMounts(client: DaemonClient): Promise<Candidate[]> {
   const out: Candidate[] = [];
   const base = await client.antaresBase();
   const res = await client.request("GET", `${base}/mounts`);
@@ -34,6 +34,12 @@ async function candidates(client: DaemonClient): Promise<Candidate[]> {
     const ids = [m.mount_id, ...(typeof m.job_id === "string" ? [m.job_id] : [])];
     out.push({ route: `${base}/mounts/${m.mount_id}`, mountpoint: m.mountpoint, ids, label: `job mount ${typeof m.job_id === "string" ? m.job_id : m.mount_id} (${String(m.path)})` });
   }
+  return out;
+}
+
+/** Legacy checkouts (only `scorpio serve` has them; elsewhere the route is missing and the list empty). */
+async function checkouts(client: DaemonClient): Promise<Candidate[]> {
+  const out: Candidate[] = [];
   const co = await client.request("GET", "/vcs/checkouts");
   if (co.ok && isObject(co.json) && Array.isArray(co.json.mounts)) {
     for (const m of co.json.mounts) {
@@ -54,18 +60,20 @@ function real(p: string): string {
 
 const inside = (dir: string, mountpoint: string) => dir === mountpoint || dir.startsWith(mountpoint.endsWith(sep) ? mountpoint : mountpoint + sep);
 
-/** The mount `--mount` names or `cwd` is in; null when neither (and no `--mount`). */
-export async function findVcsTarget(client: DaemonClient, mount: string | undefined, cwd = process.cwd()): Promise<VcsTarget | null> {
-  const all = await candidates(client);
+function pick(all: readonly Candidate[], mount: string | undefined, cwd: string): Candidate | undefined {
   if (mount !== undefined) {
-    const byId = all.find((c) => c.ids.includes(mount));
-    const dir = real(resolve(cwd, mount));
-    const hit = byId ?? all.find((c) => inside(dir, real(c.mountpoint)) || inside(resolve(cwd, mount), c.mountpoint));
-    if (!hit) throw new CliError(`--mount ${mount}: no writable mount (job mount or checkout) has that id, job id or directory`, ExitCode.CONFIG);
-    return hit;
+    const dir = resolve(cwd, mount);
+    return all.find((c) => c.ids.includes(mount)) ?? all.find((c) => inside(dir, c.mountpoint) || inside(real(dir), real(c.mountpoint)));
   }
   const here = resolve(cwd);
-  return all.find((c) => inside(here, c.mountpoint)) ?? all.find((c) => inside(real(here), real(c.mountpoint))) ?? null;
+  return all.find((c) => inside(here, c.mountpoint)) ?? all.find((c) => inside(real(here), real(c.mountpoint)));
+}
+
+/** The mount `--mount` names or `cwd` is in (job mounts first, then checkouts); null when neither (and no `--mount`). */
+export async function findVcsTarget(client: DaemonClient, mount: string | undefined, cwd = process.cwd()): Promise<VcsTarget | null> {
+  const hit = pick(await jobMounts(client), mount, cwd) ?? pick(await checkouts(client), mount, cwd);
+  if (!hit && mount !== undefined) throw new CliError(`--mount ${mount}: no writable mount (job mount or checkout) has that id, job id or directory`, ExitCode.CONFIG);
+  return hit ?? null;
 }
 
 export async function requireVcsTarget(client: DaemonClient, mount: string | undefined): Promise<VcsTarget> {

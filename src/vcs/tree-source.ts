@@ -53,10 +53,19 @@ export class MountTreeSource implements BaseTreeSource {
 
   constructor(private readonly o: MountTreeSourceOptions) {}
 
+  /** Trees read during this scan (a scan lists each touched base tree twice: to build, then to diff). */
+  private readonly memo = new Map<string, TreeItem[]>();
+
   async listTree(path: string, treeId: string): Promise<TreeItem[]> {
     if (treeId === EMPTY_TREE_ID) return [];
-    const mem = this.scratch.get(treeId);
+    const mem = this.scratch.get(treeId) ?? this.memo.get(treeId);
     if (mem) return mem;
+    const items = await this.readTree(path, treeId);
+    this.memo.set(treeId, items);
+    return items;
+  }
+
+  private async readTree(path: string, treeId: string): Promise<TreeItem[]> {
     for (const store of [this.o.objects, this.o.cache]) {
       const obj = store.read(treeId);
       if (obj) return treeItemsOf(obj.body);
