@@ -7,6 +7,7 @@
 import { httpRequest, type HttpPolicy } from "../remote/http.ts";
 import { gitTreeOid } from "../remote/oid.ts";
 import { RemoteError } from "../remote/remote-error.ts";
+import { encodeName } from "../util/names.ts";
 import { parseAdvertisement, repoUrlPath } from "./push.ts";
 
 export interface MegaEndpoint {
@@ -30,9 +31,12 @@ export function repoUrl(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, "") + repoUrlPath(path);
 }
 
+/** A monorepo path as a query value, byte-exact: escaped names (util/names) are sent as their own bytes. */
 function queryPath(path: string): string {
-  const p = "/" + path.split("/").filter(Boolean).join("/");
-  return encodeURIComponent(p).replace(/%2F/g, "/");
+  const bytes = encodeName("/" + path.split("/").filter(Boolean).join("/"));
+  let out = "";
+  for (const b of bytes) out += /[A-Za-z0-9\-._~/]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  return out;
 }
 
 /** The refs `{P}.git` advertises for upload-pack (anonymous on Mega). */
