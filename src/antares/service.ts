@@ -51,6 +51,7 @@ interface MountEntry {
   /** The fixed base of status/commit/push (null when Mega could not tell at creation). */
   baseCommit: string | null;
   baseTree: string | null;
+  baseRootCommit: string | null;
   /** The CL the mount's commits were last pushed to. */
   clLink: string | null;
 }
@@ -151,9 +152,9 @@ export class AntaresService {
   }
 
   /** Where a mount's edits and base live (for src/vcs). */
-  writableMount(id: string): { id: string; path: string; mountpoint: string; upperDir: string; clDir: string | null; baseCommit: string | null; baseTree: string | null; clLink: string | null } {
+  writableMount(id: string): { id: string; path: string; mountpoint: string; upperDir: string; clDir: string | null; baseCommit: string | null; baseTree: string | null; baseRootCommit: string | null; clLink: string | null } {
     const e = this.entry(id);
-    return { id: e.id, path: e.path, mountpoint: e.layout.mountpoint, upperDir: e.layout.upperDir, clDir: e.clDir, baseCommit: e.baseCommit, baseTree: e.baseTree, clLink: e.clLink };
+    return { id: e.id, path: e.path, mountpoint: e.layout.mountpoint, upperDir: e.layout.upperDir, clDir: e.clDir, baseCommit: e.baseCommit, baseTree: e.baseTree, baseRootCommit: e.baseRootCommit, clLink: e.clLink };
   }
 
   /** Records the CL a push went to (persisted). */
@@ -255,7 +256,7 @@ export class AntaresService {
       throw err;
     }
     const now = Date.now();
-    const e: MountEntry = { id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now, overlay, warm: null, baseCommit: base?.base_commit ?? null, baseTree: base?.base_tree ?? null, clLink: null };
+    const e: MountEntry = { id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now, overlay, warm: null, baseCommit: base?.base_commit ?? null, baseTree: base?.base_tree ?? null, baseRootCommit: base?.base_root_commit ?? null, clLink: null };
     this.insert(e);
     await this.persist();
     await this.becomeReady(e);
@@ -448,6 +449,7 @@ export class AntaresService {
         created_at_epoch_ms: e.createdAt,
         base_commit: e.baseCommit,
         base_tree: e.baseTree,
+        base_root_commit: e.baseRootCommit,
         cl_link: e.clLink,
       });
     }
@@ -484,6 +486,7 @@ export class AntaresService {
         warm: null,
         baseCommit: r.base_commit ?? null,
         baseTree: r.base_tree ?? null,
+        baseRootCommit: r.base_root_commit ?? null,
         clLink: r.cl_link ?? null,
       };
       this.insert(e);

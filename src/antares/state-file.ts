@@ -45,6 +45,8 @@ export interface MountRecord {
   base_commit?: string | null;
   /** The root tree id of the mounted path in `base_commit`. */
   base_tree?: string | null;
+  /** Sub-path mounts: the monorepo root's head read with `base_commit` (lists base trees after main moved). */
+  base_root_commit?: string | null;
   /** The Mega CL the mount's commits were pushed to. */
   cl_link?: string | null;
 }
@@ -74,13 +76,15 @@ function parseRecord(v: unknown): MountRecord | null {
 }
 
 /** The VCS fields, present only when recorded (records written before them load unchanged). */
-function optionalVcsFields(r: Record<string, unknown>): Pick<MountRecord, "base_commit" | "base_tree" | "cl_link"> {
-  const out: Pick<MountRecord, "base_commit" | "base_tree" | "cl_link"> = {};
+function optionalVcsFields(r: Record<string, unknown>): Pick<MountRecord, "base_commit" | "base_tree" | "base_root_commit" | "cl_link"> {
+  const out: Pick<MountRecord, "base_commit" | "base_tree" | "base_root_commit" | "cl_link"> = {};
   const commit = oidOrNull(r.base_commit);
   const tree = oidOrNull(r.base_tree);
+  const root = oidOrNull(r.base_root_commit);
   const link = str(r.cl_link);
   if (commit) out.base_commit = commit;
   if (tree) out.base_tree = tree;
+  if (root) out.base_root_commit = root;
   if (link) out.cl_link = link;
   return out;
 }
@@ -123,6 +127,7 @@ export function renderMountRecords(records: readonly MountRecord[]): string {
     o.created_at_epoch_ms = r.created_at_epoch_ms;
     if (r.base_commit) o.base_commit = r.base_commit;
     if (r.base_tree) o.base_tree = r.base_tree;
+    if (r.base_root_commit) o.base_root_commit = r.base_root_commit;
     if (r.cl_link) o.cl_link = r.cl_link;
     return o;
   });

@@ -14,7 +14,9 @@ export function readBaseRecord(file: string): MountBase | null {
   try {
     const j = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     if (typeof j.base_commit === "string" && HEX40.test(j.base_commit) && typeof j.base_tree === "string" && HEX40.test(j.base_tree)) {
-      return { base_commit: j.base_commit, base_tree: j.base_tree };
+      const base: MountBase = { base_commit: j.base_commit, base_tree: j.base_tree };
+      if (typeof j.base_root_commit === "string" && HEX40.test(j.base_root_commit)) base.base_root_commit = j.base_root_commit;
+      return base;
     }
   } catch {
     // missing or unreadable: no recorded base

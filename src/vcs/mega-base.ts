@@ -18,6 +18,11 @@ export interface MegaEndpoint {
 export interface MountBase {
   base_commit: string;
   base_tree: string;
+  /**
+   * For a sub-path: the monorepo root's head read together with base_commit, so base trees can still be
+   * listed (`refs=<root commit>`) after main moved on. Equal to base_commit for the root.
+   */
+  base_root_commit?: string;
 }
 
 const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
@@ -76,14 +81,19 @@ export async function fetchTreeBody(ep: MegaEndpoint, path: string, opts: { oid?
   return body;
 }
 
-/** Head commit and tree of `path`, read so that they belong together. */
+/** Head commit and tree of `path` (and the root's head), read so that they belong together. */
 export async function resolveMountBase(ep: MegaEndpoint, path: string): Promise<MountBase | null> {
+  const isRoot = path.split("/").filter(Boolean).length === 0;
   for (let attempt = 0; attempt < 3; attempt++) {
+    const root = isRoot ? null : await fetchHeadCommit(ep, "/");
     const commit = await fetchHeadCommit(ep, path);
     if (commit === null) return null;
-    const body = await fetchTreeBody(ep, path);
+    const body = await fetchTreeBody(ep, path, root ? { refs: root } : {});
     const again = await fetchHeadCommit(ep, path);
-    if (again === commit) return { base_commit: commit, base_tree: body === null ? EMPTY_TREE : gitTreeOid(body) };
+    if (again !== commit) continue;
+    const base: MountBase = { base_commit: commit, base_tree: body === null ? EMPTY_TREE : gitTreeOid(body) };
+    if (root) base.base_root_commit = root;
+    return base;
   }
   return null;
 }

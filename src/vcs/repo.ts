@@ -34,6 +34,8 @@ export interface WritableMount {
   clDir: string | null;
   baseCommit: string | null;
   baseTree: string | null;
+  /** Sub-paths: the root's head read with the base (see MountBase). */
+  baseRootCommit: string | null;
   /** Where this mount's objects and VCS state live. */
   vcsDir: string;
 }
@@ -125,7 +127,7 @@ export class MountRepo {
   }
 
   private source(): MountTreeSource {
-    return new MountTreeSource({ objects: this.objects, cache: this.cache, endpoint: { baseUrl: this.deps.baseUrl, timeoutMs: this.deps.timeoutMs }, client: this.deps.client, mountPath: this.m.path, baseCommit: this.m.baseCommit });
+    return new MountTreeSource({ objects: this.objects, cache: this.cache, endpoint: { baseUrl: this.deps.baseUrl, timeoutMs: this.deps.timeoutMs }, client: this.deps.client, mountPath: this.m.path, rootCommit: this.m.path === "/" ? this.m.baseCommit : this.m.baseRootCommit });
   }
 
   private headOf(s: VcsState): { commit: string; tree: string } {

@@ -4,7 +4,7 @@
  * used by a mount: trees built in memory by the current scan → the mount's own object store (its
  * commits) → a per-mount cache of base trees already fetched → Mega (`/api/v1/file/tree?path=&oid=`,
  * which serves a tree only while it is still the one at that path; for a root mount also
- * `&refs=<base commit>`, so a moved main does not lose the base). Every fetched tree is verified
+ * `&refs=<root commit>` as of the base, so a moved main does not lose the base). Every fetched tree is verified
  * against its id before use or caching. The lower view is not consulted: it may have moved on.
  */
 import type { MegaClient } from "../remote/index.ts";
@@ -42,7 +42,8 @@ export interface MountTreeSourceOptions {
   client: MegaClient;
   /** Monorepo path of the mount root. */
   mountPath: string;
-  baseCommit: string | null;
+  /** A root commit of the monorepo in which the base trees are (`refs=` for /api/v1/file/tree). */
+  rootCommit: string | null;
 }
 
 export class MountTreeSource implements BaseTreeSource {
@@ -72,7 +73,7 @@ export class MountTreeSource implements BaseTreeSource {
     }
     const repoPath = joinRepo(this.o.mountPath, path);
     let body = await fetchTreeBody(this.o.endpoint, repoPath, { oid: treeId });
-    if (body === null && this.o.mountPath === "/" && this.o.baseCommit) body = await fetchTreeBody(this.o.endpoint, repoPath, { refs: this.o.baseCommit });
+    if (body === null && this.o.rootCommit) body = await fetchTreeBody(this.o.endpoint, repoPath, { refs: this.o.rootCommit });
     if (body === null || objectId("tree", body) !== treeId) {
       throw new VcsError(
         "BASE_UNAVAILABLE",

@@ -111,7 +111,7 @@ function gitBlobs(repo: string | null): MegaClient {
 }
 
 function source(dir: string, repo: string | null = null): MountTreeSource {
-  return new MountTreeSource({ objects: new ObjectStore(join(dir, "objects")), cache: new ObjectStore(join(dir, "cache")), endpoint: { baseUrl: "http://127.0.0.1:9" }, client: gitBlobs(repo), mountPath: "/", baseCommit: null });
+  return new MountTreeSource({ objects: new ObjectStore(join(dir, "objects")), cache: new ObjectStore(join(dir, "cache")), endpoint: { baseUrl: "http://127.0.0.1:9" }, client: gitBlobs(repo), mountPath: "/", rootCommit: null });
 }
 
 /** Copies git's objects for `rev`'s tree into `store`, so the base is served without a network. */

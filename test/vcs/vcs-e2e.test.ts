@@ -344,4 +344,25 @@ describe("HTTP API, bad input, names Mega refuses, daemon restart", () => {
     const st2 = JSON.parse((await cli(["status", "--json", "--mount", "vcs-root"])).stdout);
     expect(st2).toEqual(st1);
   }, 120_000);
+
+  test("a sub-path mount keeps committing against its base after main moved upstream", async () => {
+    const m = await createMount({ job_id: "vcs-moved", path: "/project/bar" });
+    const base = (await api("GET", `/antares/mounts/${m.mount_id}`)).json;
+    const oldMain = repo.revParse("main");
+    repo.commitFile("project/bar/deep/a/b/c/leaf.txt", "moved upstream\n");
+    fs.writeFileSync(join(m.mountpoint, "deep/a/b/c/new.txt"), "made in the mount\n");
+    const st = await cli(["status", "--mount", "vcs-moved"]);
+    expect(st.stderr).toBe("");
+    expect(st.stdout.trim().split("\n").slice(1)).toEqual(["A  deep/a/b/c/new.txt"]);
+    const c = JSON.parse((await cli(["commit", "-m", "on the old base", "--json", "--mount", "vcs-moved"])).stdout);
+    expect(c.parent).toBe(base.base_commit);
+    const replica = cloneAt("replica-moved", oldMain);
+    fs.writeFileSync(join(replica, "project/bar/deep/a/b/c/new.txt"), "made in the mount\n");
+    gitTree(replica);
+    expect(c.tree).toBe(git(replica, ["write-tree", "--prefix=project/bar/"]).trim());
+    const p = await cli(["push", "--mount", "vcs-moved", "--token", TOKEN]);
+    expect(p.stderr).toBe("");
+    const link = /CL ([A-Z0-9]+):/.exec(p.stdout)![1]!;
+    expect(repo.revParse(`refs/cl/${link}`)).toBe(c.commit);
+  }, 120_000);
 });

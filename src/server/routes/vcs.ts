@@ -17,7 +17,7 @@ const detail = (tag: string, summary: string) => ({ tags: [tag], summary });
 
 function antaresWritable(antares: AntaresService, id: string): { m: WritableMount; clLink: string | null; id: string } {
   const w = antares.writableMount(id);
-  return { id: w.id, clLink: w.clLink, m: { path: w.path, upperDir: w.upperDir, clDir: w.clDir, baseCommit: w.baseCommit, baseTree: w.baseTree, vcsDir: `${w.upperDir}.vcs` } };
+  return { id: w.id, clLink: w.clLink, m: { path: w.path, upperDir: w.upperDir, clDir: w.clDir, baseCommit: w.baseCommit, baseTree: w.baseTree, baseRootCommit: w.baseRootCommit, vcsDir: `${w.upperDir}.vcs` } };
 }
 
 export function antaresVcsRoutes(antares: AntaresService, vcs: VcsService, prefix: "" | "/antares") {
@@ -60,7 +60,7 @@ export function antaresVcsRoutes(antares: AntaresService, vcs: VcsService, prefi
 }
 
 function checkoutWritable(c: CheckoutMount): WritableMount {
-  return { path: c.path, upperDir: c.upperDir, clDir: c.clDir, baseCommit: c.base?.base_commit ?? null, baseTree: c.base?.base_tree ?? null, vcsDir: `${c.baseDir}/vcs` };
+  return { path: c.path, upperDir: c.upperDir, clDir: c.clDir, baseCommit: c.base?.base_commit ?? null, baseTree: c.base?.base_tree ?? null, baseRootCommit: c.base?.base_root_commit ?? null, vcsDir: `${c.baseDir}/vcs` };
 }
 
 const HashParams = t.Object({ hash: t.String({ pattern: "^[0-9a-f]{40}$", description: "The checkout's hash (sha1 of its path)" }) });
