@@ -14,6 +14,7 @@ import { classify, diffTrees, similarity } from "../../src/vcs/changes.ts";
 import { HashCache } from "../../src/vcs/hash-cache.ts";
 import { IgnoreStack } from "../../src/vcs/ignore-rules.ts";
 import { cleanMessage, EMPTY_TREE_ID, encodeCommit, ObjectStore } from "../../src/vcs/objects.ts";
+import { filePatch } from "../../src/vcs/patch.ts";
 import { MountScanner } from "../../src/vcs/scan.ts";
 import { MountTreeSource } from "../../src/vcs/tree-source.ts";
 
@@ -166,6 +167,43 @@ describe("scanner trees equal git's", () => {
     expect(changes.map((c) => `${c.status}:${c.path}`)).toEqual([
       "added:cl-new.txt", "modified:cl-file.txt", "modified:d/two.txt", "deleted:gone.txt", "deleted:gone2.txt", "added:o/new.txt", "deleted:o/old.txt",
     ].sort((a, b) => (a.split(":")[1]! < b.split(":")[1]! ? -1 : 1)));
+  });
+});
+
+describe("patches git applies", () => {
+  test("a rename with edits (similarity), a missing final newline, a deletion, binary content", async () => {
+    const work = fresh("patch");
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i}\n`).join("");
+    write(work, { "old/name.txt": lines, "tail.txt": "a\nb\n", "gone.txt": "bye\n" });
+    fs.writeFileSync(join(work, "bin.dat"), new Uint8Array([0, 1, 2, 3]));
+    git(work, ["init", "-q"]);
+    git(work, ["add", "-A"]);
+    git(work, ["commit", "-q", "-m", "base"]);
+    const baseTree = git(work, ["write-tree"]).trim();
+    const vcs = fresh("vcs");
+    const src = source(vcs, work);
+    importTrees(work, new ObjectStore(join(vcs, "cache")), baseTree);
+    const upper = fresh("upper");
+    write(upper, { "new/name.txt": lines.replace("line 7\n", "line seven\n") + "more\n", "tail.txt": "a\nb\nc", ".wh.gone.txt": "", "old/.wh.name.txt": "" });
+    fs.writeFileSync(join(upper, "bin.dat"), new Uint8Array([0, 9, 9, 9]));
+    const tree = await new MountScanner({ upperDir: upper, clDir: null, baseTree, source: src, hashes: new HashCache(null) }).scan();
+    const changes = await classify(await diffTrees(src, baseTree, tree), (oid) => src.readBlob(oid));
+    expect(changes.map((c) => `${c.status}:${c.path}`)).toEqual(["modified:bin.dat", "deleted:gone.txt", "renamed:new/name.txt", "modified:tail.txt"]);
+    const rename = changes.find((c) => c.status === "renamed")!;
+    expect(rename.similarity).toBeGreaterThanOrEqual(50);
+    expect(rename.similarity).toBeLessThan(100);
+    const patches = [];
+    for (const c of changes) patches.push(filePatch(c, c.old_oid ? await src.readBlob(c.old_oid) : null, c.new_oid ? await src.readBlob(c.new_oid) : null));
+    const bin = patches.find((p) => p.binary)!;
+    expect(bin.text).toContain("Binary files a/bin.dat and b/bin.dat differ\n");
+    const text = patches.filter((p) => !p.binary).map((p) => p.text).join("");
+    expect(text).toContain("\\ No newline at end of file\n");
+    fs.writeFileSync(join(work, "p.patch"), Buffer.from(text, "latin1"));
+    git(work, ["apply", "--index", "p.patch"]);
+    fs.rmSync(join(work, "p.patch"));
+    fs.writeFileSync(join(work, "bin.dat"), new Uint8Array([0, 9, 9, 9]));
+    git(work, ["add", "-A"]);
+    expect(git(work, ["write-tree"]).trim()).toBe(tree);
   });
 });
 
