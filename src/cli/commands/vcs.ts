@@ -74,6 +74,18 @@ abstract class VcsCommand extends ClientCommand {
     const client = this.connect();
     return { client, target: await requireVcsTarget(client, this.mount) };
   }
+
+  /** POSTs to one of the mount's VCS routes; the JSON answer, or a CliError with the daemon's words. */
+  protected async post(client: DaemonClient, target: VcsTarget, op: "commit" | "push", body: unknown): Promise<{ res: DaemonResponse; json: Record<string, unknown> | null }> {
+    const res = await client.request("POST", `${target.route}/${op}`, { body, timeoutMs: VCS_DEADLINE_MS });
+    return { res, json: res.ok && isObject(res.json) ? res.json : null };
+  }
+
+  /** Prints `json` when `--json` was given; returns whether it did. */
+  protected printedJson(json: unknown, asked: boolean): boolean {
+    if (asked) this.out(JSON.stringify(json, null, 2));
+    return asked;
+  }
 }
 
 export class DiffCommand extends VcsCommand {
@@ -149,20 +161,13 @@ export class CommitCommand extends VcsCommand {
 
   async run(): Promise<number> {
     const { client, target } = await this.target();
-    const res = await client.request("POST", `${target.route}/commit`, {
-      body: { message: this.message, author: this.author ?? null, amend: this.amend },
-      timeoutMs: VCS_DEADLINE_MS,
-    });
+    const { res, json: c } = await this.post(client, target, "commit", { message: this.message, author: this.author ?? null, amend: this.amend });
     if (!res.ok && isObject(res.json) && res.json.code === "NOTHING_TO_COMMIT") {
       this.out("nothing to commit, working tree clean");
       return ExitCode.INTERNAL;
     }
-    if (!res.ok || !isObject(res.json)) fail("commit failed", res);
-    const c = res.json;
-    if (this.json) {
-      this.out(JSON.stringify(c, null, 2));
-      return ExitCode.SUCCESS;
-    }
+    if (!c) fail("commit failed", res);
+    if (this.printedJson(c, this.json)) return ExitCode.SUCCESS;
     const changes = (Array.isArray(c.changes) ? c.changes : []) as Change[];
     this.out(`[${target.label} ${short(c.commit)}] ${String(c.message).split("\n")[0]}`);
     this.out(` ${changes.length} file${changes.length === 1 ? "" : "s"} changed`);
@@ -204,13 +209,9 @@ export class PushCommand extends VcsCommand {
   async run(): Promise<number> {
     const { client, target } = await this.target();
     const token = this.localToken();
-    const res = await client.request("POST", `${target.route}/push`, { body: token ? { token } : {}, timeoutMs: VCS_DEADLINE_MS });
-    if (!res.ok || !isObject(res.json)) fail("push failed", res);
-    const p = res.json;
-    if (this.json) {
-      this.out(JSON.stringify(p, null, 2));
-      return ExitCode.SUCCESS;
-    }
+    const { res, json: p } = await this.post(client, target, "push", token ? { token } : {});
+    if (!p) fail("push failed", res);
+    if (this.printedJson(p, this.json)) return ExitCode.SUCCESS;
     const squashed = typeof p.squashed === "number" && p.squashed > 1 ? ` (${p.squashed} local commits squashed)` : "";
     this.out(`pushed ${short(p.commit)}${squashed} to ${target.label}`);
     this.out(`CL ${String(p.link)}: ${String(p.url)}`);
