@@ -4,7 +4,7 @@
  *
  * ```
  * {vcsDir}/objects/ab/cdef…   loose objects of local commits (git layout, zlib)
- * {vcsDir}/base-trees/…       base trees fetched from Mega (cache, verified)
+ * {vcsDir}/base-objects/…     base trees and blobs fetched from Mega (cache, verified)
  * {vcsDir}/state.json         {head, commits: [oldest…newest], pushed: {commit, link, url} | null}
  * {vcsDir}/hashes.json        blob ids of upper files by stat (cache)
  * ```
@@ -89,7 +89,7 @@ export class MountRepo {
   ) {
     mkdirSync(m.vcsDir, { recursive: true });
     this.objects = new ObjectStore(join(m.vcsDir, "objects"));
-    this.cache = new ObjectStore(join(m.vcsDir, "base-trees"));
+    this.cache = new ObjectStore(join(m.vcsDir, "base-objects"));
     this.stateFile = join(m.vcsDir, "state.json");
   }
 

@@ -36,7 +36,7 @@ export function treeItemsOf(body: Uint8Array): TreeItem[] {
 export interface MountTreeSourceOptions {
   /** The mount's commits and blobs. */
   objects: ObjectStore;
-  /** Base trees fetched before. */
+  /** Base trees (and blobs read for renames and diffs) fetched before. */
   cache: ObjectStore;
   endpoint: MegaEndpoint;
   client: MegaClient;
@@ -88,9 +88,14 @@ export class MountTreeSource implements BaseTreeSource {
   async readBlob(oid: string): Promise<Uint8Array> {
     const mem = this.scratchBlobs.get(oid);
     if (mem) return mem();
-    const local = this.o.objects.read(oid);
-    if (local) return local.body;
-    return this.o.client.fetchBlobVerified(oid);
+    for (const store of [this.o.objects, this.o.cache]) {
+      const obj = store.read(oid);
+      if (obj) return obj.body;
+    }
+    // Base blobs are read only for renames and diffs; keep them so the next status does not ask again.
+    const bytes = await this.o.client.fetchBlobVerified(oid);
+    this.o.cache.write("blob", bytes);
+    return bytes;
   }
 }
 
