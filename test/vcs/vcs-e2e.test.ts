@@ -275,6 +275,11 @@ describe("a CL-layered sub-path mount and a legacy checkout", () => {
     fs.writeFileSync(join(replica, "project/bar/top.txt"), "top\n");
     gitTree(replica);
     expect(c.tree).toBe(git(replica, ["write-tree", "--prefix=project/bar/"]).trim());
+    const p = await cli(["push", "--json"], { cwd: checkout, env: { SCORPIO_MEGA_TOKEN: TOKEN } });
+    expect(p.stderr).toBe("");
+    const pushed = JSON.parse(p.stdout);
+    expect(repo.revParse(`refs/cl/${pushed.link}^{tree}`)).toBe(c.tree);
+    expect((await cli(["status"], { cwd: checkout })).stdout).toContain(`[CL ${pushed.link} `);
     expect((await api("POST", "/api/fs/unmount", { path: "project/bar" })).json.status).toBe("Success");
   }, 120_000);
 });
