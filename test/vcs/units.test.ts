@@ -125,6 +125,17 @@ function importTrees(repo: string, store: ObjectStore, tree: string): void {
   }
 }
 
+/** Commits `work` as the base and serves its trees from a mount's cache (no network). */
+function commitBase(work: string): { baseTree: string; src: MountTreeSource } {
+  git(work, ["init", "-q"]);
+  git(work, ["add", "-A"]);
+  git(work, ["commit", "-q", "-m", "base"]);
+  const baseTree = git(work, ["write-tree"]).trim();
+  const vcs = fresh("vcs");
+  importTrees(work, new ObjectStore(join(vcs, "cache")), baseTree);
+  return { baseTree, src: source(vcs, work) };
+}
+
 describe("scanner trees equal git's", () => {
   test("a new tree: nested .gitignore with negation, exec bit, symlink, non-UTF-8 name, empty dir", async () => {
     const upper = fresh("upper");
@@ -142,13 +153,7 @@ describe("scanner trees equal git's", () => {
   test("over a base: aufs and chardev whiteouts, opaque directory, CL layer below the upper", async () => {
     const work = fresh("base");
     write(work, { "keep.txt": "keep\n", "gone.txt": "gone\n", "gone2.txt": "gone2\n", "d/one.txt": "1\n", "d/two.txt": "2\n", "o/old.txt": "old\n", "cl-file.txt": "base\n" });
-    git(work, ["init", "-q"]);
-    git(work, ["add", "-A"]);
-    git(work, ["commit", "-q", "-m", "base"]);
-    const baseTree = git(work, ["write-tree"]).trim();
-    const vcs = fresh("vcs");
-    const src = source(vcs, work);
-    importTrees(work, new ObjectStore(join(vcs, "cache")), baseTree);
+    const { baseTree, src } = commitBase(work);
     const upper = fresh("upper");
     const cl = fresh("cl");
     write(upper, { "d/two.txt": "2 changed\n", "o/new.txt": "new\n", "o/.wh..wh..opq": "", ".wh.gone.txt": "" });
@@ -176,13 +181,7 @@ describe("patches git applies", () => {
     const lines = Array.from({ length: 40 }, (_, i) => `line ${i}\n`).join("");
     write(work, { "old/name.txt": lines, "tail.txt": "a\nb\n", "gone.txt": "bye\n" });
     fs.writeFileSync(join(work, "bin.dat"), new Uint8Array([0, 1, 2, 3]));
-    git(work, ["init", "-q"]);
-    git(work, ["add", "-A"]);
-    git(work, ["commit", "-q", "-m", "base"]);
-    const baseTree = git(work, ["write-tree"]).trim();
-    const vcs = fresh("vcs");
-    const src = source(vcs, work);
-    importTrees(work, new ObjectStore(join(vcs, "cache")), baseTree);
+    const { baseTree, src } = commitBase(work);
     const upper = fresh("upper");
     write(upper, { "new/name.txt": lines.replace("line 7\n", "line seven\n") + "more\n", "tail.txt": "a\nb\nc", ".wh.gone.txt": "", "old/.wh.name.txt": "" });
     fs.writeFileSync(join(upper, "bin.dat"), new Uint8Array([0, 9, 9, 9]));
