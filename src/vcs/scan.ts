@@ -107,6 +107,7 @@ export class MountScanner {
 
     const names = new Set<string>([...(up?.entries.keys() ?? []), ...(cl?.entries.keys() ?? []), ...base.keys()]);
     const out: TreeItem[] = [];
+    const subdirs: Array<Promise<TreeItem | null>> = [];
     for (const name of names) {
       const probes: Array<HostEntry | { kind: "base"; item: TreeItem }> = [];
       let hidden = false;
@@ -150,9 +151,10 @@ export class MountScanner {
       }
       const dirIgnored = inIgnored || rules.ignores(path, true);
       if (dirIgnored && childBase === null) continue;
-      const sub = await this.dir(path, childUpper, childCl, childBase, rules, dirIgnored);
-      if (sub !== null) out.push({ name, mode: "40000", oid: sub });
+      // Sub-directories are scanned concurrently (their base listings may come over the network).
+      subdirs.push(this.dir(path, childUpper, childCl, childBase, rules, dirIgnored).then((sub) => (sub === null ? null : { name, mode: "40000", oid: sub })));
     }
+    for (const sub of await Promise.all(subdirs)) if (sub !== null) out.push(sub);
     if (out.length === 0) return null;
     if (baseVisible && sameItems(out, baseItems)) return baseId;
     const body = encodeTree(out);

@@ -7,7 +7,7 @@
  * `&refs=<root commit>` as of the base, so a moved main does not lose the base). Every fetched tree is verified
  * against its id before use or caching. The lower view is not consulted: it may have moved on.
  */
-import type { MegaClient } from "../remote/index.ts";
+import { Semaphore, type MegaClient } from "../remote/index.ts";
 import { HttpError } from "../server/http-error.ts";
 import { decodeName } from "../util/names.ts";
 import { fetchTreeBody, type MegaEndpoint } from "./mega-base.ts";
@@ -54,6 +54,8 @@ export class MountTreeSource implements BaseTreeSource {
 
   constructor(private readonly o: MountTreeSourceOptions) {}
 
+  /** Base trees fetched at once (a scan walks sub-directories concurrently). */
+  private readonly fetches = new Semaphore(16);
   /** Trees read during this scan (a scan lists each touched base tree twice: to build, then to diff). */
   private readonly memo = new Map<string, TreeItem[]>();
 
@@ -72,8 +74,14 @@ export class MountTreeSource implements BaseTreeSource {
       if (obj) return treeItemsOf(obj.body);
     }
     const repoPath = joinRepo(this.o.mountPath, path);
-    let body = await fetchTreeBody(this.o.endpoint, repoPath, { oid: treeId });
-    if (body === null && this.o.rootCommit) body = await fetchTreeBody(this.o.endpoint, repoPath, { refs: this.o.rootCommit });
+    const release = await this.fetches.acquire();
+    let body: Uint8Array | null;
+    try {
+      body = await fetchTreeBody(this.o.endpoint, repoPath, { oid: treeId });
+      if (body === null && this.o.rootCommit) body = await fetchTreeBody(this.o.endpoint, repoPath, { refs: this.o.rootCommit });
+    } finally {
+      release();
+    }
     if (body === null || objectId("tree", body) !== treeId) {
       throw new VcsError(
         "BASE_UNAVAILABLE",
