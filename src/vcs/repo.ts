@@ -144,7 +144,10 @@ export class MountRepo {
     const head = this.headOf(state);
     const src = this.source();
     const hashes = new HashCache(join(this.m.vcsDir, "hashes.json"));
-    const tree = await new MountScanner({ upperDir: this.m.upperDir, clDir: this.m.clDir, baseTree: this.base().tree, source: src, hashes }).scan();
+    const base = this.base();
+    // Files the local commits added are tracked too (an ignore pattern does not drop them).
+    const tracked = new Set(head.tree === base.tree ? [] : (await diffTrees(src, base.tree, head.tree)).filter((c) => c.new !== null).map((c) => c.path));
+    const tree = await new MountScanner({ upperDir: this.m.upperDir, clDir: this.m.clDir, baseTree: base.tree, source: src, hashes, tracked }).scan();
     hashes.save();
     const raw = await diffTrees(src, head.tree, tree);
     const changes = await classify(raw, (oid) => src.readBlob(oid));

@@ -32,6 +32,11 @@ export interface ScanInput {
   baseTree: string;
   source: MountTreeSource;
   hashes: HashCache;
+  /**
+   * Paths tracked although not in the base: files the local commits added. Like git, a tracked file stays
+   * in the tree when a `.gitignore` pattern matches it.
+   */
+  tracked?: ReadonlySet<string>;
 }
 
 const S_IXUSR = 0o100n;
@@ -56,7 +61,14 @@ function listHost(dir: string): HostDir {
 const joinRel = (parent: string, name: string) => (parent === "" ? name : `${parent}/${name}`);
 
 export class MountScanner {
-  constructor(private readonly input: ScanInput) {}
+  /** Directories holding a path of `input.tracked`. */
+  private readonly trackedDirs = new Set<string>();
+
+  constructor(private readonly input: ScanInput) {
+    for (const p of input.tracked ?? []) {
+      for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) this.trackedDirs.add(p.slice(0, i));
+    }
+  }
 
   /** The root tree id the mount shows now. */
   async scan(): Promise<string> {
@@ -125,7 +137,7 @@ export class MountScanner {
       const top = probes[0];
       if (!top) continue;
       const path = joinRel(rel, name);
-      const tracked = b !== undefined && !hidden;
+      const tracked = b !== undefined || (this.input.tracked?.has(path) ?? false);
       if (top.kind === "base") {
         out.push(top.item);
         continue;
@@ -150,7 +162,7 @@ export class MountScanner {
         else childCl = p.path;
       }
       const dirIgnored = inIgnored || rules.ignores(path, true);
-      if (dirIgnored && childBase === null) continue;
+      if (dirIgnored && childBase === null && !this.trackedDirs.has(path)) continue;
       // Sub-directories are scanned concurrently (their base listings may come over the network).
       subdirs.push(this.dir(path, childUpper, childCl, childBase, rules, dirIgnored).then((sub) => (sub === null ? null : { name, mode: "40000", oid: sub })));
     }

@@ -150,6 +150,18 @@ describe("scanner trees equal git's", () => {
     expect(tree).toBe(git(upper, ["write-tree"]).trim());
   });
 
+  test("files the local commits added stay tracked when a .gitignore pattern matches them", async () => {
+    const upper = fresh("upper");
+    write(upper, { ".gitignore": "*.log\nbuild/\n", "x.log": "x\n", "y.log": "y\n", "build/keep.o": "k\n", "build/other.o": "o\n" });
+    const scan = async (tracked?: Set<string>) => {
+      const src = source(fresh("vcs"));
+      const tree = await new MountScanner({ upperDir: upper, clDir: null, baseTree: EMPTY_TREE_ID, source: src, hashes: new HashCache(null), tracked }).scan();
+      return (await diffTrees(src, null, tree)).map((c) => c.path);
+    };
+    expect(await scan()).toEqual([".gitignore"]);
+    expect(await scan(new Set(["x.log", "build/keep.o"]))).toEqual([".gitignore", "build/keep.o", "x.log"]);
+  });
+
   test("over a base: aufs and chardev whiteouts, opaque directory, CL layer below the upper", async () => {
     const work = fresh("base");
     write(work, { "keep.txt": "keep\n", "gone.txt": "gone\n", "gone2.txt": "gone2\n", "d/one.txt": "1\n", "d/two.txt": "2\n", "o/old.txt": "old\n", "cl-file.txt": "base\n" });
