@@ -9,14 +9,15 @@
  * empty directories vanish, as in git. New trees are kept in the source's scratch map, new blobs as
  * "where to read them": nothing is written until a commit.
  */
-import { lstatSync, readFileSync, readlinkSync, type BigIntStats } from "node:fs";
+import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import { isOpaque, OPAQUE_MARKER, WH_PREFIX } from "../overlay/whiteout.ts";
 import { fsPath, readDirNames } from "../util/names.ts";
 import type { HashCache } from "./hash-cache.ts";
+import { LayerReader } from "./host-read.ts";
 import { IgnoreStack } from "./ignore-rules.ts";
 import { EMPTY_TREE_ID, encodeTree, isTreeMode, objectId, type TreeItem } from "./objects.ts";
-import type { MountTreeSource } from "./tree-source.ts";
+import { VcsError, type MountTreeSource } from "./tree-source.ts";
 
 type HostEntry = { kind: "dir" | "file" | "symlink" | "special"; path: string; st: BigIntStats };
 type HostProbe = { kind: "whiteout" } | HostEntry;
@@ -63,8 +64,10 @@ const joinRel = (parent: string, name: string) => (parent === "" ? name : `${par
 export class MountScanner {
   /** Directories holding a path of `input.tracked`. */
   private readonly trackedDirs = new Set<string>();
+  private readonly files: LayerReader;
 
   constructor(private readonly input: ScanInput) {
+    this.files = new LayerReader([input.upperDir, input.clDir]);
     for (const p of input.tracked ?? []) {
       for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) this.trackedDirs.add(p.slice(0, i));
     }
@@ -86,8 +89,14 @@ export class MountScanner {
       return { name: "", mode: "120000", oid };
     }
     const mode = (p.st.mode & S_IXUSR) !== 0n ? "100755" : "100644";
-    const oid = this.input.hashes.oidOf(p.path, p.st, () => objectId("blob", readFileSync(fsPath(p.path))));
-    this.input.source.scratchBlobs.set(oid, () => new Uint8Array(readFileSync(fsPath(p.path))));
+    const oid = this.input.hashes.oidOf(p.path, p.st, () => objectId("blob", this.files.read(p.path)));
+    const files = this.files;
+    this.input.source.scratchBlobs.set(oid, () => {
+      const bytes = files.read(p.path);
+      // The file may have changed since it was hashed: a commit must hold exactly the object it names.
+      if (objectId("blob", bytes) !== oid) throw new VcsError("CHANGED_DURING_SCAN", `${p.path} changed while it was being committed; run the command again`, 409);
+      return new Uint8Array(bytes);
+    });
     return { name: "", mode, oid };
   }
 
@@ -96,7 +105,7 @@ export class MountScanner {
       const p = layer?.entries.get(".gitignore");
       if (!p) continue;
       if (p.kind === "whiteout") return null;
-      if (p.kind === "file") return readFileSync(fsPath(p.path), "utf8");
+      if (p.kind === "file") return this.files.read(p.path).toString("utf8");
       return null;
     }
     const b = base.get(".gitignore");

@@ -12,6 +12,7 @@ import { git } from "../support/sample-repo.ts";
 import type { MegaClient } from "../../src/remote/index.ts";
 import { classify, diffTrees, similarity } from "../../src/vcs/changes.ts";
 import { HashCache } from "../../src/vcs/hash-cache.ts";
+import { LayerReader } from "../../src/vcs/host-read.ts";
 import { IgnoreStack } from "../../src/vcs/ignore-rules.ts";
 import { cleanMessage, EMPTY_TREE_ID, encodeCommit, ObjectStore } from "../../src/vcs/objects.ts";
 import { filePatch } from "../../src/vcs/patch.ts";
@@ -184,6 +185,21 @@ describe("scanner trees equal git's", () => {
     expect(changes.map((c) => `${c.status}:${c.path}`)).toEqual([
       "added:cl-new.txt", "modified:cl-file.txt", "modified:d/two.txt", "deleted:gone.txt", "deleted:gone2.txt", "added:o/new.txt", "deleted:o/old.txt",
     ].sort((a, b) => (a.split(":")[1]! < b.split(":")[1]! ? -1 : 1)));
+  });
+});
+
+describe("reading layer files", () => {
+  test("never follows a symlink out of the layers (a directory swapped for a link during a scan)", () => {
+    const upper = fresh("upper");
+    const outside = fresh("outside");
+    write(upper, { "ok.txt": "fine\n" });
+    write(outside, { "secret.txt": "secret\n" });
+    fs.symlinkSync(outside, join(upper, "swapped"));
+    fs.symlinkSync(join(outside, "secret.txt"), join(upper, "link.txt"));
+    const reader = new LayerReader([upper, null]);
+    expect(reader.read(join(upper, "ok.txt")).toString()).toBe("fine\n");
+    expect(() => reader.read(join(upper, "swapped/secret.txt"))).toThrow(/outside the mount's layers/);
+    expect(() => reader.read(join(upper, "link.txt"))).toThrow(/CHANGED_DURING_SCAN|changed during the scan/);
   });
 });
 
