@@ -157,7 +157,9 @@ export class MountRepo {
   status(): Promise<StatusReport> {
     return this.serial(async () => {
       const { head, state, changes } = await this.scan();
-      const ahead = state.pushed && state.head === state.pushed.commit ? 0 : state.commits.length;
+      // Commits made since the last push (all of them when nothing was pushed or the pushed one was amended).
+      const pushedAt = state.pushed ? state.commits.indexOf(state.pushed.commit) : -1;
+      const ahead = state.commits.length - 1 - pushedAt;
       return { path: this.m.path, base_commit: this.base().commit, head: head.commit, ahead, pushed: state.pushed, clean: changes.length === 0, changes };
     });
   }

@@ -211,6 +211,7 @@ describe("a job mount of the monorepo root", () => {
   test("a second commit and push update the same CL with one squashed commit on the base", async () => {
     fs.writeFileSync(join(m.mountpoint, "src/new.rs"), "// brand new, second edit\n");
     expect((await cli(["commit", "-m", "Second edit"], { cwd: m.mountpoint })).code).toBe(0);
+    expect((await cli(["status"], { cwd: m.mountpoint })).stdout).toContain(`[1 local commit not pushed] [CL ${link} `);
     const p = await cli(["push", "--json"], { cwd: m.mountpoint, env: { SCORPIO_MEGA_TOKEN: TOKEN } });
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout);
