@@ -32,7 +32,7 @@ export const VcsStatusSchema = t.Object(
 );
 
 export const DiffQuery = t.Object({
-  path: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: "Limit to these mount-relative paths (repeatable)" })),
+  path: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Array(t.String({ maxLength: 4096 }), { maxItems: 1000 })], { description: "Limit to these mount-relative paths (repeatable)" })),
   format: t.Optional(t.Union([t.Literal("json"), t.Literal("patch"), t.Literal("stat")], { description: "json (default), or the raw patch / stat text" })),
 });
 
