@@ -82,6 +82,9 @@ export const MountStatusSchema = t.Object({
   // New fields after the original's, which keep their order.
   labels: t.Array(t.String()),
   readonly: t.Boolean(),
+  base_commit: t.Nullable(t.String({ description: "Head of {path}.git when the mount was created: what status/commit/push are against" })),
+  base_tree: t.Nullable(t.String({ description: "Tree id of the mounted path in base_commit" })),
+  cl_link: t.Optional(t.Nullable(t.String({ description: "The Mega CL this mount's commits were pushed to" }))),
 });
 export type MountStatus = typeof MountStatusSchema.static;
 

@@ -66,5 +66,5 @@ export function workDirFor(upperDir: string): string {
   return join(dirname(upperDir), ".work", basename(upperDir));
 }
 
-/** Mount ids, the names under every Antares root (staging dirs are `{id}.staging-…`). */
-export const MOUNT_ID_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\.staging-[0-9a-f]+)?$/;
+/** Mount ids, the names under every Antares root (staging dirs are `{id}.staging-…`, VCS object stores `{id}.vcs`). */
+export const MOUNT_ID_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\.staging-[0-9a-f]+|\.vcs)?$/;

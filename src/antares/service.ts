@@ -26,6 +26,7 @@ import { findMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
 import { logger } from "../util/log.ts";
+import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
 import { buildClLayer } from "./cl-layer.ts";
 import type { DicfusePool, PooledView } from "./dicfuse-pool.ts";
 import { diskUse, dirUsage } from "./disk.ts";
@@ -59,6 +60,12 @@ interface MountEntry {
   engine: OverlayEngine;
   overlay: JobMount | null;
   warm: AbortController | null;
+  /** The fixed base of status/commit/push (null when Mega could not tell at creation). */
+  baseCommit: string | null;
+  baseTree: string | null;
+  baseRootCommit: string | null;
+  /** The CL the mount's commits were last pushed to. */
+  clLink: string | null;
 }
 
 /** What a create asks for beyond path and CL. */
@@ -184,7 +191,33 @@ export class AntaresService {
       last_seen_epoch_ms: e.lastSeen,
       labels: [...e.labels],
       readonly: e.readonly,
+      base_commit: e.baseCommit,
+      base_tree: e.baseTree,
+      cl_link: e.clLink,
     };
+  }
+
+  /** Where a mount's edits and base live (for src/vcs). */
+  writableMount(id: string): { id: string; path: string; mountpoint: string; upperDir: string; clDir: string | null; baseCommit: string | null; baseTree: string | null; baseRootCommit: string | null; clLink: string | null } {
+    const e = this.entry(id);
+    return { id: e.id, path: e.path, mountpoint: e.layout.mountpoint, upperDir: e.layout.upperDir, clDir: e.clDir, baseCommit: e.baseCommit, baseTree: e.baseTree, baseRootCommit: e.baseRootCommit, clLink: e.clLink };
+  }
+
+  /** Records the CL a push went to (persisted). */
+  async setClLink(id: string, link: string): Promise<void> {
+    const e = this.entry(id);
+    e.clLink = link;
+    await this.persist();
+  }
+
+  /** The base a new mount of `path` records: Mega's head of `{path}.git` and its tree (null if unknown). */
+  private async resolveBase(path: string): Promise<MountBase | null> {
+    try {
+      return await resolveMountBase({ baseUrl: this.opts.client.baseUrl }, path);
+    } catch (err) {
+      log.warn("could not record the mount's base commit; status and commit will be unavailable", { path, error: err as Error });
+      return null;
+    }
   }
 
   // ---- create ----------------------------------------------------------------------------------
@@ -260,6 +293,7 @@ export class AntaresService {
     this.reserved.add(id);
     let overlay: JobMount;
     let dicfuse: string;
+    let base: MountBase | null = null;
     try {
       protectLayerRoots(layout);
       try {
@@ -269,6 +303,7 @@ export class AntaresService {
         }
         const pooled = await this.opts.pool.get(path);
         dicfuse = pooled.label;
+        base = await this.resolveBase(path);
         await mkdir(layout.mountpoint, { recursive: true });
         if (this.stopping) throw shuttingDown();
         overlay = await this.mountAt(id, layout, cl !== null ? layout.clDir : null, pooled, path, shape.readonly);
@@ -283,6 +318,7 @@ export class AntaresService {
     const e: MountEntry = {
       id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now,
       labels: shape.labels, readonly: shape.readonly, engine: overlay.engine, overlay, warm: null,
+      baseCommit: base?.base_commit ?? null, baseTree: base?.base_tree ?? null, baseRootCommit: base?.base_root_commit ?? null, clLink: null,
     };
     this.insert(e);
     await this.persist();
@@ -406,7 +442,7 @@ export class AntaresService {
     this.unindex(e);
     await this.persist();
     if (opts.purge ?? this.opts.config.antares_purge_on_delete) {
-      await Promise.all([e.layout.mountpoint, e.layout.upperDir, e.layout.clDir, e.layout.workDir].map((d) => rm(d, { recursive: true, force: true }))).catch((err) =>
+      await Promise.all([e.layout.mountpoint, e.layout.upperDir, e.layout.clDir, e.layout.workDir, `${e.layout.upperDir}.vcs`].map((d) => rm(d, { recursive: true, force: true }))).catch((err) =>
         log.warn("purging a deleted mount's directories failed", { mount_id: e.id, error: err as Error }),
       );
     }
@@ -538,6 +574,10 @@ export class AntaresService {
         created_at_epoch_ms: e.createdAt,
         labels: e.labels,
         readonly: e.readonly,
+        base_commit: e.baseCommit,
+        base_tree: e.baseTree,
+        base_root_commit: e.baseRootCommit,
+        cl_link: e.clLink,
       });
     }
     return out;
@@ -574,6 +614,10 @@ export class AntaresService {
         engine: "fuse-overlay",
         overlay: null,
         warm: null,
+        baseCommit: r.base_commit ?? null,
+        baseTree: r.base_tree ?? null,
+        baseRootCommit: r.base_root_commit ?? null,
+        clLink: r.cl_link ?? null,
       };
       this.insert(e);
       entries.push([r, e]);
@@ -700,7 +744,7 @@ export class AntaresService {
         const m = MOUNT_ID_NAME.exec(name);
         const probe = root === workRootOf(cfg) && name.startsWith("probe-");
         // A staging dir is in use only while its mount rebuilds its CL layer (Quiescing).
-        const staging = m?.[2] !== undefined && this.mounts.get(m[1]!)?.state !== "Quiescing";
+        const staging = m?.[2]?.startsWith(".staging-") === true && this.mounts.get(m[1]!)?.state !== "Quiescing";
         if (!probe && !staging && (!m || owned.has(m[1]!))) continue;
         const dir = join(root, name);
         if (root === cfg.antares_mount_root && findMount(dir)) {

@@ -17,6 +17,9 @@
  * created_at_epoch_ms = 1702800000000
  * labels = ["ci"]                  # omitted when none
  * readonly = true                  # omitted when false
+ * base_commit = "9f3c…"           # head of {path}.git when the mount was created; omitted when unknown
+ * base_tree = "4b82…"             # tree id of `path` in that commit
+ * cl_link = "AB12CD34"             # the CL the mount's commits were pushed to; omitted until a push
  * ```
  *
  * The original's field names are kept, so its files load too (its records have no `version`).
@@ -42,6 +45,20 @@ export interface MountRecord {
   created_at_epoch_ms: number;
   labels: string[];
   readonly: boolean;
+  /** The commit the mount's lower view showed at creation (status/commit are against it). */
+  base_commit?: string | null;
+  /** The root tree id of the mounted path in `base_commit`. */
+  base_tree?: string | null;
+  /** Sub-path mounts: the monorepo root's head read with `base_commit` (lists base trees after main moved). */
+  base_root_commit?: string | null;
+  /** The Mega CL the mount's commits were pushed to. */
+  cl_link?: string | null;
+}
+
+const HEX40 = /^[0-9a-f]{40}$/;
+
+function oidOrNull(v: unknown): string | null {
+  return typeof v === "string" && HEX40.test(v) ? v : null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,7 +78,21 @@ function parseRecord(v: unknown): MountRecord | null {
   const created = typeof r.created_at_epoch_ms === "number" ? r.created_at_epoch_ms : Date.now();
   const labels = Array.isArray(r.labels) ? r.labels.filter((l): l is string => typeof l === "string") : [];
   const readonly = r.readonly === true;
-  return { mount_id: id.toLowerCase(), job_id: str(r.job_id), path, cl: str(r.cl), mountpoint, upper_dir: upper, cl_dir: str(r.cl_dir), created_at_epoch_ms: created, labels, readonly };
+  return { mount_id: id.toLowerCase(), job_id: str(r.job_id), path, cl: str(r.cl), mountpoint, upper_dir: upper, cl_dir: str(r.cl_dir), created_at_epoch_ms: created, labels, readonly, ...optionalVcsFields(r) };
+}
+
+/** The VCS fields, present only when recorded (records written before them load unchanged). */
+function optionalVcsFields(r: Record<string, unknown>): Pick<MountRecord, "base_commit" | "base_tree" | "base_root_commit" | "cl_link"> {
+  const out: Pick<MountRecord, "base_commit" | "base_tree" | "base_root_commit" | "cl_link"> = {};
+  const commit = oidOrNull(r.base_commit);
+  const tree = oidOrNull(r.base_tree);
+  const root = oidOrNull(r.base_root_commit);
+  const link = str(r.cl_link);
+  if (commit) out.base_commit = commit;
+  if (tree) out.base_tree = tree;
+  if (root) out.base_root_commit = root;
+  if (link) out.cl_link = link;
+  return out;
 }
 
 /** Missing file → []; unreadable/unparsable file or records → logged and skipped (never fatal). */
@@ -102,6 +133,10 @@ export function renderMountRecords(records: readonly MountRecord[]): string {
     o.created_at_epoch_ms = r.created_at_epoch_ms;
     if (r.labels.length > 0) o.labels = r.labels;
     if (r.readonly) o.readonly = true;
+    if (r.base_commit) o.base_commit = r.base_commit;
+    if (r.base_tree) o.base_tree = r.base_tree;
+    if (r.base_root_commit) o.base_root_commit = r.base_root_commit;
+    if (r.cl_link) o.cl_link = r.cl_link;
     return o;
   });
   if (clean.length === 0) return `version = ${STATE_VERSION}\nmounts = []\n`;

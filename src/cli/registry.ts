@@ -22,7 +22,8 @@ import { MountCommand } from "./commands/mount.ts";
 import { PrefetchCommand } from "./commands/prefetch.ts";
 import { RefreshCommand } from "./commands/refresh.ts";
 import { ServeCommand } from "./commands/serve.ts";
-import { StatusCommand } from "./commands/status.ts";
+import { InfoCommand } from "./commands/status.ts";
+import { CommitCommand, DiffCommand, PushCommand, StatusCommand } from "./commands/vcs.ts";
 import { UmountCommand } from "./commands/umount.ts";
 import { VersionCommand } from "./commands/version.ts";
 
@@ -38,6 +39,10 @@ export function commandsFor(binary: BinaryName): Array<CommandClass<CliContext>>
     ListCommand,
     HttpMountCommand,
     StatusCommand,
+    InfoCommand,
+    DiffCommand,
+    CommitCommand,
+    PushCommand,
     RefreshCommand,
     PrefetchCommand,
     DuCommand,

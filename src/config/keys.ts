@@ -134,6 +134,8 @@ export const KEYS: KeyTable = {
     doc: "Refuse new job mounts (HTTP 507 `INSUFFICIENT_STORAGE`) while the filesystem of `upper_root` is used above this percentage; `/health` reports `degraded`." },
   antares_disk_warn_use_percent: { kind: "u32", section: "antares", short: "disk_warn_use_percent", default: 85, min: 1, max: 100, isNew: true,
     doc: "`/health` reports `degraded` (and a warning is logged) while the filesystem of `upper_root` is used above this percentage." },
+  mega_token: { kind: "secret", section: "server", short: "mega_token", default: "", isNew: true, defaultDoc: "\"\" (none)",
+    doc: "Mega access token sent as `Authorization: Bearer` by `scorpio push` (git-receive-pack needs one). Never printed; prefer `SCORPIO_MEGA_TOKEN` to writing it in the file." },
 };
 
 export const KEY_NAMES = Object.keys(KEYS) as KeyName[];
@@ -170,7 +172,7 @@ export const SHOW_ORDER: readonly KeyName[] = [
   // New keys, appended so the original's lines keep their positions.
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
   "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros",
-  "antares_overlay_engine", "antares_disk_max_use_percent", "antares_disk_warn_use_percent",
+  "antares_overlay_engine", "antares_disk_max_use_percent", "antares_disk_warn_use_percent", "mega_token",
 ];
 
 /** Order in which `config validate` reports per-key resolution problems (the original's order, §2.5). */
@@ -185,7 +187,7 @@ export const VALIDATE_ORDER: readonly KeyName[] = [
   "antares_dicfuse_open_buff_max_bytes",
   "cache_max_bytes", "prefetch", "log_format", "antares_purge_on_delete", "http_token", "mount_allow_other",
   "dicfuse_watch_interval_secs", "dicfuse_dir_readahead", "fuse_spin_micros",
-  "antares_overlay_engine", "antares_disk_max_use_percent", "antares_disk_warn_use_percent",
+  "antares_overlay_engine", "antares_disk_max_use_percent", "antares_disk_warn_use_percent", "mega_token",
 ];
 
 /** Keys whose `>= min` bound is checked, in the original's order. */

@@ -23,15 +23,16 @@ export function loadConfig(opts: LoadOptions): LoadResult {
 
 /** A token in a file other users can read is as good as no token. */
 function secretWarnings(file: FileSource): string[] {
-  if (file.lookup("http_token").kind === "absent") return [];
+  const set = (["http_token", "mega_token"] as const).filter((k) => file.lookup(k).kind !== "absent");
+  if (set.length === 0) return [];
   try {
     if ((statSync(file.path).mode & 0o044) === 0) return [];
   } catch {
     return [];
   }
-  return [
-    `config file '${file.path}' sets http_token but is readable by other users; run 'chmod 600 ${file.path}' or use SCORPIO_HTTP_TOKEN`,
-  ];
+  return set.map(
+    (k) => `config file '${file.path}' sets ${k} but is readable by other users; run 'chmod 600 ${file.path}' or use SCORPIO_${k.toUpperCase()}`,
+  );
 }
 
 export function validateConfigFile(opts: LoadOptions): string[] {

@@ -75,6 +75,8 @@ export interface ScorpioConfig {
   readonly antares_disk_max_use_percent: number;
   /** New: /health says degraded above this use % of the upper root's filesystem. */
   readonly antares_disk_warn_use_percent: number;
+  /** New: Mega access token for `scorpio push`. Secret: redacted by `config show`. */
+  readonly mega_token: string;
 }
 
 /** CLI overrides, the highest precedence level. Values are raw strings, parsed like env values. */

@@ -17,7 +17,9 @@ import type { ScorpioConfig } from "../config/index.ts";
 import { openViewFromConfig, type DicfuseView } from "../dicfuse/index.ts";
 import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
+import { VcsService } from "../vcs/service.ts";
 import { antaresRoutes } from "./routes/antares.ts";
+import { antaresVcsRoutes, checkoutVcsRoutes } from "./routes/vcs.ts";
 import { LegacyWorkspaces, legacyRoutes } from "./routes/legacy/index.ts";
 import type { DaemonServices, ServicesFactory } from "./services.ts";
 import { megaClientFor, openWorkspace, workspaceRoutes, type Workspace } from "./workspace.ts";
@@ -30,6 +32,7 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
   let pool: DicfusePool | undefined;
   let antares: AntaresService | undefined;
   let legacy: LegacyWorkspaces | undefined;
+  let vcs: VcsService | undefined;
   const startedAt = Date.now();
   const services: DaemonServices = {
     httpToken: config.http_token,
@@ -39,13 +42,16 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
       pool = new DicfusePool(config, w.client, async () => w.view);
       antares = new AntaresService({ config, client: w.client, pool });
       legacy = new LegacyWorkspaces({ config, client: w.client, pool, rootView: w.view });
+      vcs = new VcsService({ config, client: w.client });
       void antares.recover().catch((err) => log.error("job mount recovery failed", { error: err as Error }));
       if (ctx.state.works.length > 0) void legacy.recover(ctx.state.works).catch((err) => log.error("checkout recovery failed", { error: err as Error }));
     },
     mountCount: () => (ws ? 1 : 0) + (antares?.mountCount() ?? 0) + (legacy ? legacy.count() : ctx.state.works.length),
     healthStatus: () => antares?.healthStatus() ?? "ok",
     plugins: () =>
-      ws && antares && legacy ? [workspaceRoutes(ws), antaresRoutes(antares, { prefix: "/antares", startedAt }), legacyRoutes(legacy, config)] : [],
+      ws && antares && legacy && vcs
+        ? [workspaceRoutes(ws), antaresRoutes(antares, { prefix: "/antares", startedAt }), legacyRoutes(legacy, config), antaresVcsRoutes(antares, vcs, "/antares"), checkoutVcsRoutes(legacy, vcs)]
+        : [],
     async stop() {
       await Promise.all([antares?.shutdown(), legacy?.shutdown()]);
       await pool?.close();
@@ -70,6 +76,7 @@ export const antaresServices: ServicesFactory = async (ctx) => {
     return (await root).view;
   });
   const antares = new AntaresService({ config, client, pool });
+  const vcs = new VcsService({ config, client });
   return {
     httpToken: config.http_token,
     async start() {
@@ -77,7 +84,7 @@ export const antaresServices: ServicesFactory = async (ctx) => {
     },
     mountCount: () => antares.mountCount(),
     healthStatus: () => antares.healthStatus(),
-    plugins: () => [antaresRoutes(antares, { prefix: "" })],
+    plugins: () => [antaresRoutes(antares, { prefix: "" }), antaresVcsRoutes(antares, vcs, "")],
     async stop() {
       await antares.shutdown();
       await pool.close();

@@ -77,7 +77,9 @@ export function antaresSuite(engine: Engine): void {
 
       const st = await api("GET", `${P}/mounts/${a.mount_id}`);
       expect(st.json.layers.engine).toBe(engine);
-      expect(Object.keys(st.json)).toEqual(["mount_id", "job_id", "path", "cl", "mountpoint", "layers", "state", "created_at_epoch_ms", "last_seen_epoch_ms", "labels", "readonly"]);
+      expect(Object.keys(st.json)).toEqual(["mount_id", "job_id", "path", "cl", "mountpoint", "layers", "state", "created_at_epoch_ms", "last_seen_epoch_ms", "labels", "readonly", "base_commit", "base_tree", "cl_link"]);
+      expect(st.json.base_commit).toBe(repo.revParse("main"));
+      expect(st.json.base_tree).toBe(repo.revParse("main^{tree}"));
       expect(st.json).toMatchObject({ job_id: "iso-a", path: "/", cl: null, state: "Ready", layers: { upper, cl: null, dicfuse: "shared" } });
       expect((await api("GET", `${P}/mounts/by-job/iso-b`)).json.mount_id).toBe(b.mount_id);
 

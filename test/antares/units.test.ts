@@ -64,6 +64,16 @@ describe("state file", () => {
     writeFileSync(join(dir, "l.toml"), renderMountRecords([rec]));
     expect(readMountRecords(join(dir, "l.toml"))).toEqual([rec]);
   });
+  test("base_commit/base_tree/cl_link round trip; malformed ids are dropped", () => {
+    const rec = {
+      mount_id: "123e4567-e89b-12d3-a456-426614174001", job_id: "j", path: "/p", cl: null, mountpoint: "/m", upper_dir: "/u", cl_dir: null, created_at_epoch_ms: 1, labels: [], readonly: false,
+      base_commit: "a".repeat(40), base_tree: "b".repeat(40), cl_link: "ABCD1234",
+    };
+    writeFileSync(join(dir, "v.toml"), renderMountRecords([rec]));
+    expect(readMountRecords(join(dir, "v.toml"))).toEqual([rec]);
+    writeFileSync(join(dir, "w.toml"), renderMountRecords([rec]).replace("a".repeat(40), "not-an-oid"));
+    expect(readMountRecords(join(dir, "w.toml"))[0]!.base_commit).toBeUndefined();
+  });
   test("missing, garbage and bad records never throw", () => {
     expect(readMountRecords(join(dir, "none.toml"))).toEqual([]);
     writeFileSync(join(dir, "b.toml"), "this is [not toml");

@@ -127,6 +127,7 @@ describe("defaults", () => {
       antares_overlay_engine: "auto",
       antares_disk_max_use_percent: 92,
       antares_disk_warn_use_percent: 85,
+      mega_token: "",
     });
   });
 

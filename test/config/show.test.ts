@@ -52,6 +52,7 @@ describe("config show", () => {
     antares_overlay_engine: "auto",
     antares_disk_max_use_percent: 92,
     antares_disk_warn_use_percent: 85,
+    mega_token: "",
 }`);
   });
 

@@ -1,6 +1,7 @@
 /**
- * @module cli/commands/status — `status [--json]`: is the daemon up, which version, since when, how
- * many mounts, how big is the cache.
+ * @module cli/commands/status — `info [--json]` (and `status` outside any writable mount): is the daemon
+ * up, which version, since when, how many mounts, how big is the cache. Inside a writable mount (or
+ * with `--mount`) `status` shows the mount's changes instead: see cli/commands/vcs.
  */
 import { Command, Option } from "clipanion";
 import { ClientCommand } from "../client-command.ts";
@@ -21,8 +22,8 @@ export interface StatusReport {
   cache: CacheStats | null;
 }
 
-export class StatusCommand extends ClientCommand {
-  static override paths = [["status"]];
+export class InfoCommand extends ClientCommand {
+  static override paths = [["info"]];
   static override usage = Command.Usage({
     category: "Daemon",
     description: "show whether the daemon runs, its version, uptime, mounts and cache size",
@@ -31,14 +32,18 @@ export class StatusCommand extends ClientCommand {
       \`/health\`, job mounts and cache statistics. Exit code 1 if no daemon is running.
     `,
     examples: [
-      ["Show the daemon's status", "$0 status"],
-      ["As JSON", "$0 status --json"],
+      ["Show the daemon's status", "$0 info"],
+      ["As JSON", "$0 info --json"],
     ],
   });
 
   json = Option.Boolean("--json", false, { description: "Print JSON instead of text" });
 
   async run(): Promise<number> {
+    return this.printInfo();
+  }
+
+  protected async printInfo(): Promise<number> {
     const client = this.connect();
     const health = await client.request("GET", "/health");
     if (!health.ok || !isObject(health.json)) {

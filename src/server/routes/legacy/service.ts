@@ -19,12 +19,26 @@ import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMou
 import type { MegaClient } from "../../../remote/index.ts";
 import { ROOT_INO } from "../../../store/index.ts";
 import { logger } from "../../../util/log.ts";
+import { readBaseRecord, writeBaseRecord } from "../../../vcs/base-record.ts";
+import { resolveMountBase, type MountBase } from "../../../vcs/mega-base.ts";
 import type { LegacyMountRequest, LegacyUnmountRequest, MountInfo, MountResponse, SelectResponse, TaskStatus } from "./model.ts";
 
 const log = logger("server/legacy");
 
 interface Work extends MountInfo {
   overlay: OverlayMount | null;
+}
+
+/** Where a checkout's edits and base live (for src/vcs). */
+export interface CheckoutMount {
+  hash: string;
+  /** Monorepo path, absolute. */
+  path: string;
+  mountpoint: string;
+  upperDir: string;
+  clDir: string | null;
+  baseDir: string;
+  base: MountBase | null;
 }
 
 interface Task {
@@ -83,7 +97,39 @@ export class LegacyWorkspaces {
 
   private dirsOf(hash: string) {
     const base = join(this.opts.config.store_path, hash);
-    return { upper: join(base, "upper"), cl: join(base, "cl") };
+    return { root: base, upper: join(base, "upper"), cl: join(base, "cl"), baseFile: join(base, "base.json") };
+  }
+
+  /** The checked-out (writable) mount at monorepo path `path` ("" or "/" for the root), or null. */
+  checkout(path: string): CheckoutMount | null {
+    const p = monoPath(path);
+    const w = this.works.find((x) => x.path === p);
+    return w ? this.describe(w) : null;
+  }
+
+  /** Every checkout, described for src/vcs. */
+  checkouts(): CheckoutMount[] {
+    return this.works.map((w) => this.describe(w));
+  }
+
+  private describe(w: Work): CheckoutMount {
+    const d = this.dirsOf(w.hash);
+    return { hash: w.hash, path: "/" + w.path, mountpoint: this.mountpointOf(w.path), upperDir: d.upper, clDir: existsSync(d.cl) ? d.cl : null, baseDir: d.root, base: readBaseRecord(d.baseFile) };
+  }
+
+  /**
+   * Records the base of a checkout the first time it is made (a remount over the same upper layer
+   * keeps the recorded one, so status stays against what the edits were made on).
+   */
+  private async recordBase(path: string, hash: string): Promise<void> {
+    const file = this.dirsOf(hash).baseFile;
+    if (readBaseRecord(file)) return;
+    try {
+      const base = await resolveMountBase({ baseUrl: this.opts.client.baseUrl }, "/" + path);
+      if (base) await writeBaseRecord(file, base);
+    } catch (err) {
+      log.warn("could not record the checkout's base commit; status and commit will be unavailable", { path, error: err as Error });
+    }
   }
 
   private mountpointOf(path: string): string {
@@ -155,6 +201,7 @@ export class LegacyWorkspaces {
     if (clash) throw new Error(`The ${clash.path || "/"} is already checked-out`);
     const hash = createHash("sha1").update(path).digest("hex");
     const overlay = await this.mountWork(path, hash, cl);
+    await this.recordBase(path, hash);
     const work: Work = { hash, path, inode: await this.inodeOf(path), overlay };
     this.works.push(work);
     try {
