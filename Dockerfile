@@ -24,4 +24,4 @@ COPY --from=build /src/scorpio.toml.example /usr/local/share/scorpiofs/scorpio.t
 EXPOSE 2725
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD curl -fsS --max-time 4 http://127.0.0.1:2725/health || exit 1
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
-CMD ["serve", "--http-addr", "0.0.0.0:2725"]
+CMD ["serve", "--http-addr", "0.0.0.0:2725", "--insecure-bind"]

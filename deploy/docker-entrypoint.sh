@@ -65,5 +65,5 @@ if [ ! -e "$CONFIG" ]; then
   write_config
 fi
 
-[ "$#" -eq 0 ] && set -- serve --http-addr 0.0.0.0:2725
+[ "$#" -eq 0 ] && set -- serve --http-addr 0.0.0.0:2725 --insecure-bind
 exec scorpio --config-path "$CONFIG" "$@"

@@ -36,7 +36,14 @@ export const isSocketAddr = t.makeValidator<unknown, string>({
   },
 });
 
-export const DEFAULT_HTTP_ADDR = "0.0.0.0:2725";
+export const DEFAULT_HTTP_ADDR = "127.0.0.1:2725";
+
+/** `--insecure-bind` of `serve` and `antares serve`: the explicit opt-in to an unauthenticated network bind. */
+export function insecureBindOption() {
+  return Option.Boolean("--insecure-bind", false, {
+    description: "Allow a non-loopback address without http_token (anyone who reaches it can create mounts)",
+  });
+}
 
 export interface GlobalOptionSpec {
   names: string[];
@@ -49,7 +56,7 @@ export interface GlobalOptionSpec {
 /** The global options, for help text and completions. */
 export const GLOBAL_OPTIONS: GlobalOptionSpec[] = [
   { names: ["-c", "--config-path"], value: "PATH", description: "Main config file (default: scorpio.toml)", antares: true },
-  { names: ["--http-addr"], value: "ADDR", description: `Daemon bind address, ip:port (default: ${"0.0.0.0:2725"}; used by serve)`, antares: false },
+  { names: ["--http-addr"], value: "ADDR", description: `Daemon bind address, ip:port (default: ${"127.0.0.1:2725"}; used by serve)`, antares: false },
   { names: ["--log-level"], value: "DIRECTIVE", description: "Log filter, e.g. info or info,fuse=debug (beats SCORPIO_LOG/RUST_LOG)", antares: false },
   { names: ["--upper-root"], value: "PATH", description: "Override antares_upper_root", antares: true },
   { names: ["--cl-root"], value: "PATH", description: "Override antares_cl_root", antares: true },
@@ -72,6 +79,11 @@ export function globalOptionsHelp(binary: BinaryName): string {
   const where =
     binary === "scorpio" ? "accepted before or after the command" : "must come before the command, e.g. `antares --config-path x.toml serve`";
   return `Global options (${where}):\n\n${rows.map(([l, d]) => `  ${l.padEnd(width)}  ${d}`).join("\n")}\n`;
+}
+
+/** True when the command has a `--json` option and it was given. */
+export function wantsJson(command: object): boolean {
+  return (command as { json?: unknown }).json === true;
 }
 
 export abstract class BaseCommand extends Command<CliContext> {
@@ -127,6 +139,16 @@ export abstract class BaseCommand extends Command<CliContext> {
   /** Configures the logger with the original's precedence (--log-level > SCORPIO_LOG > RUST_LOG > config). */
   protected setupLogging(config: ScorpioConfig | undefined, cliLevel: string | undefined = this.logLevel): void {
     initLogging({ cliLevel, env: this.context.env, config, notice: (line) => this.err(line) });
+  }
+
+  /**
+   * Reports a failure and returns its exit code. Under `--json` (commands that have it) the error is a
+   * `{"error", "exit_code"}` object on stdout, where the script reads; otherwise a line on stderr.
+   */
+  protected fail(message: string, exitCode: number): number {
+    if (wantsJson(this)) this.out(JSON.stringify({ error: message, exit_code: exitCode }));
+    else this.err(message);
+    return exitCode;
   }
 
   protected out(line: string): void {

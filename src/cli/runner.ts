@@ -4,7 +4,7 @@
  * an internal error (1). Usage errors go to stderr; stdout is reserved for command output.
  */
 import { Cli, Command, UsageError } from "clipanion";
-import { globalOptionsHelp, type BinaryName, type CliContext } from "./base-command.ts";
+import { globalOptionsHelp, wantsJson, type BinaryName, type CliContext } from "./base-command.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { hoistAntaresGlobals, hoistScorpioGlobals } from "./global-options.ts";
 import { buildCli, commandsFor } from "./registry.ts";
@@ -70,7 +70,8 @@ export async function runCli(binary: BinaryName, argv: readonly string[], opts: 
     return code;
   } catch (err) {
     if (err instanceof CliError) {
-      if (err.message) context.stderr.write(err.message + "\n");
+      if (wantsJson(command)) context.stdout.write(JSON.stringify({ error: err.message, exit_code: err.exitCode }) + "\n");
+      else if (err.message) context.stderr.write(err.message + "\n");
       return err.exitCode;
     }
     if (isUsageError(err)) {

@@ -8,7 +8,7 @@ export type {
 } from "./types.ts";
 export { ConfigError } from "./errors.ts";
 export { loadConfig, initConfig, validateConfigFile, ensureRuntimePaths } from "./load.ts";
-export { renderConfigShow, renderConfigValue, isConfigKey } from "./show.ts";
+export { renderConfigShow, renderConfigValue, isConfigKey, redactConfig, REDACTED } from "./show.ts";
 export { CONFIG_TEMPLATE, renderExample, renderKeyReference } from "./template.ts";
 export { resolveLogFilter, initLogging } from "./logging.ts";
 export { readRuntimeState, writeRuntimeState, EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";

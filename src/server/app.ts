@@ -2,13 +2,15 @@
  * @module server/app — the Elysia application: /health, the services' plugins, and one error
  * handler so every failure is a JSON `{error, code}` body with a 4xx/5xx status (the original
  * answered unknown routes with an empty 404 and bad bodies with plain text). Also: the optional
- * bearer token (`http_token`) and the OpenAPI description at `GET /openapi.json`.
+ * bearer token (`http_token`), the request guard (JSON-only bodies, same-origin only: server/request-guard)
+ * and the OpenAPI description at `GET /openapi.json`.
  */
 import { Elysia } from "elysia";
 import { openapi } from "@elysiajs/openapi";
 import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
+import { guardRequest } from "./request-guard.ts";
 import { fuseRoutes } from "./routes/fuse.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
 
@@ -72,6 +74,11 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
 
   const app = new Elysia()
     .onRequest(({ request, set }) => {
+      const refused = guardRequest(request);
+      if (refused) {
+        set.status = refused.status;
+        return refused.body;
+      }
       if (token === "") return;
       const path = new URL(request.url).pathname;
       if (OPEN_PATHS.has(path) || tokenMatches(request.headers.get("authorization"), token)) return;

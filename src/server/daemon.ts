@@ -1,7 +1,8 @@
 /**
  * @module server/daemon — `runDaemon`: the lifecycle of `scorpio serve` and `antares serve`.
  *
- * Order (the original's, §1.4): read the runtime state file (exit 2 if unreadable) → start the
+ * Order (the original's, §1.4, plus the bind policy: a non-loopback address without `http_token` exits 2
+ * unless `--insecure-bind`): read the runtime state file (exit 2 if unreadable) → start the
  * services (scorpio mode: workspace mount, exit 3 on failure) → bind HTTP (exit 4 on failure) →
  * record `daemon = {http_addr, pid, started_at}` in the state file → wait for SIGTERM/SIGINT →
  * stop HTTP and services within 20 s (exit 1 on timeout) → remove the record → exit 0.
@@ -10,6 +11,7 @@
 import { readRuntimeState, type RuntimeState, type ScorpioConfig } from "../config/index.ts";
 import { formatSocketAddr, parseSocketAddr } from "./socket-addr.ts";
 import { logger } from "../util/log.ts";
+import { checkBind } from "./bind-policy.ts";
 import { createApp } from "./app.ts";
 import { minimalServices, type DaemonMode, type DaemonServices, type ServicesFactory } from "./services.ts";
 import { clearDaemonRecord, recordDaemon } from "./state-record.ts";
@@ -29,6 +31,10 @@ export interface DaemonOptions {
   createServices?: ServicesFactory;
   /** Resolves to stop the daemon; defaults to the first SIGTERM/SIGINT. */
   stopSignal?: Promise<string>;
+  /** Allow a non-loopback bind without `http_token` (`--insecure-bind`). */
+  allowInsecureBind?: boolean;
+  /** The opt-in flag's name for error messages. */
+  insecureFlag?: string;
 }
 
 function message(err: unknown): string {
@@ -70,6 +76,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.error(`Invalid bind address '${httpAddr}': ${message(err)}`);
     return 2;
   }
+  const bind = checkBind(addr.host, config.http_token, opts.allowInsecureBind ?? false, opts.insecureFlag);
+  if (bind.error) {
+    log.error(bind.error);
+    return 2;
+  }
+  if (bind.warning) log.warn(bind.warning);
 
   let state: RuntimeState;
   try {

@@ -76,12 +76,30 @@ function rankFor(target: string): number {
   return filter.defaultRank;
 }
 
+// Control characters (C0, DEL, C1) and the Unicode line separators: request fields must not be able to
+// forge log lines or send escape sequences to an operator's terminal.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** Text lines: `\xHH` (`\u2028`) for every control character, so one event is one printable line. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
+/** JSON lines: JSON.stringify escapes C0 but leaves DEL, C1 and U+2028/9 raw; `\u00HH` keeps it valid JSON. */
+function escapeJsonControls(json: string): string {
+  return json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function render(level: LogLevel, target: string, msg: string, fields?: LogFields): string {
   const ts = new Date().toISOString();
-  if (jsonFormat) return JSON.stringify({ ts, level, target, msg, ...fields }, jsonReplacer);
+  if (jsonFormat) return escapeJsonControls(JSON.stringify({ ts, level, target, msg, ...fields }, jsonReplacer));
   let line = `${ts} ${level.toUpperCase().padStart(5)} ${target}: ${msg}`;
   if (fields) for (const [k, v] of Object.entries(fields)) line += ` ${k}=${formatValue(v)}`;
-  return line;
+  return escapeControls(line);
 }
 
 function jsonReplacer(_k: string, v: unknown): unknown {

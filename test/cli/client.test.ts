@@ -51,6 +51,13 @@ const fake = Bun.serve({
       mounts.delete(entry.mount_id);
       return Response.json({ ...entry, state: "Unmounted" });
     }
+    const byId = /^\/antares\/mounts\/([^/]+)$/.exec(pathname);
+    if (byId && req.method === "DELETE") {
+      const entry = mounts.get(byId[1]!);
+      if (!entry) return Response.json({ error: `mount ${byId[1]} not found`, code: "NOT_FOUND" }, { status: 404 });
+      mounts.delete(entry.mount_id);
+      return Response.json({ ...entry, state: "Unmounted" });
+    }
     if (pathname === "/api/v1/cache") return Response.json({ bytes: 3 * 1024 * 1024, blobs: 12, max_bytes: 1024 ** 3 });
     if (pathname === "/api/v1/cache/gc") return Response.json({ removed_blobs: 5, freed_bytes: 2048, bytes: 1024 });
     if (pathname === "/api/v1/prefetch") {
@@ -153,6 +160,41 @@ describe("against a daemon (--endpoint)", () => {
     const stuck = await run("umount", "stuck");
     expect(stuck.code).toBe(3);
     expect(stuck.stderr).toBe("failed to unmount job stuck: unmount failed: busy\n");
+  });
+
+  test("job ids are checked before any request: empty ids or control characters exit 2", async () => {
+    seen.length = 0;
+    for (const args of [["mount", ""], ["mount", "  "], ["umount", ""], ["mount", "bad\x1bid"]]) {
+      const r = await run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("invalid JOB_ID");
+    }
+    expect(seen).toEqual([]);
+  });
+
+  test("mount --json prints {job_id, mount_id, mountpoint}; umount --mount-id unmounts by id", async () => {
+    const m = await run("mount", "by-id", "--json");
+    expect(m.code).toBe(0);
+    const created = JSON.parse(m.stdout) as { job_id: string; mount_id: string; mountpoint: string };
+    expect(created.job_id).toBe("by-id");
+    expect(created.mountpoint).toBe(`/mnt/${created.mount_id}`);
+    const u = await run("umount", "--mount-id", created.mount_id, "--json");
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.stdout)).toMatchObject({ mount_id: created.mount_id, state: "Unmounted" });
+    const again = await run("umount", "--mount-id", created.mount_id);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toBe(`mount ${created.mount_id} not found\n`);
+  });
+
+  test("umount needs exactly one of JOB_ID and --mount-id", async () => {
+    expect((await run("umount")).code).toBe(2);
+    expect((await run("umount", "a", "--mount-id", "b")).code).toBe(2);
+  });
+
+  test("--json failures are a JSON object on stdout", async () => {
+    const r = await run("mount", "fail", "--json");
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({ error: "failed to mount job fail: Dicfuse initialization timed out", exit_code: 3 });
   });
 
   test("status, du, gc, prefetch", async () => {

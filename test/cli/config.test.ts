@@ -99,6 +99,16 @@ describe("config show", () => {
     expect(parsed.base_url).toBe("http://127.0.0.1:9");
   });
 
+  test("secrets are redacted in the text and the JSON form", async () => {
+    const env = { ...sb.env, SCORPIO_HTTP_TOKEN: "tok-s3cret" };
+    const text = await runCli("scorpio", ["-c", sb.configPath, "config", "show"], { cwd: sb.dir, env });
+    const json = await runCli("scorpio", ["-c", sb.configPath, "config", "show", "--json"], { cwd: sb.dir, env });
+    expect(text.code).toBe(0);
+    expect(json.code).toBe(0);
+    expect(text.stdout + json.stdout).not.toContain("tok-s3cret");
+    expect(JSON.parse(json.stdout).http_token).toBe("<redacted>");
+  });
+
   test("an invalid config is `Failed to load config`, exit 2", async () => {
     const bad = join(sb.dir, "bad2.toml");
     writeFileSync(bad, `load_dir_depth = "x"\n`);

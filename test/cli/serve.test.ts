@@ -91,6 +91,39 @@ describe("scorpio serve", () => {
   });
 });
 
+describe("bind policy", () => {
+  test("a non-loopback address without http_token is refused (exit 2) before anything starts", async () => {
+    const r = await runCli("scorpio", ["serve", "-c", sb.configPath, "--http-addr", "0.0.0.0:0"], opts);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("refusing to bind 0.0.0.0");
+    expect(r.stderr).toContain("--insecure-bind");
+    const a = await runCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "0.0.0.0:0"], opts);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("refusing to bind 0.0.0.0");
+    expect(readFileSync(sb.stateFile, "utf8")).not.toContain("[daemon]");
+  });
+
+  for (const [name, extraArgs, extraEnv] of [
+    ["--insecure-bind", ["--insecure-bind"], {}],
+    ["a token", [], { SCORPIO_HTTP_TOKEN: "s3cret" }],
+  ] as const) {
+    test(`${name} allows it`, async () => {
+      const proc = spawnCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "0.0.0.0:0", ...extraArgs], { cwd: sb.dir, env: { ...sb.env, ...extraEnv } });
+      try {
+        const addr = await waitForDaemonRecord(sb.stateFile, proc);
+        expect(addr).toMatch(/^0\.0\.0\.0:\d+$/);
+        proc.kill("SIGTERM");
+        expect(await proc.exited).toBe(0);
+        const stderr = await new Response(proc.stderr).text();
+        if (extraArgs.length > 0) expect(stderr).toContain("reachable from the network without a token");
+        else expect(stderr).not.toContain("without a token");
+      } finally {
+        await stopDaemon(proc, sb.dir);
+      }
+    });
+  }
+});
+
 describe("antares serve", () => {
   test("serves the Antares health shape at the root and stops on SIGTERM (the original ignored it)", async () => {
     const proc = spawnCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"], opts);

@@ -67,7 +67,7 @@ describe("scripts/docker-steps.sh", () => {
     expect(metaValue("EXPOSE")).toBe("2725");
     expect(metaValue("HEALTHCHECK")).toContain("http://127.0.0.1:2725/health");
     expect(JSON.parse(metaValue("ENTRYPOINT"))).toEqual(["/usr/local/bin/docker-entrypoint.sh"]);
-    expect(JSON.parse(metaValue("CMD"))).toEqual(["serve", "--http-addr", "0.0.0.0:2725"]);
+    expect(JSON.parse(metaValue("CMD"))).toEqual(["serve", "--http-addr", "0.0.0.0:2725", "--insecure-bind"]);
   });
 
   test("refuses instructions it cannot reproduce and a non-empty staging root", async () => {
