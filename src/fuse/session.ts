@@ -7,6 +7,7 @@ import { JSCallback, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { Errno, FsError, errnoName, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { libc } from "../util/libc.ts";
+import { fuseOpRecorder, type FuseOpRecorder } from "../util/metrics.ts";
 import { loadLibfuse, type Libfuse } from "./libfuse.ts";
 import { watchFd, POLLERR, POLLHUP, POLLNVAL, type PollRegistration } from "./dispatch.ts";
 import { sendNotification } from "./notify.ts";
@@ -50,6 +51,8 @@ export interface MountOptions {
   spinMicros?: number;
   /** Extra `-o` options passed to libfuse verbatim. */
   extraOptions?: string[];
+  /** The `engine` label of this session's request metrics (dicfuse, overlay, ...). Default: subtype. */
+  engine?: string;
 }
 
 export interface OpStats {
@@ -109,6 +112,8 @@ export class FuseSession implements OpRuntime {
   private readonly keepAlive: unknown[] = [];
   private readonly callbacks: JSCallback[] = [];
   private readonly opStats: OpStats[] = [];
+  /** Prometheus recorders per op index (util/metrics), resolved once so a request pays one call. */
+  private readonly opMetrics: FuseOpRecorder[] = [];
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private draining = false;
@@ -176,6 +181,7 @@ export class FuseSession implements OpRuntime {
       if (d.method !== null && typeof this.fs[d.method] !== "function") return;
       this.opStats[index] = { count: 0, errors: 0, totalMs: 0 };
       this.stats[d.name] = this.opStats[index]!;
+      this.opMetrics[index] = fuseOpRecorder(o.engine ?? o.subtype ?? "scorpio", d.name);
       const cb = new JSCallback(d.bind(this, index) as (...a: unknown[]) => void, { args: [...d.args], returns: "void" });
       this.callbacks.push(cb);
       ops.view.setBigUint64(d.slot * 8, BigInt(cb.ptr!), true);
@@ -383,7 +389,9 @@ export class FuseSession implements OpRuntime {
 
   private finish<T>(op: number, req: Pointer, value: T, ok: (req: Pointer, value: T) => void, start: number): void {
     const st = this.opStats[op]!;
-    st.totalMs += performance.now() - start;
+    const ms = performance.now() - start;
+    st.totalMs += ms;
+    this.opMetrics[op]!(ms / 1000, true);
     if (this.destroyed) return;
     try {
       ok(req, value);
@@ -397,7 +405,9 @@ export class FuseSession implements OpRuntime {
   private fail(op: number, req: Pointer, err: unknown, start: number): void {
     const st = this.opStats[op]!;
     st.errors++;
-    st.totalMs += performance.now() - start;
+    const ms = performance.now() - start;
+    st.totalMs += ms;
+    this.opMetrics[op]!(ms / 1000, false);
     if (this.destroyed) return;
     const errno = errnoOf(err);
     if (errno === undefined) {

@@ -72,6 +72,7 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMo
     mountpoint: opts.mountpoint,
     fsname: opts.fsname ?? "scorpio-overlay",
     subtype: "scorpio",
+    engine: "overlay",
     allowOther: opts.allowOther ?? false,
     ...(opts.spinMicros !== undefined ? { spinMicros: opts.spinMicros } : {}),
     attrTimeout,

@@ -12,21 +12,24 @@ import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
 import { guardRequest } from "./request-guard.ts";
 import { fuseRoutes } from "./routes/fuse.ts";
+import type { HealthReason } from "./health.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
 
-/** Main daemon /health body; field names and order are the original's contract. */
+/** Main daemon /health body; field names and order are the original's contract, `reasons` only when degraded. */
 export interface MainHealth {
   status: HealthStatus;
   version: string;
   uptime_secs: number;
   mount_count: number | null;
+  reasons?: HealthReason[];
 }
 
-/** Standalone Antares /health body (the Antares `HealthResponse`). */
+/** Standalone Antares /health body (the Antares `HealthResponse`), `reasons` only when degraded. */
 export interface AntaresHealth {
   status: "healthy" | "degraded";
   mount_count: number;
   uptime_secs: number;
+  reasons?: HealthReason[];
 }
 
 export interface AppOptions {
@@ -109,13 +112,27 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
           return { error: errorMessage(error, "internal error"), code: "INTERNAL_ERROR" };
       }
     })
-    .get("/health", (): MainHealth | AntaresHealth => {
-      const status = services.healthStatus();
-      if (opts.mode === "antares") {
-        return { status: status === "ok" ? "healthy" : "degraded", mount_count: services.mountCount() ?? 0, uptime_secs: uptime() };
-      }
-      return { status, version: VERSION, uptime_secs: uptime(), mount_count: services.mountCount() };
-    });
+    .get(
+      "/health",
+      ({ query, set }): MainHealth | AntaresHealth => {
+        const reasons = services.health.evaluate();
+        const degraded = reasons.length > 0;
+        // The container-healthcheck form: a degraded daemon fails the probe.
+        if (degraded && query.strict === "true") set.status = 503;
+        const extra = degraded ? { reasons } : {};
+        if (opts.mode === "antares") {
+          return { status: degraded ? "degraded" : "healthy", mount_count: services.mountCount() ?? 0, uptime_secs: uptime(), ...extra };
+        }
+        return { status: degraded ? "degraded" : "ok", version: VERSION, uptime_secs: uptime(), mount_count: services.mountCount(), ...extra };
+      },
+      {
+        detail: {
+          tags: ["health"],
+          summary: "Liveness and health: `degraded` with `reasons` when the Mega server is unreachable, the store's disk is full or a mount failed; `?strict=true` answers 503 when degraded (for container healthchecks). No token needed.",
+          security: [],
+        },
+      },
+    );
 
   app.use(fuseRoutes());
   for (const plugin of services.plugins()) app.use(plugin);

@@ -10,6 +10,7 @@ import { ChangeWatcher, mountDicfuse, openViewFromConfig, type DicfuseMount, typ
 import { createMegaClient, type MegaClient } from "../remote/index.ts";
 import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
+import { HealthRegistry } from "./health.ts";
 import type { DaemonServices, ServicesFactory } from "./services.ts";
 
 const log = logger("server/workspace");
@@ -118,7 +119,7 @@ export const workspaceServices: ServicesFactory = async (ctx) => {
       ws = await openWorkspace(ctx.config);
     },
     mountCount: () => (ws ? 1 : 0) + ctx.state.works.length,
-    healthStatus: () => "ok",
+    health: new HealthRegistry(),
     plugins: () => (ws ? [workspaceRoutes(ws)] : []),
     async stop() {
       await ws?.close();

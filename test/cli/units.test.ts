@@ -8,6 +8,7 @@ import { fuseMountsUnder, isUnder, parseMountinfo } from "../../src/cli/doctor/m
 import { hoistAntaresGlobals, hoistScorpioGlobals } from "../../src/cli/global-options.ts";
 import { humanBytes, humanDuration, parseSize, statusLine } from "../../src/cli/format.ts";
 import { createProgress, renderProgressLine } from "../../src/cli/progress.ts";
+import { HealthRegistry } from "../../src/server/health.ts";
 import { createApp, dialableUrl, minimalServices, parseSocketAddr, type DaemonServices } from "../../src/server/index.ts";
 
 const MOUNTINFO = `22 28 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
@@ -123,11 +124,34 @@ describe("daemon app", () => {
     expect(await res.json()).toEqual({ status: "ok", version: expect.any(String), uptime_secs: 5, mount_count: 1 });
   });
 
-  test("degraded and null mount count pass through", async () => {
-    const app = createApp(await services({ healthStatus: () => "degraded", mountCount: () => null }), { mode: "scorpio" });
-    expect(await (await get(app, "/health")).json()).toMatchObject({ status: "degraded", mount_count: null });
-    const antares = createApp(await services({ healthStatus: () => "degraded" }), { mode: "antares" });
-    expect(await (await get(antares, "/health")).json()).toMatchObject({ status: "degraded", mount_count: 1 });
+  test("a failing check makes /health degraded with reasons; ?strict=true answers 503; null mount count passes through", async () => {
+    const failing = () => {
+      const h = new HealthRegistry();
+      h.register("ok_check", () => undefined);
+      h.register("remote", () => "Mega server unreachable");
+      return h;
+    };
+    const app = createApp(await services({ health: failing(), mountCount: () => null }), { mode: "scorpio" });
+    const res = await get(app, "/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "degraded", mount_count: null, reasons: [{ check: "remote", message: "Mega server unreachable" }] });
+    expect((await get(app, "/health?strict=true")).status).toBe(503);
+    const antares = createApp(await services({ health: failing() }), { mode: "antares" });
+    expect(await (await get(antares, "/health")).json()).toMatchObject({ status: "degraded", mount_count: 1, reasons: [{ check: "remote" }] });
+    expect((await get(antares, "/health?strict=true")).status).toBe(503);
+    // Healthy: 200 in both forms, and no `reasons` field (the original's shape).
+    const healthy = createApp(await services(), { mode: "scorpio" });
+    expect((await get(healthy, "/health?strict=true")).status).toBe(200);
+    expect(Object.keys((await (await get(healthy, "/health")).json()) as object)).toEqual(["status", "version", "uptime_secs", "mount_count"]);
+  });
+
+  test("a check that throws is reported, not a 500", async () => {
+    const h = new HealthRegistry();
+    h.register("store_disk", () => {
+      throw new Error("statfs failed");
+    });
+    const app = createApp(await services({ health: h }), { mode: "scorpio" });
+    expect(await (await get(app, "/health")).json()).toMatchObject({ status: "degraded", reasons: [{ check: "store_disk", message: "health check failed: statfs failed" }] });
   });
 
   test("plugins plug in; unknown routes and bad bodies are 4xx JSON", async () => {
