@@ -11,6 +11,7 @@ import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
 import { guardRequest } from "./request-guard.ts";
+import { METRICS_CONTENT_TYPE, metricsText } from "../util/metrics.ts";
 import { fuseRoutes } from "./routes/fuse.ts";
 import type { HealthReason } from "./health.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
@@ -134,6 +135,13 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
       },
     );
 
+  app.get("/metrics", async () => new Response(await metricsText(), { headers: { "content-type": METRICS_CONTENT_TYPE } }), {
+    detail: {
+      tags: ["metrics"],
+      summary: "Prometheus metrics (text exposition format): FUSE requests and latency per op and engine, remote requests, cache, job mounts, watcher lag",
+      responses: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } } },
+    },
+  });
   app.use(fuseRoutes());
   for (const plugin of services.plugins()) app.use(plugin);
   app.use(

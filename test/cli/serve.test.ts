@@ -74,6 +74,17 @@ describe("scorpio serve", () => {
       expect(remote?.message).toContain("Mega server http://127.0.0.1:9 unreachable");
       const strict = await fetch(`http://${addr}/health?strict=true`, { signal: AbortSignal.timeout(5000) });
       expect(strict.status).toBe(503);
+
+      // The same failure is counted in /metrics, and the workspace mount's FUSE requests are there per op.
+      Bun.spawnSync(["stat", join(sb.dir, "mount")]);
+      const metrics = await fetch(`http://${addr}/metrics`, { signal: AbortSignal.timeout(5000) });
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get("content-type")).toStartWith("text/plain");
+      const text = await metrics.text();
+      expect(text).toMatch(/^scorpio_remote_requests_total\{endpoint="\/api\/v1\/[a-z/-]+",status="error"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^scorpio_fuse_requests_total\{engine="dicfuse",op="[a-z_]+",result="ok"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^scorpio_fuse_request_duration_seconds_count\{engine="dicfuse",op="[a-z_]+"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^scorpio_cache_max_bytes \d+$/m);
     } finally {
       await stopDaemon(proc, sb.dir);
     }
