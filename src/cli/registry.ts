@@ -21,6 +21,7 @@ import { ListCommand } from "./commands/list.ts";
 import { MountCommand } from "./commands/mount.ts";
 import { PrefetchCommand } from "./commands/prefetch.ts";
 import { ServeCommand } from "./commands/serve.ts";
+import { StatsCommand } from "./commands/stats.ts";
 import { StatusCommand } from "./commands/status.ts";
 import { UmountCommand } from "./commands/umount.ts";
 import { VersionCommand } from "./commands/version.ts";
@@ -37,6 +38,7 @@ export function commandsFor(binary: BinaryName): Array<CommandClass<CliContext>>
     ListCommand,
     HttpMountCommand,
     StatusCommand,
+    StatsCommand,
     PrefetchCommand,
     DuCommand,
     GcCommand,

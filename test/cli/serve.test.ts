@@ -85,6 +85,19 @@ describe("scorpio serve", () => {
       expect(text).toMatch(/^scorpio_fuse_requests_total\{engine="dicfuse",op="[a-z_]+",result="ok"\} [1-9]\d*$/m);
       expect(text).toMatch(/^scorpio_fuse_request_duration_seconds_count\{engine="dicfuse",op="[a-z_]+"\} [1-9]\d*$/m);
       expect(text).toMatch(/^scorpio_cache_max_bytes \d+$/m);
+
+      // `scorpio stats` sums up the same numbers.
+      const stats = await runCli("scorpio", ["stats", "-c", sb.configPath, "--json"], opts);
+      expect(stats.code).toBe(0);
+      const summary = JSON.parse(stats.stdout) as { fuse: Record<string, { requests: number }>; remote: Record<string, { errors: number }>; cache: { max_bytes: number } };
+      expect(summary.fuse.dicfuse!.requests).toBeGreaterThan(0);
+      expect(Object.values(summary.remote).some((r) => r.errors > 0)).toBe(true);
+      expect(summary.cache.max_bytes).toBe(10 * 1024 ** 3);
+      const watch = await runCli("scorpio", ["stats", "-c", sb.configPath, "--watch", "--interval", "1", "--count", "2"], opts);
+      expect(watch.code).toBe(0);
+      expect(watch.stdout.match(/^fuse dicfuse: /gm)?.length).toBe(2);
+      expect(watch.stdout).toMatch(/^fuse dicfuse: \d+ request\(s\) \(\d+\.\d\/s\)/m);
+      expect(watch.stdout).toContain("cache: ");
     } finally {
       await stopDaemon(proc, sb.dir);
     }
