@@ -11,6 +11,8 @@ import { createMegaClient, type MegaClient } from "../remote/index.ts";
 import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { HealthRegistry } from "./health.ts";
+import { HttpError } from "./http-error.ts";
+import { globProblem } from "../config/kinds.ts";
 import type { DaemonServices, ServicesFactory } from "./services.ts";
 
 const log = logger("server/workspace");
@@ -93,6 +95,10 @@ export function workspaceRoutes(ws: Workspace) {
     .post(
       "/api/v1/prefetch",
       ({ body }) => {
+        for (const g of body.globs) {
+          const problem = globProblem(g, "globs");
+          if (problem) throw new HttpError(400, "INVALID_REQUEST", problem);
+        }
         // NDJSON progress: one {done,total,bytes,failed} line per step, then a final summary line.
         const stream = new ReadableStream<string>({
           async start(controller) {

@@ -94,6 +94,20 @@ describe("progress", () => {
     expect(renderProgressLine("prefetch", 5, 10, undefined, 12).length).toBe(11);
   });
 
+  test("shows the rate and the ETA once time has passed", () => {
+    expect(renderProgressLine("prefetch", 50, 200, "1.0 MiB", 120, 10)).toBe("prefetch [######------------------] 25% 50/200 1.0 MiB 5.0/s ETA 30s");
+    expect(renderProgressLine("prefetch", 600, 600, undefined, 120, 2)).toBe("prefetch [########################] 100% 600/600 300/s");
+    expect(renderProgressLine("prefetch", 0, 10, undefined, 120, 5)).toBe("prefetch [------------------------] 0% 0/10");
+  });
+
+  test("a terminal that reports 0 columns still gets a line", () => {
+    const writes: string[] = [];
+    const tty = createProgress("x", { isTTY: true, columns: 0, write: (s: string) => writes.push(s) }, () => 0);
+    tty.update(1, 2);
+    expect(writes.join("")).toContain("x [############------------] 50% 1/2");
+    expect(renderProgressLine("prefetch", 1, 2, undefined, 0)).toContain("50% 1/2");
+  });
+
   test("writes nothing when the stream is not a TTY, and clears its line on a TTY", () => {
     const writes: string[] = [];
     const pipe = createProgress("x", { isTTY: false, write: (s: string) => writes.push(s) });
