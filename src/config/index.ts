@@ -7,7 +7,7 @@ export type {
   ScorpioConfig, ConfigOverrides, LoadOptions, LoadResult, RuntimeState, WorkDir, DaemonRecord, StatMode, LogFormat,
 } from "./types.ts";
 export { ConfigError } from "./errors.ts";
-export { loadConfig, initConfig, validateConfigFile, ensureRuntimePaths } from "./load.ts";
+export { loadConfig, initConfig, validateConfigFile, validateConfig, ensureRuntimePaths } from "./load.ts";
 export { renderConfigShow, renderConfigValue, isConfigKey, redactConfig, REDACTED } from "./show.ts";
 export { CONFIG_TEMPLATE, renderExample, renderKeyReference } from "./template.ts";
 export { resolveLogFilter, initLogging } from "./logging.ts";

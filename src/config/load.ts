@@ -35,12 +35,17 @@ function secretWarnings(file: FileSource): string[] {
 }
 
 export function validateConfigFile(opts: LoadOptions): string[] {
+  return validateConfig(opts).problems;
+}
+
+/** `config validate`: every problem, and the warnings `config show`/`serve` would print (unknown keys, ...). */
+export function validateConfig(opts: LoadOptions): { problems: string[]; warnings: string[] } {
   try {
     const file = readConfigFile(opts.configPath);
-    return resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "validate" })
-      .problems.map((p) => p.message);
+    const r = resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "validate" });
+    return { problems: r.problems.map((p) => p.message), warnings: [...r.warnings, ...secretWarnings(file)] };
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
+    if (err instanceof ConfigError) return { problems: err.problems, warnings: [] };
     throw err;
   }
 }

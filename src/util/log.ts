@@ -54,6 +54,26 @@ export function parseLogDirectives(spec: string): Filter {
   return out;
 }
 
+/** Top-level log targets the code uses (`logger("fuse")`, `logger("server/workspace")`, ...). */
+export const LOG_TARGETS = ["antares", "cli", "config", "devserver", "dicfuse", "fuse", "overlay", "remote", "server", "store", "vcs"] as const;
+
+/**
+ * Bare words of a directive that are neither a level nor a known target: `verbose` parses (tracing reads
+ * it as a target name) but selects nothing, which is never what the user meant.
+ */
+export function unknownDirectiveTargets(spec: string): string[] {
+  const out: string[] = [];
+  for (const raw of spec.split(",")) {
+    const part = raw.trim();
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const target = normalizeTarget(eq < 0 ? part : part.slice(0, eq)).split("/")[0]!;
+    if (eq < 0 && levelRank(part.toLowerCase()) !== undefined) continue;
+    if (target !== "" && !(LOG_TARGETS as readonly string[]).includes(target)) out.push(part);
+  }
+  return out;
+}
+
 /** A level name (any case) or, as in tracing's `LevelFilter`, a number 0 (off) to 5 (trace). */
 function levelRank(text: string): number | undefined {
   if (/^[0-5]$/.test(text)) return Number(text);

@@ -75,6 +75,25 @@ describe("config validate", () => {
     for (const l of lines.slice(1)) expect(l).toStartWith("  - ");
   });
 
+  test("shows the warnings config show shows (unknown key, a log_level that selects nothing); --strict fails on them", async () => {
+    const warned = join(sb.dir, "warned.toml");
+    writeFileSync(warned, readFileSync(sb.configPath, "utf8") + `log_level = "verbose"\nbogus_key = 1\n`);
+    const r = await runCli("scorpio", ["-c", warned, "config", "validate"], opts);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${warned}: OK (2 warning(s))\n`);
+    expect(r.stderr).toContain("warning: unknown config key 'bogus_key' ignored");
+    expect(r.stderr).toContain(`warning: log_level "verbose": 'verbose' is neither a level`);
+    const strict = await runCli("scorpio", ["-c", warned, "config", "validate", "--strict"], opts);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toContain("failing because of --strict");
+    const json = await runCli("scorpio", ["-c", warned, "config", "validate", "--strict", "--json"], opts);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ path: warned, ok: false, problems: [], warnings: [expect.stringContaining("bogus_key"), expect.stringContaining("verbose")] });
+    // Known targets and levels do not warn.
+    writeFileSync(warned, readFileSync(sb.configPath, "utf8") + `log_level = "warn,fuse=debug,scorpio::remote=trace"\n`);
+    expect((await runCli("scorpio", ["-c", warned, "config", "validate", "--strict"], opts)).code).toBe(0);
+  });
+
   test("a missing file is one problem", async () => {
     const r = await runCli("scorpio", ["-c", join(sb.dir, "missing.toml"), "config", "validate"], opts);
     expect(r.code).toBe(2);
