@@ -9,6 +9,7 @@ import { logger } from "../util/log.ts";
 import { libc } from "../util/libc.ts";
 import { fuseOpRecorder, type FuseOpRecorder } from "../util/metrics.ts";
 import { loadLibfuse, type Libfuse } from "./libfuse.ts";
+import { MIN_FUSE_VERSION } from "./version.ts";
 import { watchFd, POLLERR, POLLHUP, POLLNVAL, type PollRegistration } from "./dispatch.ts";
 import { sendNotification } from "./notify.ts";
 import { OPS, type OpRuntime } from "./ops-table.ts";
@@ -191,8 +192,8 @@ export class FuseSession implements OpRuntime {
     let se: Pointer | null;
     if (this.lib.sessionNewVersioned) {
       const ver = nativeBuffer(LIBFUSE_VERSION.size);
-      ver.view.setUint32(LIBFUSE_VERSION.major, 3, true);
-      ver.view.setUint32(LIBFUSE_VERSION.minor, 14, true);
+      ver.view.setUint32(LIBFUSE_VERSION.major, Math.floor(MIN_FUSE_VERSION / 100), true);
+      ver.view.setUint32(LIBFUSE_VERSION.minor, MIN_FUSE_VERSION % 100, true);
       this.keepAlive.push(ver);
       se = this.lib.sessionNewVersioned(args.ptr, ops.ptr, OPS_SIZE, ver.ptr, null);
     } else {

@@ -105,6 +105,27 @@ describe("doctor", () => {
 });
 
 describe("doctor and stale mounts", () => {
+  test.skipIf(!machineCanFuse)("finds a stale mount at once even when the kernel still caches the mountpoint's attributes", async () => {
+    const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
+    const mp = join(sb.dir, "antares", "mnt", "cached-job");
+    // Attribute/entry TTL of 10 minutes: a plain stat of the mountpoint would keep answering from the cache.
+    const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp, "600"], mp);
+    // Cache the root's attributes from another process (never from the one serving the mount).
+    expect(Bun.spawnSync(["stat", mp]).exitCode).toBe(0);
+    child.child.kill("SIGKILL");
+    await new Promise((r) => child.child.on("exit", r));
+    try {
+      expect(isMounted(mp)).toBe(true);
+      setBaseUrl(sb, megaUrl);
+      const found = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env });
+      expect(found.stdout).toContain(`stale FUSE mount(s) (transport endpoint not connected): ${mp}`);
+      await runCli("scorpio", ["-c", sb.configPath, "doctor", "--fix"], { cwd: sb.dir, env });
+      expect(isMounted(mp)).toBe(false);
+    } finally {
+      await child.stop();
+    }
+  });
+
   test.skipIf(!machineCanFuse)("finds a stale FUSE mount under the mount root and --fix unmounts it", async () => {
     const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
     const mp = join(sb.dir, "antares", "mnt", "stale-job");

@@ -192,3 +192,15 @@ test("globals before --version, --help and help are accepted and ignored, as cla
   expect(hoistScorpioGlobals(["-c", "/x", "-h"])).toEqual(["-h"]);
   expect(hoistScorpioGlobals(["-c", "/x", "serve", "--help"])).toEqual(["serve", "--help", "--config-path=/x"]);
 });
+
+describe("doctor's libfuse check", () => {
+  test("uses the daemon's minimum: 3.10 to 3.13 fail as they fail `serve`", async () => {
+    const { libfuseVerdict } = await import("../../src/cli/doctor/checks.ts");
+    const { MIN_FUSE_VERSION } = await import("../../src/fuse/libfuse.ts");
+    expect(MIN_FUSE_VERSION).toBe(314);
+    expect(libfuseVerdict({ ok: true, version: 310 }).status).toBe("fail");
+    expect(libfuseVerdict({ ok: true, version: 313 }).detail).toContain("3.14 or later is required");
+    expect(libfuseVerdict({ ok: true, version: 314 }).status).toBe("ok");
+    expect(libfuseVerdict({ ok: false, error: "nope" }).status).toBe("fail");
+  });
+});
