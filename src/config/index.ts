@@ -13,5 +13,6 @@ export { CONFIG_TEMPLATE, renderExample, renderKeyReference } from "./template.t
 export { resolveLogFilter, initLogging } from "./logging.ts";
 export { readRuntimeState, writeRuntimeState, EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
 export { KEYS, KEY_NAMES, envName, type KeyName } from "./keys.ts";
-export { defaultDirs } from "./paths.ts";
+export { defaultDirs, userConfigDir } from "./paths.ts";
+export { discoverConfig, configSearchPath, ConfigNotFoundError, SYSTEM_CONFIG_PATH, type DiscoveredConfig } from "./discovery.ts";
 export { mountSettings, type MountSettings } from "./mount-settings.ts";

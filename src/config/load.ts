@@ -8,14 +8,14 @@ import { closeSync, lstatSync, mkdirSync, openSync, statSync, writeSync } from "
 import { dirname } from "node:path";
 import { errnoOf, Errno } from "../util/errno.ts";
 import { ConfigError } from "./errors.ts";
-import { readConfigFile, type FileSource } from "./file-source.ts";
+import { fromTable, readConfigFile, type FileSource } from "./file-source.ts";
 import { ioErrorText } from "./io-error.ts";
 import { resolveConfig } from "./resolve.ts";
 import { EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
 import type { LoadOptions, LoadResult, ScorpioConfig } from "./types.ts";
 
 export function loadConfig(opts: LoadOptions): LoadResult {
-  const file = readConfigFile(opts.configPath);
+  const file = opts.allowMissing && opts.configPath === "" ? fromTable("(none)", {}) : readConfigFile(opts.configPath);
   const r = resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "load" });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { config: r.config, warnings: [...r.warnings, ...secretWarnings(file)] };

@@ -137,3 +137,44 @@ describe("config show", () => {
     expect(r.stderr).toContain("load_dir_depth");
   });
 });
+
+describe("config discovery without -c", () => {
+  const { mkdirSync, copyFileSync, mkdtempSync, rmSync } = require("node:fs") as typeof import("node:fs");
+  const validatedPath = async (cwd: string, env: Record<string, string>) => {
+    const r = await runCli("scorpio", ["config", "validate", "--json"], { cwd, env });
+    return { code: r.code, path: r.code === 0 ? (JSON.parse(r.stdout) as { path: string }).path : undefined, stderr: r.stderr + r.stdout };
+  };
+
+  test("$SCORPIO_CONFIG, then ./scorpio.toml, then $XDG_CONFIG_HOME/scorpio/scorpio.toml", async () => {
+    const cwd = mkdtempSync(join(sb.dir, "cwd-"));
+    const xdgFile = join(sb.env.XDG_CONFIG_HOME!, "scorpio", "scorpio.toml");
+    mkdirSync(join(sb.env.XDG_CONFIG_HOME!, "scorpio"), { recursive: true });
+    copyFileSync(sb.configPath, xdgFile);
+    try {
+      expect((await validatedPath(cwd, sb.env)).path).toBe(xdgFile);
+      copyFileSync(sb.configPath, join(cwd, "scorpio.toml"));
+      expect((await validatedPath(cwd, sb.env)).path).toBe(join(cwd, "scorpio.toml"));
+      expect((await validatedPath(cwd, { ...sb.env, SCORPIO_CONFIG: sb.configPath })).path).toBe(sb.configPath);
+    } finally {
+      rmSync(xdgFile);
+      rmSync(cwd, { recursive: true });
+    }
+  });
+
+  test.skipIf(existsSync("/etc/scorpio/scorpio.toml"))("no file anywhere: exit 2 naming every place and `config init`; doctor still runs", async () => {
+    const cwd = mkdtempSync(join(sb.dir, "empty-"));
+    try {
+      const r = await runCli("scorpio", ["list"], { cwd, env: sb.env });
+      expect(r.code).toBe(2);
+      for (const place of [join(cwd, "scorpio.toml"), join(sb.env.XDG_CONFIG_HOME!, "scorpio", "scorpio.toml"), "/etc/scorpio/scorpio.toml", "scorpio config init"]) {
+        expect(r.stderr).toContain(place);
+      }
+      const doctor = await runCli("scorpio", ["doctor", "--json"], { cwd, env: sb.env });
+      expect(doctor.code).not.toBe(2);
+      expect(doctor.stderr).toContain("using the defaults");
+      expect(JSON.parse(doctor.stdout).checks.length).toBeGreaterThan(5);
+    } finally {
+      rmSync(cwd, { recursive: true });
+    }
+  });
+});

@@ -19,7 +19,8 @@ export class DoctorCommand extends BaseCommand {
       mount root, that the configured directories are writable, free disk space, the Mega server
       (\`/api/v1/status\`, 2 s deadline) and the running daemon's \`/health\`.
 
-      Exit code 1 if a critical check fails, 2 if the config cannot be loaded. \`--fix\` lazily
+      Without any config file it runs on the defaults (with a warning). Exit code 1 if a critical check
+      fails, 2 if the config cannot be loaded. \`--fix\` lazily
       unmounts stale mounts (\`fusermount3 -uz\`, then \`umount -l\`).
     `,
     examples: [
@@ -33,7 +34,7 @@ export class DoctorCommand extends BaseCommand {
   json = Option.Boolean("--json", false, { description: "Print JSON instead of text" });
 
   async run(): Promise<number> {
-    const config = this.loadConfiguration({ init: true });
+    const config = this.loadConfiguration({ init: true, allowMissing: true });
     this.setupLogging(config);
     const results = await runDoctorChecks({ config, env: this.context.env, fix: this.fix });
     const failed = results.filter((r) => r.status === "fail" && r.critical).length;
