@@ -18,7 +18,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fuse3 libfuse3-3 ca-certificates git curl \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/dist/scorpio /src/dist/antares /usr/local/bin/
+COPY --from=build /src/dist/ /usr/local/bin/
 COPY --from=build /src/deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 COPY --from=build /src/scorpio.toml.example /usr/local/share/scorpiofs/scorpio.toml.example
 EXPOSE 2725

@@ -199,6 +199,20 @@ put_file() {
   MANIFEST_LINES+=("f"$'\t'"$(sha256_of "$dest")"$'\t'"$dest")
 }
 
+# put_link TARGET DEST: an atomic relative symlink, recorded like a file (the hash of what it points to).
+put_link() {
+  local target="$1" dest="$2"
+  ensure_dir "$(dirname "$dest")"
+  if [ "$DRY_RUN" = 1 ]; then
+    run ln -sfn "$target" "$dest"
+    return 0
+  fi
+  local tmp; tmp="$(dirname "$dest")/.$(basename "$dest").scorpio-install.$$"
+  ln -sfn "$target" "$tmp"
+  mv -Tf "$tmp" "$dest"
+  MANIFEST_LINES+=("f"$'\t'"$(sha256_of "$dest")"$'\t'"$dest")
+}
+
 write_manifest() { # manifest-path version
   local manifest="$1" version="$2" line kind hash path
   local -A seen=()
@@ -319,7 +333,8 @@ do_install() {
   [ -x "$src/bin/scorpio" ] && [ -x "$src/bin/antares" ] || die "$tarball does not contain $pkg/bin/{scorpio,antares}"
 
   put_file "$src/bin/scorpio" "$PREFIX/bin/scorpio" 0755
-  put_file "$src/bin/antares" "$PREFIX/bin/antares" 0755
+  # `antares` is a link to the one binary (it dispatches on argv[0]), also when an older archive shipped a copy.
+  put_link scorpio "$PREFIX/bin/antares"
   put_file "$src/completions/scorpio.bash" "$PREFIX/share/bash-completion/completions/scorpio" 0644
   put_file "$src/completions/_scorpio" "$PREFIX/share/zsh/site-functions/_scorpio" 0644
   put_file "$src/completions/scorpio.fish" "$PREFIX/share/fish/vendor_completions.d/scorpio.fish" 0644
@@ -402,6 +417,10 @@ do_uninstall() {
     path="${files[$i]}"
     if [ ! -e "$path" ] && [ ! -L "$path" ]; then
       say "already gone: $path"
+    elif [ -L "$path" ] && [ ! -e "$path" ]; then
+      # Our link (antares -> scorpio) whose target was just removed.
+      [ "$DRY_RUN" = 1 ] || echo "  removing $path"
+      run rm -f "$path"
     elif [ "$(sha256_of "$path")" != "${hashes[$i]}" ]; then
       warn "keeping $path: it changed since it was installed"
     else

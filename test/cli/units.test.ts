@@ -204,3 +204,32 @@ describe("doctor's libfuse check", () => {
     expect(libfuseVerdict({ ok: false, error: "nope" }).status).toBe("fail");
   });
 });
+
+describe("one binary, two names", () => {
+  test("argv[0] decides: an `antares` link runs antares; `bun <script>` goes by the script", async () => {
+    const { binaryFromArgv0 } = await import("../../src/cli/entry.ts");
+    expect(binaryFromArgv0("/usr/local/bin/antares")).toBe("antares");
+    expect(binaryFromArgv0("./scorpio")).toBe("scorpio");
+    expect(binaryFromArgv0("scorpio")).toBe("scorpio");
+    expect(binaryFromArgv0("/usr/bin/bun", "/repo/src/cli/antares.ts")).toBe("antares");
+    expect(binaryFromArgv0("bun", "/repo/src/cli/main.ts")).toBe("scorpio");
+  });
+});
+
+describe("help text", () => {
+  test("option values are named, not clipanion's #0, and option tables stay aligned", async () => {
+    const { withPlaceholders } = await import("../../src/cli/help-text.ts");
+    expect(withPlaceholders("scorpio gc [--endpoint #0] [--target #0] [--json]")).toBe("scorpio gc [--endpoint <url>] [--target <size>] [--json]");
+    expect(withPlaceholders("  --endpoint #0    Daemon URL\n  --cl #0          Change list\n  --json           JSON")).toBe(
+      "  --endpoint <url>    Daemon URL\n  --cl <cl>           Change list\n  --json              JSON",
+    );
+  });
+  test("closest command", async () => {
+    const { closestWord } = await import("../../src/cli/help-text.ts");
+    const words = ["serve", "mount", "umount", "list", "status", "stats", "config", "doctor"];
+    expect(closestWord("moutn", words)).toBe("mount");
+    expect(closestWord("confg", words)).toBe("config");
+    expect(closestWord("stat", words)).toBe("status");
+    expect(closestWord("xyzzy", words)).toBeUndefined();
+  });
+});

@@ -2,7 +2,7 @@
  * scripts/release: archive layout, checksums, reproducibility, clear failures; and the systemd units it ships.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   PKG, REPO, TARBALL, TempDirs, VERSION, buildRelease, placeholderCompletions, run, sha256File,
@@ -63,7 +63,9 @@ describe("scripts/release", () => {
       expect(`${e[3]} ${e[4]}`).toBe("2023-11-14 22:13"); // SOURCE_DATE_EPOCH=1700000000 (UTC)
       const name = e[5]!;
       const mode = e[0]!;
-      if (name.endsWith("/") || name.includes("/bin/")) expect(mode.slice(1)).toBe("rwxr-xr-x");
+      // One binary: `antares` is a link to it (dispatch on argv[0]); the archive carries the binary once.
+      if (name.endsWith("/bin/antares")) expect(`${mode[0]} ${e.slice(5).join(" ")}`).toBe(`l ${PKG}/bin/antares -> scorpio`);
+      else if (name.endsWith("/") || name.includes("/bin/")) expect(mode.slice(1)).toBe("rwxr-xr-x");
       else expect(mode.slice(1)).toBe("rw-r--r--");
     }
   }, 120_000);
@@ -73,7 +75,10 @@ describe("scripts/release", () => {
     const r = await run(["tar", "-xzf", join(rel.out, TARBALL), "-C", x]);
     expect(r.code).toBe(0);
     expect(sha256File(join(x, PKG, "bin/scorpio"))).toBe(sha256File(join(rel.srcRoot, "dist/scorpio")));
-    expect(sha256File(join(x, PKG, "bin/antares"))).toBe(sha256File(join(rel.srcRoot, "dist/antares")));
+    expect(readlinkSync(join(x, PKG, "bin/antares"))).toBe("scorpio");
+    const a = await run([join(x, PKG, "bin/antares"), "--version"]);
+    expect(a.code).toBe(0);
+    expect(a.stderr).toContain("deprecated compatibility alias");
     const license = readFileSync(join(x, PKG, "LICENSE"), "utf8");
     expect(license).toStartWith("MIT License");
     expect(license).toContain("Copyright (c) 2026 Scorpio contributors");
