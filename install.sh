@@ -257,6 +257,10 @@ antares_upper_root = "/var/lib/scorpiofs/antares/upper"
 antares_cl_root = "/var/lib/scorpiofs/antares/cl"
 antares_mount_root = "/var/lib/scorpiofs/antares/mnt"
 antares_state_file = "/var/lib/scorpiofs/antares/state.toml"
+# The service runs as `scorpiofs`; allow_other lets members of the `scorpiofs` group (usermod -aG scorpiofs <user>)
+# use the workspace and job mounts. The service has CAP_SYS_ADMIN for it; a daemon started by hand without it also
+# needs user_allow_other in /etc/fuse.conf (install.sh --enable-user-allow-other).
+mount_allow_other = true
 EOF
 }
 
@@ -340,6 +344,10 @@ do_install() {
   put_file "$src/completions/scorpio.fish" "$PREFIX/share/fish/vendor_completions.d/scorpio.fish" 0644
   put_file "$src/scorpio.toml.example" "$PREFIX/share/scorpiofs/scorpio.toml.example" 0644
   put_file "$src/LICENSE" "$PREFIX/share/doc/scorpiofs/LICENSE" 0644
+  # systemd-sysusers(8) input for the service user; older archives did not ship it.
+  if [ -f "$src/sysusers.d/scorpiofs.conf" ]; then
+    put_file "$src/sysusers.d/scorpiofs.conf" "$PREFIX/share/scorpiofs/sysusers.d/scorpiofs.conf" 0644
+  fi
   put_file "$src/README.md" "$PREFIX/share/doc/scorpiofs/README.md" 0644
 
   local config="$CONFIG_DIR/scorpio.toml"
@@ -387,7 +395,8 @@ do_install() {
   say "next steps:"
   echo "    edit $config (base_url, lfs_url), then: $PREFIX/bin/scorpio --config-path $config doctor"
   if [ "$units" = 1 ]; then
-    echo "    useradd --system --no-create-home --user-group scorpiofs   # the user the units run as"
+    echo "    systemd-sysusers $PREFIX/share/scorpiofs/sysusers.d/scorpiofs.conf   # the user and group the units run as"
+    echo "    usermod -aG scorpiofs <developer>   # who may enter the workspace (mount_allow_other)"
     echo "    systemctl daemon-reload && systemctl enable --now scorpiofs"
   else
     echo "    $PREFIX/bin/scorpio --config-path $config serve"

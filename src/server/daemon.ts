@@ -5,13 +5,14 @@
  * unless `--insecure-bind`): read the runtime state file (exit 2 if unreadable) → start the
  * services (scorpio mode: workspace mount, exit 3 on failure) → bind HTTP (exit 4 on failure) →
  * record `daemon = {http_addr, pid, started_at}` in the state file → wait for SIGTERM/SIGINT →
- * stop HTTP and services within 20 s (exit 1 on timeout) → remove the record → exit 0.
+ * tell systemd READY (Type=notify, server/sd-notify) → stop HTTP and services within 20 s (exit 1 on timeout) → remove the record → exit 0.
  * Unlike the original, the standalone Antares daemon also stops cleanly on SIGTERM.
  */
 import { readRuntimeState, type RuntimeState, type ScorpioConfig } from "../config/index.ts";
 import { formatSocketAddr, parseSocketAddr } from "./socket-addr.ts";
 import { logger } from "../util/log.ts";
 import { checkBind } from "./bind-policy.ts";
+import { sdNotify } from "./sd-notify.ts";
 import { createApp } from "./app.ts";
 import { minimalServices, type DaemonMode, type DaemonServices, type ServicesFactory } from "./services.ts";
 import { clearDaemonRecord, recordDaemon } from "./state-record.ts";
@@ -119,8 +120,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.warn(`could not record the daemon in state file '${config.config_file}': ${message(err)}`);
   }
 
+  await sdNotify("ready", `serving on ${boundAddr}`);
+
   const signal = await stop;
   log.info(`received ${signal}, shutting down`);
+  void sdNotify("stopping", `received ${signal}, unmounting`);
   let code = 0;
   const stopped = await withDeadline(Promise.all([server.stop(), services.stop()]), SHUTDOWN_DEADLINE_MS);
   if (!stopped) {

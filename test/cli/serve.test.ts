@@ -4,7 +4,7 @@
  * clears the record; bind failure exits 4; an unreadable state file exits 2.
  */
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeSandbox, runCli, spawnCli, stopDaemon, waitForDaemonRecord } from "./harness.ts";
 
@@ -186,6 +186,30 @@ describe("bind policy", () => {
       }
     });
   }
+});
+
+describe("systemd readiness (Type=notify)", () => {
+  test("with NOTIFY_SOCKET the daemon reports READY once bound, and STOPPING on SIGTERM", async () => {
+    // A stand-in for systemd-notify on PATH that records its arguments (the real one needs a listening systemd).
+    const bin = join(sb.dir, "fake-bin");
+    const log = join(sb.dir, "notify.log");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "systemd-notify"), `#!/bin/sh\necho "$NOTIFY_SOCKET $*" >> "${log}"\n`, { mode: 0o755 });
+    const env = { ...sb.env, PATH: `${bin}:${sb.env.PATH}`, NOTIFY_SOCKET: "/run/fake-notify" };
+    const proc = spawnCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"], { cwd: sb.dir, env });
+    try {
+      const addr = await waitForDaemonRecord(sb.stateFile, proc);
+      const logText = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
+      for (let i = 0; i < 100 && !logText().endsWith("\n"); i++) await Bun.sleep(50);
+      expect(readFileSync(log, "utf8")).toBe(`/run/fake-notify --ready --pid=${proc.pid} --status=serving on ${addr}\n`);
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      for (let i = 0; i < 100 && !logText().includes("STOPPING=1"); i++) await Bun.sleep(50);
+      expect(readFileSync(log, "utf8")).toContain(`/run/fake-notify --pid=${proc.pid} STOPPING=1 --status=received SIGTERM, unmounting\n`);
+    } finally {
+      await stopDaemon(proc, sb.dir);
+    }
+  });
 });
 
 describe("antares serve", () => {

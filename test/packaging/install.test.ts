@@ -90,6 +90,7 @@ describe("install.sh", () => {
       "usr/share/zsh/site-functions/_scorpio",
       "usr/share/fish/vendor_completions.d/scorpio.fish",
       "usr/share/scorpiofs/scorpio.toml.example",
+      "usr/share/scorpiofs/sysusers.d/scorpiofs.conf",
       "usr/share/doc/scorpiofs/LICENSE",
       "usr/share/doc/scorpiofs/README.md",
       "etc/scorpio.toml",
