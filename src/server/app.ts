@@ -3,14 +3,14 @@
  * handler so every failure is a JSON `{error, code}` body with a 4xx/5xx status (the original
  * answered unknown routes with an empty 404 and bad bodies with plain text). Also: the optional
  * bearer token (`http_token`), the request guard (JSON-only bodies, same-origin only: server/request-guard)
- * and the OpenAPI description at `GET /openapi.json`.
+ * and the OpenAPI description at `GET /openapi.json` with its offline UI at `/openapi` (server/openapi-ui).
  */
 import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
 import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
 import { guardRequest } from "./request-guard.ts";
+import { isDocumentationPath, openapiDocs } from "./openapi-ui.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "../util/metrics.ts";
 import { fuseRoutes } from "./routes/fuse.ts";
 import type { HealthReason } from "./health.ts";
@@ -85,7 +85,7 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
       }
       if (token === "") return;
       const path = new URL(request.url).pathname;
-      if (OPEN_PATHS.has(path) || tokenMatches(request.headers.get("authorization"), token)) return;
+      if (OPEN_PATHS.has(path) || isDocumentationPath(path) || tokenMatches(request.headers.get("authorization"), token)) return;
       set.status = 401;
       set.headers["www-authenticate"] = 'Bearer realm="scorpio"';
       return { error: "missing or invalid bearer token", code: "UNAUTHORIZED" };
@@ -144,18 +144,6 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
   });
   app.use(fuseRoutes());
   for (const plugin of services.plugins()) app.use(plugin);
-  app.use(
-    openapi({
-      path: "/openapi",
-      specPath: "/openapi.json",
-      documentation: {
-        info: {
-          title: opts.mode === "scorpio" ? "Scorpio daemon API" : "Antares daemon API",
-          version: VERSION,
-          description: "Job mounts (Antares), the deprecated workspace API, cache and health. Errors are JSON {error, code}.",
-        },
-      },
-    }),
-  );
+  app.use(openapiDocs(opts.mode));
   return app;
 }

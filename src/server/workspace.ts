@@ -77,10 +77,14 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
 /** Routes for the cache (`du`, `gc`) and prefetch, over a workspace. */
 export function workspaceRoutes(ws: Workspace) {
   return new Elysia({ name: "workspace-routes" })
-    .get("/api/v1/cache", () => {
-      const u = ws.store.du();
-      return { bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs };
-    })
+    .get(
+      "/api/v1/cache",
+      () => {
+        const u = ws.store.du();
+        return { bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs };
+      },
+      { detail: { tags: ["cache"], summary: "Cache usage: bytes and blobs on disk, the bound (cache_max_bytes), pinned blobs, inodes, loaded directories" } },
+    )
     .post(
       "/api/v1/cache/gc",
       async ({ body }) => {
@@ -90,7 +94,10 @@ export function workspaceRoutes(ws: Workspace) {
         const r = ws.store.gc(body.target_bytes === undefined ? {} : { targetBytes: body.target_bytes });
         return { removed_blobs: r.evictedBlobs, freed_bytes: r.evictedBytes, bytes: r.remainingBytes, pinned_bytes: r.pinnedBytes, before_bytes: before.bytes };
       },
-      { body: t.Object({ target_bytes: t.Optional(t.Integer({ minimum: 0 })) }) },
+      {
+        body: t.Object({ target_bytes: t.Optional(t.Integer({ minimum: 0 })) }),
+        detail: { tags: ["cache"], summary: "Evict least recently used blobs down to target_bytes (default: the bound); blobs in use are kept" },
+      },
     )
     .post(
       "/api/v1/prefetch",
@@ -113,7 +120,13 @@ export function workspaceRoutes(ws: Workspace) {
         });
         return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
       },
-      { body: t.Object({ globs: t.Array(t.String({ minLength: 1 }), { minItems: 1 }), job_id: t.Optional(t.Nullable(t.String())) }) },
+      {
+        body: t.Object({ globs: t.Array(t.String({ minLength: 1 }), { minItems: 1 }), job_id: t.Optional(t.Nullable(t.String())) }),
+        detail: {
+          tags: ["cache"],
+          summary: "Fetch the contents of files matching globs into the cache; streams NDJSON {done,total,bytes,failed} lines, the last with finished:true (400 for an invalid glob)",
+        },
+      },
     );
 }
 
