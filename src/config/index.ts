@@ -12,7 +12,7 @@ export { renderConfigShow, renderConfigValue, isConfigKey, redactConfig, REDACTE
 export { CONFIG_TEMPLATE, renderExample, renderKeyReference } from "./template.ts";
 export { resolveLogFilter, initLogging } from "./logging.ts";
 export { readRuntimeState, writeRuntimeState, EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
-export { KEYS, KEY_NAMES, envName, type KeyName } from "./keys.ts";
+export { KEYS, KEY_NAMES, envName, isSecretKey, type KeyName } from "./keys.ts";
 export { defaultDirs, userConfigDir } from "./paths.ts";
 export { discoverConfig, configSearchPath, ConfigNotFoundError, SYSTEM_CONFIG_PATH, type DiscoveredConfig } from "./discovery.ts";
 export { mountSettings, type MountSettings } from "./mount-settings.ts";

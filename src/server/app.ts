@@ -5,13 +5,14 @@
  * bearer token (`http_token`), the request guard (JSON-only bodies, same-origin only: server/request-guard)
  * and the OpenAPI description at `GET /openapi.json` with its offline UI at `/openapi` (server/openapi-ui).
  */
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
 import { guardRequest } from "./request-guard.ts";
 import { isDocumentationPath, openapiDocs } from "./openapi-ui.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "../util/metrics.ts";
+import { recentLogLines } from "../util/log.ts";
 import { fuseRoutes } from "./routes/fuse.ts";
 import type { HealthReason } from "./health.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
@@ -141,6 +142,10 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
       summary: "Prometheus metrics (text exposition format): FUSE requests and latency per op and engine, remote requests, cache, job mounts, watcher lag",
       responses: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } } },
     },
+  });
+  app.get("/api/v1/logs", ({ query }) => ({ lines: recentLogLines(query.lines ?? 500) }), {
+    query: t.Object({ lines: t.Optional(t.Integer({ minimum: 0, maximum: 2000 })) }),
+    detail: { tags: ["metrics"], summary: "The daemon's most recent log lines (at most 2000; default 500), as written to stderr, for diagnostic bundles" },
   });
   app.use(fuseRoutes());
   for (const plugin of services.plugins()) app.use(plugin);

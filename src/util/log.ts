@@ -135,9 +135,23 @@ function formatValue(v: unknown): string {
   try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
 }
 
+/** The last lines written, for diagnostic bundles (`GET /api/v1/logs`): bounded, a few hundred KiB at most. */
+const RECENT_MAX = 2000;
+const recent: string[] = [];
+
+/** The most recent `max` log lines this process wrote (already escaped), oldest first. */
+export function recentLogLines(max = RECENT_MAX): string[] {
+  return recent.slice(-Math.min(RECENT_MAX, Math.max(0, max)));
+}
+
 export function logger(target: string): Logger {
   const emit = (level: LogLevel) => (msg: string, fields?: LogFields) => {
-    if (RANK[level] <= rankFor(target)) sink(render(level, target, msg, fields));
+    if (RANK[level] > rankFor(target)) return;
+    const line = render(level, target, msg, fields);
+    recent.push(line);
+    // Trimmed in chunks so a line costs O(1) on average.
+    if (recent.length > 2 * RECENT_MAX) recent.splice(0, recent.length - RECENT_MAX);
+    sink(line);
   };
   return {
     error: emit("error"),

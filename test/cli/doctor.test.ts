@@ -3,7 +3,7 @@
  * unreachable Mega server), plus --json and the daemon check.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { probeLibfuse } from "../../src/cli/doctor/libfuse.ts";
 import { makeSandbox, runCli, setBaseUrl, spawnCli, stopDaemon, waitForDaemonRecord } from "./harness.ts";
@@ -145,6 +145,38 @@ describe("doctor and stale mounts", () => {
       expect(again.stdout).toMatch(/\[ OK \] stale mounts: no stale FUSE mounts/);
     } finally {
       await child.stop();
+    }
+  });
+});
+
+describe("doctor --bundle", () => {
+  test("writes a tar.gz with the report, redacted config, versions, mounts and the daemon's metrics and logs; no secret inside", async () => {
+    const token = "bundle-s3cret-token";
+    const tokenEnv = { ...env, SCORPIO_HTTP_TOKEN: token };
+    setBaseUrl(sb, megaUrl);
+    const proc = spawnCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"], { cwd: sb.dir, env: tokenEnv });
+    const out = join(sb.dir, "bundle.tar.gz");
+    const x = join(sb.dir, "bundle-x");
+    try {
+      await waitForDaemonRecord(sb.stateFile, proc);
+      const r = await runCli("scorpio", ["-c", sb.configPath, "doctor", "--bundle", out], { cwd: sb.dir, env: tokenEnv });
+      expect(r.stderr).toContain(`wrote diagnostic bundle ${out}`);
+      mkdirSync(x);
+      expect(Bun.spawnSync(["tar", "-xzf", out, "-C", x]).exitCode).toBe(0);
+      const root = join(x, "bundle");
+      for (const f of ["doctor.json", "config.json", "versions.json", "mounts.txt", "NOTES.txt", "daemon/health.json", "daemon/metrics.txt", "daemon/logs.json", "daemon/mounts.json", "daemon/fuse.json"]) {
+        expect({ f, present: existsSync(join(root, f)) }).toEqual({ f, present: true });
+      }
+      const config = JSON.parse(readFileSync(join(root, "config.json"), "utf8")) as { effective: { http_token: string } };
+      expect(config.effective.http_token).toBe("<redacted>");
+      expect(readFileSync(join(root, "daemon/metrics.txt"), "utf8")).toContain("scorpio_uptime_seconds");
+      expect((JSON.parse(readFileSync(join(root, "daemon/logs.json"), "utf8")) as { lines: string[] }).lines.join("\n")).toContain("starting Antares daemon");
+      expect(JSON.parse(readFileSync(join(root, "versions.json"), "utf8"))).toMatchObject({ scorpio: expect.any(String), bun: Bun.version });
+      // The token is nowhere in the archive.
+      const grep = Bun.spawnSync(["grep", "-r", "-l", token, x]);
+      expect(grep.stdout.toString()).toBe("");
+    } finally {
+      await stopDaemon(proc, sb.dir);
     }
   });
 });
