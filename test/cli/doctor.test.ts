@@ -104,16 +104,22 @@ describe("doctor", () => {
   });
 });
 
+/** Mounts a memfs child at `mp` (attribute TTL `ttl` seconds), runs `before`, then kills it: a stale mount. */
+async function staleMount(mp: string, ttl?: string, before?: () => void) {
+  const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
+  const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp, ...(ttl ? [ttl] : [])], mp);
+  before?.();
+  child.child.kill("SIGKILL");
+  await new Promise((r) => child.child.on("exit", r));
+  return { child, isMounted };
+}
+
 describe("doctor and stale mounts", () => {
   test.skipIf(!machineCanFuse)("finds a stale mount at once even when the kernel still caches the mountpoint's attributes", async () => {
-    const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
     const mp = join(sb.dir, "antares", "mnt", "cached-job");
-    // Attribute/entry TTL of 10 minutes: a plain stat of the mountpoint would keep answering from the cache.
-    const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp, "600"], mp);
-    // Cache the root's attributes from another process (never from the one serving the mount).
-    expect(Bun.spawnSync(["stat", mp]).exitCode).toBe(0);
-    child.child.kill("SIGKILL");
-    await new Promise((r) => child.child.on("exit", r));
+    // Attribute/entry TTL of 10 minutes, and the root's attributes cached (by another process than the server):
+    // a plain stat of the mountpoint would keep answering from the cache.
+    const { child, isMounted } = await staleMount(mp, "600", () => expect(Bun.spawnSync(["stat", mp]).exitCode).toBe(0));
     try {
       expect(isMounted(mp)).toBe(true);
       setBaseUrl(sb, megaUrl);
@@ -127,11 +133,8 @@ describe("doctor and stale mounts", () => {
   });
 
   test.skipIf(!machineCanFuse)("finds a stale FUSE mount under the mount root and --fix unmounts it", async () => {
-    const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
     const mp = join(sb.dir, "antares", "mnt", "stale-job");
-    const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp], mp);
-    child.child.kill("SIGKILL");
-    await new Promise((r) => child.child.on("exit", r));
+    const { child, isMounted } = await staleMount(mp);
     try {
       expect(isMounted(mp)).toBe(true);
       setBaseUrl(sb, megaUrl);
