@@ -109,7 +109,7 @@ export function recordRemoteRequest(url: string, status: number | "error" | "tim
 
 const cacheLookups = new Counter({
   name: "scorpio_cache_lookups_total",
-  help: "Blob cache lookups, by origin of the answer (memory, disk, remote) and result (hit or miss).",
+  help: "Blob cache lookups, by origin of the answer (memory: an open handle, disk: the blob store, remote: a download) and result (hit or miss).",
   labelNames: ["origin", "result"] as const,
   registers: [registry],
 });
