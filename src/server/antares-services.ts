@@ -93,14 +93,17 @@ export const antaresServices: ServicesFactory = async (ctx) => {
   const { config } = ctx;
   const client = megaClientFor(config);
   let root: Promise<{ view: DicfuseView; store: LocalStore }> | undefined;
+  const unregister: Array<() => void> = [];
   const pool = new DicfusePool(config, client, async () => {
-    root ??= openRootView(config, client);
+    root ??= openRootView(config, client).then((r) => {
+      unregister.push(registerCacheUsage(() => cacheUsage(r.store)));
+      return r;
+    });
     root.catch(() => (root = undefined));
     return (await root).view;
   });
   const antares = new AntaresService({ config, client, pool });
   const health = baseHealth(config);
-  const unregister: Array<() => void> = [];
   observeJobMounts(health, antares, unregister);
   return {
     httpToken: config.http_token,
