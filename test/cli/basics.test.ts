@@ -38,6 +38,8 @@ describe("scorpio", () => {
     const c = await runCli("scorpio", ["config"], opts);
     expect(c.code).toBe(0);
     for (const sub of ["scorpio config init", "scorpio config validate", "scorpio config show"]) expect(c.stdout).toContain(sub);
+    // Global options parse there too.
+    expect((await runCli("scorpio", ["-c", "other.toml", "config"], opts)).code).toBe(0);
     const typo = await runCli("scorpio", ["moutn", "job-1"], opts);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toBe("unknown command 'moutn'; did you mean 'mount'? (see 'scorpio help' for the list)\n");

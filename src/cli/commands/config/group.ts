@@ -1,15 +1,15 @@
 /**
  * @module cli/commands/config/group — `config` alone: lists the `config` subcommands instead of a parse
- * error, as `git remote`-style command groups do.
+ * error, as `git remote`-style command groups do. A BaseCommand so that global options (`-c x config`)
+ * parse as they do everywhere else.
  */
-import { Command } from "clipanion";
-import type { CliContext } from "../../base-command.ts";
+import { BaseCommand } from "../../base-command.ts";
 
-export class ConfigGroupCommand extends Command<CliContext> {
+export class ConfigGroupCommand extends BaseCommand {
   static override paths = [["config"]];
   // No `usage`: the group itself is not a command of the list; its subcommands are.
 
-  async execute(): Promise<number> {
+  async run(): Promise<number> {
     const lines = this.cli
       .definitions()
       .filter((d) => d.path.startsWith(`${this.cli.binaryName} config `))
