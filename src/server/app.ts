@@ -79,7 +79,7 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
 
   const app = new Elysia()
     .onRequest(({ request, set }) => {
-      const refused = guardRequest(request);
+      const refused = guardRequest(request, { tokenless: token === "" });
       if (refused) {
         set.status = refused.status;
         return refused.body;

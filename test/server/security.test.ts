@@ -63,6 +63,19 @@ describe("request forgery", () => {
   });
 });
 
+test("DNS rebinding: without a token a Host that is a DNS name is 403; IPs and localhost pass; a token lifts it", async () => {
+  const { app } = await appWithRecorder();
+  const r = await app.handle(new Request("http://evil.example:2725/health"));
+  expect(r.status).toBe(403);
+  expect(((await r.json()) as { code: string }).code).toBe("FORBIDDEN_HOST");
+  for (const host of ["127.0.0.1:2725", "localhost:2725", "[::1]:2725", "10.1.2.3:2725"]) {
+    expect((await app.handle(new Request(`http://${host}/health`))).status).toBe(200);
+  }
+  const base = await minimalServices({ config: {} as never, mode: "scorpio", configPath: "x", state: { works: [] } });
+  const withToken = createApp({ ...base, httpToken: "t" }, { mode: "scorpio" });
+  expect((await withToken.handle(new Request("http://build-host.example:2725/health"))).status).toBe(200);
+});
+
 describe("bind policy", () => {
   test("loopback addresses", () => {
     for (const h of ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"]) expect(isLoopbackHost(h)).toBe(true);
