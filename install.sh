@@ -199,6 +199,20 @@ put_file() {
   MANIFEST_LINES+=("f"$'\t'"$(sha256_of "$dest")"$'\t'"$dest")
 }
 
+# put_link TARGET DEST: an atomic relative symlink, recorded like a file (the hash of what it points to).
+put_link() {
+  local target="$1" dest="$2"
+  ensure_dir "$(dirname "$dest")"
+  if [ "$DRY_RUN" = 1 ]; then
+    run ln -sfn "$target" "$dest"
+    return 0
+  fi
+  local tmp; tmp="$(dirname "$dest")/.$(basename "$dest").scorpio-install.$$"
+  ln -sfn "$target" "$tmp"
+  mv -Tf "$tmp" "$dest"
+  MANIFEST_LINES+=("f"$'\t'"$(sha256_of "$dest")"$'\t'"$dest")
+}
+
 write_manifest() { # manifest-path version
   local manifest="$1" version="$2" line kind hash path
   local -A seen=()
@@ -243,6 +257,10 @@ antares_upper_root = "/var/lib/scorpiofs/antares/upper"
 antares_cl_root = "/var/lib/scorpiofs/antares/cl"
 antares_mount_root = "/var/lib/scorpiofs/antares/mnt"
 antares_state_file = "/var/lib/scorpiofs/antares/state.toml"
+# The service runs as `scorpiofs`; allow_other lets members of the `scorpiofs` group (usermod -aG scorpiofs <user>)
+# use the workspace and job mounts. The service has CAP_SYS_ADMIN for it; a daemon started by hand without it also
+# needs user_allow_other in /etc/fuse.conf (install.sh --enable-user-allow-other).
+mount_allow_other = true
 EOF
 }
 
@@ -319,12 +337,17 @@ do_install() {
   [ -x "$src/bin/scorpio" ] && [ -x "$src/bin/antares" ] || die "$tarball does not contain $pkg/bin/{scorpio,antares}"
 
   put_file "$src/bin/scorpio" "$PREFIX/bin/scorpio" 0755
-  put_file "$src/bin/antares" "$PREFIX/bin/antares" 0755
+  # `antares` is a link to the one binary (it dispatches on argv[0]), also when an older archive shipped a copy.
+  put_link scorpio "$PREFIX/bin/antares"
   put_file "$src/completions/scorpio.bash" "$PREFIX/share/bash-completion/completions/scorpio" 0644
   put_file "$src/completions/_scorpio" "$PREFIX/share/zsh/site-functions/_scorpio" 0644
   put_file "$src/completions/scorpio.fish" "$PREFIX/share/fish/vendor_completions.d/scorpio.fish" 0644
   put_file "$src/scorpio.toml.example" "$PREFIX/share/scorpiofs/scorpio.toml.example" 0644
   put_file "$src/LICENSE" "$PREFIX/share/doc/scorpiofs/LICENSE" 0644
+  # systemd-sysusers(8) input for the service user; older archives did not ship it.
+  if [ -f "$src/sysusers.d/scorpiofs.conf" ]; then
+    put_file "$src/sysusers.d/scorpiofs.conf" "$PREFIX/share/scorpiofs/sysusers.d/scorpiofs.conf" 0644
+  fi
   put_file "$src/README.md" "$PREFIX/share/doc/scorpiofs/README.md" 0644
 
   local config="$CONFIG_DIR/scorpio.toml"
@@ -372,7 +395,8 @@ do_install() {
   say "next steps:"
   echo "    edit $config (base_url, lfs_url), then: $PREFIX/bin/scorpio --config-path $config doctor"
   if [ "$units" = 1 ]; then
-    echo "    useradd --system --no-create-home --user-group scorpiofs   # the user the units run as"
+    echo "    systemd-sysusers $PREFIX/share/scorpiofs/sysusers.d/scorpiofs.conf   # the user and group the units run as"
+    echo "    usermod -aG scorpiofs <developer>   # who may enter the workspace (mount_allow_other)"
     echo "    systemctl daemon-reload && systemctl enable --now scorpiofs"
   else
     echo "    $PREFIX/bin/scorpio --config-path $config serve"
@@ -402,6 +426,10 @@ do_uninstall() {
     path="${files[$i]}"
     if [ ! -e "$path" ] && [ ! -L "$path" ]; then
       say "already gone: $path"
+    elif [ -L "$path" ] && [ ! -e "$path" ]; then
+      # Our link (antares -> scorpio) whose target was just removed.
+      [ "$DRY_RUN" = 1 ] || echo "  removing $path"
+      run rm -f "$path"
     elif [ "$(sha256_of "$path")" != "${hashes[$i]}" ]; then
       warn "keeping $path: it changed since it was installed"
     else

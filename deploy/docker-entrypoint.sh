@@ -12,6 +12,14 @@ CONFIG="${SCORPIO_CONFIG_PATH:-/etc/scorpio/scorpio.toml}"
 # Top-level help and version need no config (and take no --config-path).
 case "${1:-}" in
   -V|--version|-h|--help|help) exec scorpio "$@" ;;
+  healthcheck)
+    # The container HEALTHCHECK: `scorpio status` finds the daemon at the address it recorded in its state
+    # file (whatever --http-addr says), and a degraded /health (Mega unreachable, disk full, a failed mount)
+    # fails the check.
+    out="$(scorpio --config-path "$CONFIG" status --json)" || exit 1
+    # `ok` from scorpio serve, `healthy` from the standalone antares daemon.
+    printf '%s\n' "$out" | grep -Eq '"status": "(ok|healthy)"' || { printf '%s\n' "$out" >&2; exit 1; }
+    exit 0 ;;
 esac
 
 serve_mode=0
@@ -65,5 +73,5 @@ if [ ! -e "$CONFIG" ]; then
   write_config
 fi
 
-[ "$#" -eq 0 ] && set -- serve --http-addr 0.0.0.0:2725
+[ "$#" -eq 0 ] && set -- serve --http-addr 0.0.0.0:2725 --insecure-bind
 exec scorpio --config-path "$CONFIG" "$@"

@@ -1,21 +1,16 @@
 /**
- * Builds the two self-contained executables, dist/scorpio and dist/antares, with `bun build --compile`.
- * They need only glibc and the system libfuse3 at run time.
+ * Builds the self-contained executable dist/scorpio with `bun build --compile`, and dist/antares as a
+ * relative symlink to it: one binary serves both names (src/cli/main.ts dispatches on argv[0]).
+ * It needs only glibc and the system libfuse3 at run time.
  */
 import { $ } from "bun";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 
 const root = new URL("..", import.meta.url).pathname;
 mkdirSync(`${root}/dist`, { recursive: true });
 
-const targets: Array<[entry: string, out: string]> = [
-  ["src/cli/scorpio.ts", "dist/scorpio"],
-  ["src/cli/antares.ts", "dist/antares"],
-];
-
-await Promise.all(
-  targets.map(([entry, out]) =>
-    $`bun build --compile --bytecode --minify-syntax ${entry} --outfile ${out}`.cwd(root).quiet(),
-  ),
-);
-for (const [, out] of targets) console.error(`built ${out}`);
+await $`bun build --compile --bytecode --minify-syntax src/cli/main.ts --outfile dist/scorpio`.cwd(root).quiet();
+console.error("built dist/scorpio");
+rmSync(`${root}/dist/antares`, { force: true });
+symlinkSync("scorpio", `${root}/dist/antares`);
+console.error("linked dist/antares -> scorpio");

@@ -16,9 +16,24 @@ export function normalizeMountPath(raw: string): string {
   if (trimmed === "") throw invalidRequest("path cannot be empty");
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(trimmed)) throw invalidRequest("path must not contain control characters");
+  if (!trimmed.isWellFormed()) throw invalidRequest(NOT_UNICODE("path"));
   const parts = trimmed.split("/").filter((p) => p.length > 0);
   if (parts.some((p) => p === "." || p === "..")) throw invalidRequest(`path '${trimmed}' must not contain '.' or '..' segments`);
   return "/" + parts.join("/");
+}
+
+/** JSON can carry lone UTF-16 surrogates; stored in a state file they would come back changed (U+FFFD). */
+const NOT_UNICODE = (what: string) => `${what} must be valid Unicode (it contains a lone surrogate)`;
+
+/**
+ * Why a (trimmed, non-empty) job id is unusable, or undefined. Shared by the API and the CLI, which also
+ * refuses an empty id (the API reads it as "no job", a mount `umount <id>` could never remove).
+ */
+export function jobIdProblem(id: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(id)) return "job_id/build_id must not contain control characters";
+  if (!id.isWellFormed()) return NOT_UNICODE("job_id/build_id");
+  return undefined;
 }
 
 /** `job_id` if present (even empty), else `build_id`; trimmed; empty → none (the original's rule). */
@@ -27,13 +42,14 @@ export function taskIdOf(req: { job_id?: string | null; build_id?: string | null
   if (raw === null) return null;
   const id = raw.trim();
   if (id === "") return null;
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(id)) throw invalidRequest("job_id/build_id must not contain control characters");
+  const problem = jobIdProblem(id);
+  if (problem) throw invalidRequest(problem);
   return id;
 }
 
 export function checkClId(cl: string): string {
   if (cl === "") throw invalidRequest("cl link cannot be empty");
+  if (!cl.isWellFormed()) throw invalidRequest(NOT_UNICODE("cl link"));
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f/\\]/.test(cl) || cl === "." || cl === "..") throw invalidRequest(`invalid cl link '${cl}'`);
   return cl;

@@ -712,6 +712,13 @@ export class AntaresService {
     return d;
   }
 
+  /** For /health: a sentence while the upper root's filesystem is above the warn level. */
+  diskProblem(): string | undefined {
+    const d = this.disk();
+    if (!d || d.level === "ok") return undefined;
+    return `upper root filesystem ${d.used_percent}% used (warning above ${d.warn_percent}%, new job mounts refused above ${d.max_percent}%)`;
+  }
+
   /** "degraded" while the upper root's filesystem is above the warn level. */
   healthStatus(): "ok" | "degraded" {
     const d = this.disk();

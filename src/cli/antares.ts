@@ -1,10 +1,8 @@
 #!/usr/bin/env bun
 /**
- * @module cli/antares — entry point of the deprecated `antares` executable. The note is printed
- * before argument parsing, so it appears even for `--help`, as in the original.
+ * @module cli/antares — entry point of the deprecated `antares` name when run from source; the compiled
+ * `antares` is a link to the scorpio binary (cli/main dispatches on argv[0]).
  */
-import { runCli } from "./runner.ts";
+import { main } from "./entry.ts";
 
-process.stderr.write("note: the `antares` binary is a deprecated compatibility alias; prefer `scorpio <subcommand>`\n");
-// No top-level await: the entry must also build as bytecode (CommonJS).
-void runCli("antares", process.argv.slice(2)).then((code) => process.exit(code));
+main("antares");

@@ -8,7 +8,7 @@
  */
 import { Command, Option, type BaseContext } from "clipanion";
 import * as t from "typanion";
-import { initConfig, initLogging, loadConfig, type ConfigOverrides, type ScorpioConfig } from "../config/index.ts";
+import { discoverConfig, initConfig, initLogging, loadConfig, type ConfigOverrides, type ScorpioConfig } from "../config/index.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { parseSocketAddr } from "../server/socket-addr.ts";
 
@@ -36,7 +36,14 @@ export const isSocketAddr = t.makeValidator<unknown, string>({
   },
 });
 
-export const DEFAULT_HTTP_ADDR = "0.0.0.0:2725";
+export const DEFAULT_HTTP_ADDR = "127.0.0.1:2725";
+
+/** `--insecure-bind` of `serve` and `antares serve`: the explicit opt-in to an unauthenticated network bind. */
+export function insecureBindOption() {
+  return Option.Boolean("--insecure-bind", false, {
+    description: "Allow a non-loopback address without http_token (anyone who reaches it can create mounts)",
+  });
+}
 
 export interface GlobalOptionSpec {
   names: string[];
@@ -48,8 +55,8 @@ export interface GlobalOptionSpec {
 
 /** The global options, for help text and completions. */
 export const GLOBAL_OPTIONS: GlobalOptionSpec[] = [
-  { names: ["-c", "--config-path"], value: "PATH", description: "Main config file (default: scorpio.toml)", antares: true },
-  { names: ["--http-addr"], value: "ADDR", description: `Daemon bind address, ip:port (default: ${"0.0.0.0:2725"}; used by serve)`, antares: false },
+  { names: ["-c", "--config-path"], value: "PATH", description: "Main config file (default: $SCORPIO_CONFIG, ./scorpio.toml, ~/.config/scorpio/scorpio.toml, /etc/scorpio/scorpio.toml)", antares: true },
+  { names: ["--http-addr"], value: "ADDR", description: `Daemon bind address, ip:port (default: ${"127.0.0.1:2725"}; used by serve)`, antares: false },
   { names: ["--log-level"], value: "DIRECTIVE", description: "Log filter, e.g. info or info,fuse=debug (beats SCORPIO_LOG/RUST_LOG)", antares: false },
   { names: ["--upper-root"], value: "PATH", description: "Override antares_upper_root", antares: true },
   { names: ["--cl-root"], value: "PATH", description: "Override antares_cl_root", antares: true },
@@ -74,10 +81,16 @@ export function globalOptionsHelp(binary: BinaryName): string {
   return `Global options (${where}):\n\n${rows.map(([l, d]) => `  ${l.padEnd(width)}  ${d}`).join("\n")}\n`;
 }
 
+/** True when the command has a `--json` option and it was given. */
+export function wantsJson(command: object): boolean {
+  return (command as { json?: unknown }).json === true;
+}
+
 export abstract class BaseCommand extends Command<CliContext> {
   // Global options are hidden from each command's option list (they would drown it); the help
   // output lists them once, from GLOBAL_OPTIONS.
-  configPath = Option.String("-c,--config-path", "scorpio.toml", { hidden: true, description: globalDescription("--config-path") });
+  configPathOption = Option.String("-c,--config-path", { hidden: true, description: globalDescription("--config-path") });
+  private discovered: string | undefined;
   httpAddr = Option.String("--http-addr", DEFAULT_HTTP_ADDR, {
     hidden: true,
     description: globalDescription("--http-addr"),
@@ -96,6 +109,21 @@ export abstract class BaseCommand extends Command<CliContext> {
     return this.run();
   }
 
+  /**
+   * The config file: `-c`, else config/discovery's search ($SCORPIO_CONFIG, ./scorpio.toml, the user's and
+   * the system's). No file anywhere is a config error (exit 2) naming every place looked at.
+   */
+  get configPath(): string {
+    if (this.discovered === undefined) {
+      try {
+        this.discovered = discoverConfig(this.configPathOption, this.context.env).path;
+      } catch (err) {
+        throw new CliError(`Failed to load config: ${(err as Error).message}`, ExitCode.CONFIG);
+      }
+    }
+    return this.discovered;
+  }
+
   /** The four CLI path overrides, highest precedence in the config resolver. */
   protected configOverrides(): ConfigOverrides {
     const o: ConfigOverrides = {};
@@ -111,8 +139,17 @@ export abstract class BaseCommand extends Command<CliContext> {
    * original's config init did (serve, doctor, config show need that); client commands skip it.
    * Any failure is `Failed to load config: …`, exit 2.
    */
-  protected loadConfiguration(opts: { init: boolean }): ScorpioConfig {
-    const args = { configPath: this.configPath, overrides: this.configOverrides(), env: this.context.env };
+  protected loadConfiguration(opts: { init: boolean; allowMissing?: boolean }): ScorpioConfig {
+    let configPath: string;
+    try {
+      configPath = this.configPath;
+    } catch (err) {
+      if (!opts.allowMissing) throw err;
+      // `doctor` must run on a machine with no config yet: defaults, and say so.
+      this.context.stderr.write(`warning: ${(err as Error).message.replace(/^Failed to load config: /, "")}; using the defaults\n`);
+      configPath = "";
+    }
+    const args = { configPath, overrides: this.configOverrides(), env: this.context.env, allowMissing: configPath === "" };
     try {
       const { config, warnings } = opts.init ? initConfig(args) : loadConfig(args);
       // Printed after loading, straight to stderr: the original logged these before its logger
@@ -127,6 +164,16 @@ export abstract class BaseCommand extends Command<CliContext> {
   /** Configures the logger with the original's precedence (--log-level > SCORPIO_LOG > RUST_LOG > config). */
   protected setupLogging(config: ScorpioConfig | undefined, cliLevel: string | undefined = this.logLevel): void {
     initLogging({ cliLevel, env: this.context.env, config, notice: (line) => this.err(line) });
+  }
+
+  /**
+   * Reports a failure and returns its exit code. Under `--json` (commands that have it) the error is a
+   * `{"error", "exit_code"}` object on stdout, where the script reads; otherwise a line on stderr.
+   */
+  protected fail(message: string, exitCode: number): number {
+    if (wantsJson(this)) this.out(JSON.stringify({ error: message, exit_code: exitCode }));
+    else this.err(message);
+    return exitCode;
   }
 
   protected out(line: string): void {

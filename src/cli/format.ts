@@ -3,6 +3,7 @@
  * and HTTP status lines rendered the way the original's client (reqwest) did: `400 Bad Request`.
  */
 import { STATUS_CODES } from "node:http";
+import { parseByteSize, SIZE_SYNTAX } from "../util/size.ts";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
@@ -30,12 +31,11 @@ export function humanDuration(secs: number): string {
   return parts.join(" ");
 }
 
-/** Parses `1048576`, `512K`, `10M`, `2G`, `1.5GiB` (binary units) into bytes; throws on bad input. */
+/** Parses a size (util/size: `512`, `2K`, `10GB` = 10 GiB, `1.5GiB`) into bytes; throws on bad input. */
 export function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$/i.exec(text);
-  if (!m) throw new Error(`invalid size '${text}' (expected e.g. 512M, 10G or a byte count)`);
-  const power = " kmgtp".indexOf((m[2] || " ").toLowerCase());
-  return Math.floor(Number(m[1]) * 1024 ** power);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new Error(`invalid size '${text}' (expected ${SIZE_SYNTAX})`);
+  return bytes;
 }
 
 /** `400 Bad Request`: the canonical reason phrase, not whatever the server sent. */

@@ -19,17 +19,23 @@ export interface Progress {
 
 const NOOP: Progress = { update() {}, finish() {} };
 
+/** Columns assumed when the terminal reports none (0 or undefined: some CI terminals and `script`). */
+const FALLBACK_COLUMNS = 80;
+
 export function createProgress(label: string, stream: ProgressStream = process.stderr, now: () => number = Date.now): Progress {
   if (!stream.isTTY) return NOOP;
   let last = 0;
   let drawn = false;
+  let startedAt: number | undefined;
   return {
     update(done, total, detail) {
       const t = now();
+      startedAt ??= t;
       if (drawn && t - last < 100 && done !== total) return;
       last = t;
       drawn = true;
-      stream.write(`\r\x1b[2K${renderProgressLine(label, done, total, detail, stream.columns ?? 80)}`);
+      const elapsedSecs = (t - startedAt) / 1000;
+      stream.write(`\r\x1b[2K${renderProgressLine(label, done, total, detail, stream.columns || FALLBACK_COLUMNS, elapsedSecs)}`);
     },
     finish() {
       if (drawn) stream.write("\r\x1b[2K");
@@ -38,8 +44,19 @@ export function createProgress(label: string, stream: ProgressStream = process.s
   };
 }
 
-/** The text of one progress line, cut to `width` columns. Exported for tests. */
-export function renderProgressLine(label: string, done: number, total: number | undefined, detail: string | undefined, width: number): string {
+/** `7s`, `2m05s`, `1h02m`: short enough for a progress line. */
+function shortDuration(secs: number): string {
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * The text of one progress line, cut to `width` columns. With `elapsedSecs` (and progress made), the rate
+ * in units per second and, when the total is known, the ETA. Exported for tests.
+ */
+export function renderProgressLine(label: string, done: number, total: number | undefined, detail: string | undefined, width: number, elapsedSecs?: number): string {
   let line: string;
   if (total && total > 0) {
     const ratio = Math.min(1, Math.max(0, done / total));
@@ -50,5 +67,11 @@ export function renderProgressLine(label: string, done: number, total: number | 
     line = `${label} ${done}`;
   }
   if (detail) line += ` ${detail}`;
-  return line.length > width - 1 ? line.slice(0, Math.max(0, width - 1)) : line;
+  if (elapsedSecs !== undefined && elapsedSecs > 0 && done > 0) {
+    const rate = done / elapsedSecs;
+    line += ` ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)}/s`;
+    if (total && total > done) line += ` ETA ${shortDuration((total - done) / rate)}`;
+  }
+  const w = width > 0 ? width : FALLBACK_COLUMNS;
+  return line.length > w - 1 ? line.slice(0, Math.max(0, w - 1)) : line;
 }

@@ -4,9 +4,11 @@
  */
 import { Cli, type CommandClass } from "clipanion";
 import { VERSION } from "../version.ts";
+import { withPlaceholders } from "./help-text.ts";
 import type { BinaryName, CliContext } from "./base-command.ts";
 import { AntaresServeCommand } from "./commands/antares/serve.ts";
 import { CompletionsCommand } from "./commands/completions.ts";
+import { ConfigGroupCommand } from "./commands/config/group.ts";
 import { ConfigInitCommand } from "./commands/config/init.ts";
 import { ConfigShowCommand } from "./commands/config/show.ts";
 import { ConfigValidateCommand } from "./commands/config/validate.ts";
@@ -24,6 +26,7 @@ import { RefreshCommand } from "./commands/refresh.ts";
 import { ServeCommand } from "./commands/serve.ts";
 import { InfoCommand } from "./commands/status.ts";
 import { CommitCommand, DiffCommand, PushCommand, StatusCommand } from "./commands/vcs.ts";
+import { StatsCommand } from "./commands/stats.ts";
 import { UmountCommand } from "./commands/umount.ts";
 import { VersionCommand } from "./commands/version.ts";
 
@@ -44,12 +47,14 @@ export function commandsFor(binary: BinaryName): Array<CommandClass<CliContext>>
     CommitCommand,
     PushCommand,
     RefreshCommand,
+    StatsCommand,
     PrefetchCommand,
     DuCommand,
     GcCommand,
     ConfigInitCommand,
     ConfigValidateCommand,
     ConfigShowCommand,
+    ConfigGroupCommand,
     DoctorCommand,
     CompletionsCommand,
     DevserverCommand,
@@ -58,8 +63,28 @@ export function commandsFor(binary: BinaryName): Array<CommandClass<CliContext>>
   ];
 }
 
+/** clipanion's Cli with named option placeholders in every help and error text (cli/help-text). */
+class ScorpioCli extends Cli<CliContext> {
+  override usage(...args: Parameters<Cli<CliContext>["usage"]>): string {
+    return withPlaceholders(super.usage(...args));
+  }
+  override error(...args: Parameters<Cli<CliContext>["error"]>): string {
+    return withPlaceholders(super.error(...args));
+  }
+  override definitions(...args: Parameters<Cli<CliContext>["definitions"]>): ReturnType<Cli<CliContext>["definitions"]> {
+    return super.definitions(...args).map((d) => ({ ...d, usage: withPlaceholders(d.usage) }));
+  }
+}
+
+/** The first word of every command path of `binary` (for "did you mean"). */
+export function commandWords(binary: BinaryName): string[] {
+  const words = new Set<string>();
+  for (const c of commandsFor(binary)) for (const p of c.paths ?? []) if (p[0] && !p[0].startsWith("-")) words.add(p[0]);
+  return [...words];
+}
+
 export function buildCli(binary: BinaryName): Cli<CliContext> {
-  const cli = new Cli<CliContext>({
+  const cli = new ScorpioCli({
     binaryLabel: binary === "antares" ? "Antares (deprecated alias of scorpio)" : "Scorpio — mount a Mega monorepo on demand",
     binaryName: binary,
     binaryVersion: VERSION,

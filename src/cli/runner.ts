@@ -4,10 +4,11 @@
  * an internal error (1). Usage errors go to stderr; stdout is reserved for command output.
  */
 import { Cli, Command, UsageError } from "clipanion";
-import { globalOptionsHelp, type BinaryName, type CliContext } from "./base-command.ts";
+import { globalOptionsHelp, wantsJson, type BinaryName, type CliContext } from "./base-command.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { hoistAntaresGlobals, hoistScorpioGlobals } from "./global-options.ts";
-import { buildCli, commandsFor } from "./registry.ts";
+import { buildCli, commandWords, commandsFor } from "./registry.ts";
+import { closestWord } from "./help-text.ts";
 
 export interface RunOptions {
   stdout?: NodeJS.WritableStream;
@@ -23,6 +24,17 @@ function isUsageError(err: unknown): boolean {
     return c?.type === "usage" || c?.type === "none";
   }
   return false;
+}
+
+/** `scorpio moutn`: "unknown command 'moutn'; did you mean 'mount'?" instead of a parse error of the default command. */
+function unknownCommand(binary: BinaryName, argv: readonly string[]): string | undefined {
+  const first = argv.find((a) => !a.startsWith("-"));
+  // Only when the first word is the first argument that is not an option value of a global option.
+  if (first === undefined || argv.indexOf(first) !== 0) return undefined;
+  const words = commandWords(binary);
+  if (words.includes(first)) return undefined;
+  const guess = closestWord(first, words);
+  return `unknown command '${first}'${guess ? `; did you mean '${guess}'?` : ""} (see '${binary} help' for the list)\n`;
 }
 
 export async function runCli(binary: BinaryName, argv: readonly string[], opts: RunOptions = {}): Promise<number> {
@@ -41,7 +53,8 @@ export async function runCli(binary: BinaryName, argv: readonly string[], opts: 
     const args = binary === "scorpio" ? hoistScorpioGlobals(argv) : hoistAntaresGlobals(argv);
     command = cli.process(args, context);
   } catch (err) {
-    context.stderr.write(cli.error(err as Error));
+    const unknown = unknownCommand(binary, argv);
+    context.stderr.write(unknown ?? cli.error(err as Error));
     return ExitCode.CONFIG;
   }
   if (command.help) {
@@ -70,7 +83,8 @@ export async function runCli(binary: BinaryName, argv: readonly string[], opts: 
     return code;
   } catch (err) {
     if (err instanceof CliError) {
-      if (err.message) context.stderr.write(err.message + "\n");
+      if (wantsJson(command)) context.stdout.write(JSON.stringify({ error: err.message, exit_code: err.exitCode }) + "\n");
+      else if (err.message) context.stderr.write(err.message + "\n");
       return err.exitCode;
     }
     if (isUsageError(err)) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bun
 /**
- * @module cli/scorpio — entry point of the `scorpio` executable.
+ * @module cli/scorpio — entry point of `scorpio` when run from source (`bun src/cli/scorpio.ts`); the
+ * compiled binary starts at cli/main.
  */
-import { runCli } from "./runner.ts";
+import { main } from "./entry.ts";
 
-// No top-level await: the entry must also build as bytecode (CommonJS).
-void runCli("scorpio", process.argv.slice(2)).then((code) => process.exit(code));
+main("scorpio");

@@ -7,11 +7,12 @@ export type {
   ScorpioConfig, ConfigOverrides, LoadOptions, LoadResult, RuntimeState, WorkDir, DaemonRecord, StatMode, LogFormat,
 } from "./types.ts";
 export { ConfigError } from "./errors.ts";
-export { loadConfig, initConfig, validateConfigFile, ensureRuntimePaths } from "./load.ts";
-export { renderConfigShow, renderConfigValue, isConfigKey } from "./show.ts";
+export { loadConfig, initConfig, validateConfigFile, validateConfig, ensureRuntimePaths } from "./load.ts";
+export { renderConfigShow, renderConfigValue, isConfigKey, redactConfig, REDACTED } from "./show.ts";
 export { CONFIG_TEMPLATE, renderExample, renderKeyReference } from "./template.ts";
 export { resolveLogFilter, initLogging } from "./logging.ts";
 export { readRuntimeState, writeRuntimeState, EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
-export { KEYS, KEY_NAMES, envName, type KeyName } from "./keys.ts";
-export { defaultDirs } from "./paths.ts";
+export { KEYS, KEY_NAMES, envName, isSecretKey, type KeyName } from "./keys.ts";
+export { defaultDirs, userConfigDir } from "./paths.ts";
+export { discoverConfig, configSearchPath, ConfigNotFoundError, SYSTEM_CONFIG_PATH, type DiscoveredConfig } from "./discovery.ts";
 export { mountSettings, type MountSettings } from "./mount-settings.ts";

@@ -27,6 +27,8 @@ export interface KeySpec<K extends Kind = Kind> {
   required?: boolean;
   /** Added by this product (not in scorpiofs 0.2.3). */
   isNew?: boolean;
+  /** A credential: every output (`config show`, JSON, diagnostic bundles) prints it redacted. */
+  secret?: boolean;
   /** One or two sentences for docs and the example file. */
   doc: string;
 }
@@ -118,7 +120,7 @@ export const KEYS: KeyTable = {
     doc: "Format of log lines on stderr: `text` for people, `json` (one object per line) for log collectors." },
   antares_purge_on_delete: { kind: "bool", section: "antares", short: "purge_on_delete", default: false, isNew: true,
     doc: "Delete a job's upper, CL and mountpoint directories when its mount is deleted (the original always kept them)." },
-  http_token: { kind: "secret", section: "server", short: "http_token", default: "", isNew: true, defaultDoc: "\"\" (no auth)",
+  http_token: { kind: "secret", section: "server", short: "http_token", default: "", isNew: true, secret: true, defaultDoc: "\"\" (no auth)",
     doc: "If set, the HTTP API requires `Authorization: Bearer <token>` (except `/health`). Prefer `SCORPIO_HTTP_TOKEN` to writing it in the file." },
   mount_allow_other: { kind: "bool", section: "server", short: "mount_allow_other", default: false, isNew: true,
     doc: "Mount with `allow_other` so other users (e.g. a build user) can enter mounts; unprivileged daemons need `user_allow_other` in /etc/fuse.conf. Every caller's permissions are enforced (docs/overlay.md \"Permissions\"); versions before that fix must not run with it (docs/compat.md)." },
@@ -147,6 +149,12 @@ export function keySpec(name: KeyName): KeySpec {
 /** `SCORPIO_` + upper-cased flat key. Section names never form env names. */
 export function envName(name: KeyName): string {
   return `SCORPIO_${name.toUpperCase()}`;
+}
+
+/** True for credentials (`secret: true`, or the `secret` kind), which every output redacts. */
+export function isSecretKey(name: KeyName): boolean {
+  const s = keySpec(name);
+  return s.secret === true || s.kind === "secret";
 }
 
 export function sectionForm(name: KeyName): string {

@@ -4,6 +4,7 @@
  * wherever it was written. Error texts keep the original's shapes because tests and users grep them.
  */
 import { rustDebugString } from "./rust-debug.ts";
+import { parseByteSize } from "../util/size.ts";
 import type { LogFormat, OverlayEngineMode, StatMode } from "./types.ts";
 
 /** Value type of each kind of key. */
@@ -55,20 +56,10 @@ function parseChoice<T extends string>(raw: string, flat: string, choices: reado
   };
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  "": 1, b: 1,
-  k: 1024, kib: 1024, kb: 1000,
-  m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
-  g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
-  t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
-};
-
-/** Bytes, or a number with a unit: `K/M/G/T` and `KiB..TiB` are powers of 1024, `KB..TB` powers of 1000. */
+/** A size through the one parser shared with the CLI (util/size): every unit is a power of 1024. */
 function parseSize(raw: string, flat: string): Parsed<number> {
-  const m = /^([0-9]+)\s*([a-z]*)$/i.exec(raw.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  const value = m && unit !== undefined ? Number(m[1]) * unit : NaN;
-  if (!Number.isSafeInteger(value)) {
+  const value = parseByteSize(raw);
+  if (value === undefined) {
     return {
       ok: false,
       message: `Invalid size for '${flat}': expected a number of bytes or a size like "10GiB", got ${rustDebugString(raw.trim())}`,
@@ -159,7 +150,7 @@ export const KIND_DOC: Record<Kind, string> = {
   u32: "integer",
   stat_mode: "`fast` | `accurate`",
   log_format: "`text` | `json`",
-  size: "size (bytes or `10GiB`)",
+  size: "size (bytes or `10GiB`; K/M/G/T are powers of 1024, `10GB` = `10GiB`)",
   globs: "list of globs",
   overlay_engine: "`auto` | `kernel-overlayfs` | `fuse-overlay`",
 };

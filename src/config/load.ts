@@ -8,14 +8,14 @@ import { closeSync, lstatSync, mkdirSync, openSync, statSync, writeSync } from "
 import { dirname } from "node:path";
 import { errnoOf, Errno } from "../util/errno.ts";
 import { ConfigError } from "./errors.ts";
-import { readConfigFile, type FileSource } from "./file-source.ts";
+import { fromTable, readConfigFile, type FileSource } from "./file-source.ts";
 import { ioErrorText } from "./io-error.ts";
 import { resolveConfig } from "./resolve.ts";
 import { EMPTY_RUNTIME_STATE_TEXT } from "./runtime-state.ts";
 import type { LoadOptions, LoadResult, ScorpioConfig } from "./types.ts";
 
 export function loadConfig(opts: LoadOptions): LoadResult {
-  const file = readConfigFile(opts.configPath);
+  const file = opts.allowMissing && opts.configPath === "" ? fromTable("(none)", {}) : readConfigFile(opts.configPath);
   const r = resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "load" });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { config: r.config, warnings: [...r.warnings, ...secretWarnings(file)] };
@@ -36,12 +36,17 @@ function secretWarnings(file: FileSource): string[] {
 }
 
 export function validateConfigFile(opts: LoadOptions): string[] {
+  return validateConfig(opts).problems;
+}
+
+/** `config validate`: every problem, and the warnings `config show`/`serve` would print (unknown keys, ...). */
+export function validateConfig(opts: LoadOptions): { problems: string[]; warnings: string[] } {
   try {
     const file = readConfigFile(opts.configPath);
-    return resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "validate" })
-      .problems.map((p) => p.message);
+    const r = resolveConfig(file, { overrides: opts.overrides, env: opts.env ?? process.env, order: "validate" });
+    return { problems: r.problems.map((p) => p.message), warnings: [...r.warnings, ...secretWarnings(file)] };
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
+    if (err instanceof ConfigError) return { problems: err.problems, warnings: [] };
     throw err;
   }
 }

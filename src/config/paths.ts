@@ -40,6 +40,11 @@ function xdg(env: Env, name: string, fallback: string[]): string {
   return join(home(env), ...fallback);
 }
 
+/** `$XDG_CONFIG_HOME/scorpio` (default `~/.config/scorpio`): where a per-user config file is looked for. */
+export function userConfigDir(env: Env): string {
+  return join(xdg(env, "XDG_CONFIG_HOME", [".config"]), "scorpio");
+}
+
 export function defaultDirs(env: Env): DefaultDirs {
   return {
     data: join(xdg(env, "XDG_DATA_HOME", [".local", "share"]), "scorpio"),

@@ -3,7 +3,7 @@
  * problems, in the original's order. Never throws and never touches the disk: `load.ts` decides whether
  * problems are fatal (fail-fast load) or reported all at once (`config validate`).
  */
-import { parseLogDirectives } from "../util/log.ts";
+import { LOG_TARGETS, parseLogDirectives, unknownDirectiveTargets } from "../util/log.ts";
 import type { Problem } from "./errors.ts";
 import type { FileSource } from "./file-source.ts";
 import { globProblem, PARSERS } from "./kinds.ts";
@@ -130,6 +130,14 @@ export function resolveConfig(file: FileSource, opts: ResolveOptions): Resolutio
     }
   }
 
+  const warnings = [...file.warnings];
+  const strays = unknownDirectiveTargets(values.log_level as string);
+  if (strays.length > 0) {
+    warnings.push(
+      `log_level ${rustDebugString(values.log_level as string)}: ${strays.map((w) => `'${w}'`).join(", ")} is neither a level ` +
+        `(off, error, warn, info, debug, trace) nor a known target (${LOG_TARGETS.join(", ")}); it selects nothing`,
+    );
+  }
   values.prefetch = Object.freeze([...(values.prefetch as string[])]);
-  return { config: Object.freeze(values) as unknown as ScorpioConfig, problems, warnings: [...file.warnings] };
+  return { config: Object.freeze(values) as unknown as ScorpioConfig, problems, warnings };
 }

@@ -1,13 +1,27 @@
 /**
  * @module config/show — `scorpio config show`: the effective configuration as the original printed it, a Rust
  * pretty `Debug` dump in struct field order (byte parity for the original's fields), new keys appended.
- * Unlike the original, the one secret (`http_token`) is redacted.
+ * Unlike the original, secrets (keys marked `secret: true`, e.g. `http_token`) are redacted in every form.
  */
-import { KEY_NAMES, SHOW_ORDER, keySpec, type KeyName } from "./keys.ts";
+import { KEY_NAMES, SHOW_ORDER, isSecretKey, keySpec, type KeyName } from "./keys.ts";
 import { rustDebugString } from "./rust-debug.ts";
 import type { ScorpioConfig } from "./types.ts";
 
-const REDACTED = "<redacted>";
+export const REDACTED = "<redacted>";
+
+/** A secret's printable form: empty stays empty (so "not set" is visible), anything else is `<redacted>`. */
+function redactedValue(value: unknown): string {
+  return value === "" ? "" : REDACTED;
+}
+
+/** The configuration with every secret redacted: what `config show --json` and diagnostic bundles print. */
+export function redactConfig(config: ScorpioConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(config)) {
+    out[name] = isConfigKey(name) && isSecretKey(name) ? redactedValue(value) : value;
+  }
+  return out;
+}
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -16,7 +30,7 @@ function capitalize(s: string): string {
 function renderValue(name: keyof ScorpioConfig, value: unknown): string {
   const kind = keySpec(name).kind;
   if (kind === "stat_mode" || kind === "log_format") return capitalize(String(value)); // Rust enum variants
-  if (kind === "secret") return rustDebugString(value === "" ? "" : REDACTED);
+  if (isSecretKey(name)) return rustDebugString(redactedValue(value));
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
     return `[\n${value.map((v) => `        ${rustDebugString(String(v))},\n`).join("")}    ]`;
@@ -42,7 +56,7 @@ export function isConfigKey(name: string): name is KeyName {
  */
 export function renderConfigValue(config: ScorpioConfig, name: KeyName): string {
   const value = config[name];
-  if (keySpec(name).kind === "secret") return value === "" ? "" : REDACTED;
+  if (isSecretKey(name)) return redactedValue(value);
   if (Array.isArray(value)) return value.join(",");
   return String(value);
 }

@@ -85,6 +85,8 @@ export type ConfigOverrides = Partial<Record<keyof ScorpioConfig, string>>;
 /** Input of `loadConfig`, `initConfig` and `validateConfigFile`. */
 export interface LoadOptions {
   configPath: string;
+  /** With an empty `configPath`: resolve from the environment and defaults alone (doctor without a file). */
+  allowMissing?: boolean;
   overrides?: ConfigOverrides;
   /** Environment to read `SCORPIO_*`, `HOME` and `XDG_*` from; defaults to `process.env`. */
   env?: Record<string, string | undefined>;

@@ -5,6 +5,7 @@
  * recently read is closed when the bound is reached, and an inode whose content changed is dropped.
  */
 import type { BlobHandle } from "../store/index.ts";
+import { recordCacheLookup } from "../util/metrics.ts";
 
 /**
  * A read that just got a handle replies from its fd in a later microtask of the same turn; closing
@@ -26,6 +27,8 @@ export class ContentHandles {
   get(ino: number, open: () => Promise<BlobHandle | null>): Promise<BlobHandle | null> {
     let p = this.handles.get(ino);
     if (p) {
+      // An open handle answers without the store: the `memory` tier of the cache metrics.
+      recordCacheLookup("memory");
       this.handles.delete(ino);
       this.handles.set(ino, p);
       return p;

@@ -20,6 +20,7 @@ export async function mountDicfuse(view: DicfuseView, opts: Omit<MountOptions, "
   const session = await FuseSession.mount(fs, {
     fsname: "scorpio",
     subtype: "scorpio",
+    engine: "dicfuse",
     attrTimeout: view.opts.replyTtlSecs,
     entryTimeout: view.opts.replyTtlSecs,
     ...opts,

@@ -12,6 +12,7 @@ import { logger } from "../util/log.ts";
 import { parseGitTree, Semaphore, type MegaClient, type TreeEntry } from "../remote/index.ts";
 import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type LocalStore, type Oid, type ReplaceDirectoryResult } from "../store/index.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
+import { recordCacheLookup } from "../util/metrics.ts";
 
 const log = logger("dicfuse");
 
@@ -271,7 +272,11 @@ export class DicfuseView {
 
   /** Makes sure the blob of `oid` is in the local cache: downloaded once, verified, stored. */
   ensureBlob(oid: Oid): Promise<void> {
-    if (this.store.blobs.hasBlob(oid)) return Promise.resolve();
+    if (this.store.blobs.hasBlob(oid)) {
+      recordCacheLookup("disk");
+      return Promise.resolve();
+    }
+    recordCacheLookup("remote");
     let p = this.fetching.get(oid);
     if (!p) {
       p = (async () => {

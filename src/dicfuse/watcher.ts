@@ -5,6 +5,7 @@
  * retried next round; the watcher never stops on an error (the original's panicked).
  */
 import { logger } from "../util/log.ts";
+import { recordWatcherCheck } from "../util/metrics.ts";
 import type { DicfuseView } from "./view.ts";
 
 const log = logger("dicfuse/watcher");
@@ -45,7 +46,9 @@ export class ChangeWatcher {
         const changed = await this.view.refreshChanged();
         if (!first || changed > 0) log.info("remote changes applied", { commit: commit.oid, directories: changed });
       }
+      recordWatcherCheck(true);
     } catch (err) {
+      recordWatcherCheck(false);
       log.warn("change check failed; will retry", { error: err as Error });
     } finally {
       this.rounds++;

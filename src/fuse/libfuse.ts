@@ -7,8 +7,9 @@ import { FsError, Errno } from "../util/errno.ts";
 
 const LIBFUSE_NAMES = ["libfuse3.so.3", "/usr/lib/x86_64-linux-gnu/libfuse3.so.3", "/usr/lib/aarch64-linux-gnu/libfuse3.so.3", "/usr/lib64/libfuse3.so.3", "/usr/lib/libfuse3.so.3"];
 
-/** Oldest libfuse whose lowlevel ABI this binding was written against. */
-export const MIN_FUSE_VERSION = 314;
+import { MIN_FUSE_VERSION, formatFuseVersion } from "./version.ts";
+
+export { MIN_FUSE_VERSION, formatFuseVersion };
 
 const P = FFIType.ptr;
 const i32 = FFIType.i32;
@@ -87,7 +88,7 @@ export function loadLibfuse(): Libfuse {
   }
   const version = lib.symbols.fuse_version();
   if (version < MIN_FUSE_VERSION) {
-    throw new FsError(Errno.ENOSYS, `libfuse ${formatFuseVersion(version)} is too old: scorpio needs libfuse >= 3.14`);
+    throw new FsError(Errno.ENOSYS, `libfuse ${formatFuseVersion(version)} is too old: scorpio needs libfuse >= ${formatFuseVersion(MIN_FUSE_VERSION)}`);
   }
   let sessionNewVersioned: NewVersionedFn | null = null;
   if (version >= 317) {
@@ -102,6 +103,3 @@ export function loadLibfuse(): Libfuse {
   return loaded;
 }
 
-export function formatFuseVersion(v: number): string {
-  return `${Math.floor(v / 100)}.${v % 100}`;
-}

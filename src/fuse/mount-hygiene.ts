@@ -68,17 +68,16 @@ export function isStaleMount(path: string): boolean {
 }
 
 /**
- * Detaches a mount now (MNT_DETACH): works for stale mounts and busy ones. As root through
- * umount2(2); otherwise through `fusermount3 -uz` (setuid helper).
+ * Detaches a mount now (MNT_DETACH): works for stale mounts and busy ones. Through umount2(2) first
+ * (root, or a service user granted CAP_SYS_ADMIN under NoNewPrivileges= where a setuid helper cannot
+ * help); otherwise through `fusermount3 -uz` (setuid helper).
  */
 export function lazyUnmount(path: string): void {
   const abs = resolve(path);
-  if (process.getuid?.() === 0) {
-    if (libc.umount2(cString(abs), MNT_DETACH) === 0) return;
-    const errno = lastErrno();
-    if (errno === Errno.EINVAL) return; // not mounted (any more)
-    log.warn("umount2 failed, trying fusermount3", { path: abs, errno });
-  }
+  if (libc.umount2(cString(abs), MNT_DETACH) === 0) return;
+  const errno = lastErrno();
+  if (errno === Errno.EINVAL) return; // not mounted (any more)
+  if (errno !== Errno.EPERM) log.warn("umount2 failed, trying fusermount3", { path: abs, errno });
   for (const helper of ["fusermount3", "fusermount"]) {
     const r = spawnSync(helper, ["-uz", abs], { encoding: "utf8", timeout: 10_000 });
     if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") continue;

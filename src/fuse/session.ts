@@ -7,7 +7,9 @@ import { JSCallback, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { Errno, FsError, errnoName, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { libc } from "../util/libc.ts";
+import { fuseOpRecorder, type FuseOpRecorder } from "../util/metrics.ts";
 import { loadLibfuse, type Libfuse } from "./libfuse.ts";
+import { MIN_FUSE_VERSION } from "./version.ts";
 import { watchFd, POLLERR, POLLHUP, POLLNVAL, type PollRegistration } from "./dispatch.ts";
 import { sendNotification } from "./notify.ts";
 import { OPS, type OpRuntime } from "./ops-table.ts";
@@ -50,6 +52,8 @@ export interface MountOptions {
   spinMicros?: number;
   /** Extra `-o` options passed to libfuse verbatim. */
   extraOptions?: string[];
+  /** The `engine` label of this session's request metrics (dicfuse, overlay, ...). Default: subtype. */
+  engine?: string;
 }
 
 export interface OpStats {
@@ -124,6 +128,8 @@ export class FuseSession implements OpRuntime {
   private readonly keepAlive: unknown[] = [];
   private readonly callbacks: JSCallback[] = [];
   private readonly opStats: OpStats[] = [];
+  /** Prometheus recorders per op index (util/metrics), resolved once so a request pays one call. */
+  private readonly opMetrics: FuseOpRecorder[] = [];
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private draining = false;
@@ -191,6 +197,7 @@ export class FuseSession implements OpRuntime {
       if (d.method !== null && typeof this.fs[d.method] !== "function") return;
       this.opStats[index] = { count: 0, errors: 0, totalMs: 0 };
       this.stats[d.name] = this.opStats[index]!;
+      this.opMetrics[index] = fuseOpRecorder(o.engine ?? o.subtype ?? "scorpio", d.name);
       const cb = new JSCallback(d.bind(this, index) as (...a: unknown[]) => void, { args: [...d.args], returns: "void" });
       this.callbacks.push(cb);
       ops.view.setBigUint64(d.slot * 8, BigInt(cb.ptr!), true);
@@ -200,8 +207,8 @@ export class FuseSession implements OpRuntime {
     let se: Pointer | null;
     if (this.lib.sessionNewVersioned) {
       const ver = nativeBuffer(LIBFUSE_VERSION.size);
-      ver.view.setUint32(LIBFUSE_VERSION.major, 3, true);
-      ver.view.setUint32(LIBFUSE_VERSION.minor, 14, true);
+      ver.view.setUint32(LIBFUSE_VERSION.major, Math.floor(MIN_FUSE_VERSION / 100), true);
+      ver.view.setUint32(LIBFUSE_VERSION.minor, MIN_FUSE_VERSION % 100, true);
       this.keepAlive.push(ver);
       se = this.lib.sessionNewVersioned(args.ptr, ops.ptr, OPS_SIZE, ver.ptr, null);
     } else {
@@ -398,7 +405,9 @@ export class FuseSession implements OpRuntime {
 
   private finish<T>(op: number, req: Pointer, value: T, ok: (req: Pointer, value: T) => void, start: number): void {
     const st = this.opStats[op]!;
-    st.totalMs += performance.now() - start;
+    const ms = performance.now() - start;
+    st.totalMs += ms;
+    this.opMetrics[op]!(ms / 1000, true);
     if (this.destroyed) return;
     try {
       ok(req, value);
@@ -412,7 +421,9 @@ export class FuseSession implements OpRuntime {
   private fail(op: number, req: Pointer, err: unknown, start: number): void {
     const st = this.opStats[op]!;
     st.errors++;
-    st.totalMs += performance.now() - start;
+    const ms = performance.now() - start;
+    st.totalMs += ms;
+    this.opMetrics[op]!(ms / 1000, false);
     if (this.destroyed) return;
     const errno = errnoOf(err);
     if (errno === undefined) {

@@ -74,6 +74,7 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMo
     mountpoint: opts.mountpoint,
     fsname: opts.fsname ?? "scorpio-overlay",
     subtype: "scorpio",
+    engine: "overlay",
     allowOther: opts.allowOther ?? false,
     // The kernel checks mode bits and ownership for every caller (the daemon may be root), and
     // nothing in the mount runs setuid/setgid or opens devices with the daemon's rights.

@@ -5,6 +5,7 @@
  * Knows nothing of Mega's endpoints: callers say which statuses are acceptable and read the body.
  */
 import { logger } from "../util/log.ts";
+import { recordRemoteRequest } from "../util/metrics.ts";
 import { VERSION } from "../version.ts";
 import { RemoteError } from "./remote-error.ts";
 
@@ -63,15 +64,20 @@ async function attemptOnce<T>(policy: HttpPolicy, req: HttpRequest<T>, accept: (
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const headers: Record<string, string> = { "user-agent": `scorpio/${VERSION}`, ...req.headers };
   if (policy.token && !req.noToken) headers.authorization = `Bearer ${policy.token}`;
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
   let res: Response;
   try {
     res = await fetch(req.url, { method: req.method, headers, body: req.body, signal, redirect: "follow" });
   } catch (err) {
-    throw classifyThrown(err, req.url, timeout, req.signal);
+    const e = classifyThrown(err, req.url, timeout, req.signal);
+    if (e.failure !== "aborted") recordRemoteRequest(req.url, e.failure === "timeout" ? "timeout" : "error", elapsed(), 0, e.message);
+    throw e;
   }
   if (!accept(res.status)) {
     const detail = await errorDetail(res, signal);
     const status = res.status;
+    recordRemoteRequest(req.url, status, elapsed(), 0, `HTTP ${status}${detail ? `: ${detail}` : ""}`);
     throw new RemoteError({
       failure: status === 404 ? "not-found" : "http",
       url: req.url,
@@ -82,11 +88,22 @@ async function attemptOnce<T>(policy: HttpPolicy, req: HttpRequest<T>, accept: (
     });
   }
   try {
-    return await req.read(res);
+    const value = await req.read(res);
+    recordRemoteRequest(req.url, res.status, elapsed(), bodyBytes(value, res));
+    return value;
   } catch (err) {
-    if (err instanceof RemoteError) throw err;
-    throw classifyThrown(err, req.url, timeout, req.signal);
+    const e = err instanceof RemoteError ? err : classifyThrown(err, req.url, timeout, req.signal);
+    if (e.failure !== "aborted") recordRemoteRequest(req.url, e.failure === "timeout" ? "timeout" : res.status, elapsed(), 0, e.message);
+    throw e;
   }
+}
+
+/** Bytes of a response for the metrics: the decoded body when `read` returned one, else Content-Length. */
+function bodyBytes(value: unknown, res: Response): number {
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (value instanceof ArrayBuffer) return value.byteLength;
+  const length = Number(res.headers.get("content-length"));
+  return Number.isFinite(length) && length > 0 ? length : 0;
 }
 
 /** The server's own words on an error (Mega's wrapper `err_message`, or the text), bounded. */

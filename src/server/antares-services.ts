@@ -21,6 +21,8 @@ import { VcsService } from "../vcs/service.ts";
 import { antaresRoutes } from "./routes/antares.ts";
 import { antaresVcsRoutes, checkoutVcsRoutes } from "./routes/vcs.ts";
 import { LegacyWorkspaces, legacyRoutes } from "./routes/legacy/index.ts";
+import { registerCacheUsage, registerJobMountStates } from "../util/metrics.ts";
+import { HealthRegistry, countByState, jobMountsCheck, mountAliveCheck, remoteCheck, storeDiskCheck } from "./health.ts";
 import type { DaemonServices, ServicesFactory } from "./services.ts";
 import { megaClientFor, openWorkspace, workspaceRoutes, type Workspace } from "./workspace.ts";
 
@@ -34,25 +36,33 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
   let legacy: LegacyWorkspaces | undefined;
   let vcs: VcsService | undefined;
   const startedAt = Date.now();
+  const health = baseHealth(config);
+  let stopping = false;
+  const unregister: Array<() => void> = [];
   const services: DaemonServices = {
     httpToken: config.http_token,
+    health,
     async start() {
       ws = await openWorkspace(config);
       const w = ws;
+      health.register("workspace_mount", mountAliveCheck("the workspace mount", w.mount.session.closed, () => stopping));
+      unregister.push(registerCacheUsage(() => cacheUsage(w.store)));
       pool = new DicfusePool(config, w.client, async () => w.view);
       antares = new AntaresService({ config, client: w.client, pool });
       legacy = new LegacyWorkspaces({ config, client: w.client, pool, rootView: w.view });
       vcs = new VcsService({ config, client: w.client });
+      observeJobMounts(health, antares, unregister);
       void antares.recover().catch((err) => log.error("job mount recovery failed", { error: err as Error }));
       if (ctx.state.works.length > 0) void legacy.recover(ctx.state.works).catch((err) => log.error("checkout recovery failed", { error: err as Error }));
     },
     mountCount: () => (ws ? 1 : 0) + (antares?.mountCount() ?? 0) + (legacy ? legacy.count() : ctx.state.works.length),
-    healthStatus: () => antares?.healthStatus() ?? "ok",
     plugins: () =>
       ws && antares && legacy && vcs
         ? [workspaceRoutes(ws), antaresRoutes(antares, { prefix: "/antares", startedAt }), legacyRoutes(legacy, config), antaresVcsRoutes(antares, vcs, "/antares"), checkoutVcsRoutes(legacy, vcs)]
         : [],
     async stop() {
+      stopping = true;
+      for (const u of unregister) u();
       await Promise.all([antares?.shutdown(), legacy?.shutdown()]);
       await pool?.close();
       await ws?.close();
@@ -60,6 +70,26 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
   };
   return services;
 };
+
+/** The checks both daemons share: the Mega server answers and the store's disk has room. */
+function baseHealth(config: ScorpioConfig): HealthRegistry {
+  const health = new HealthRegistry();
+  health.register("remote", remoteCheck(config.base_url));
+  health.register("store_disk", storeDiskCheck(config.store_path));
+  return health;
+}
+
+/** Job mounts in /health (failed ones) and in the metrics (counts by state). */
+function observeJobMounts(health: HealthRegistry, antares: AntaresService, unregister: Array<() => void>): void {
+  health.register("job_mounts", jobMountsCheck(() => antares.list()));
+  health.register("upper_disk", () => antares.diskProblem());
+  unregister.push(registerJobMountStates(() => countByState(antares.list())));
+}
+
+function cacheUsage(store: LocalStore) {
+  const u = store.du();
+  return { bytes: u.bytes, maxBytes: u.maxBytes, blobs: u.blobs };
+}
 
 /** The root view of `antares serve`, over `store_path` with the root-view tuning. */
 async function openRootView(config: ScorpioConfig, client: ReturnType<typeof megaClientFor>): Promise<{ view: DicfuseView; store: LocalStore }> {
@@ -70,22 +100,29 @@ export const antaresServices: ServicesFactory = async (ctx) => {
   const { config } = ctx;
   const client = megaClientFor(config);
   let root: Promise<{ view: DicfuseView; store: LocalStore }> | undefined;
+  const unregister: Array<() => void> = [];
   const pool = new DicfusePool(config, client, async () => {
-    root ??= openRootView(config, client);
+    root ??= openRootView(config, client).then((r) => {
+      unregister.push(registerCacheUsage(() => cacheUsage(r.store)));
+      return r;
+    });
     root.catch(() => (root = undefined));
     return (await root).view;
   });
   const antares = new AntaresService({ config, client, pool });
   const vcs = new VcsService({ config, client });
+  const health = baseHealth(config);
+  observeJobMounts(health, antares, unregister);
   return {
     httpToken: config.http_token,
+    health,
     async start() {
       void antares.recover().catch((err) => log.error("job mount recovery failed", { error: err as Error }));
     },
     mountCount: () => antares.mountCount(),
-    healthStatus: () => antares.healthStatus(),
     plugins: () => [antaresRoutes(antares, { prefix: "" }), antaresVcsRoutes(antares, vcs, "")],
     async stop() {
+      for (const u of unregister) u();
       await antares.shutdown();
       await pool.close();
       const r = await root?.catch(() => undefined);

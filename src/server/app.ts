@@ -2,29 +2,36 @@
  * @module server/app — the Elysia application: /health, the services' plugins, and one error
  * handler so every failure is a JSON `{error, code}` body with a 4xx/5xx status (the original
  * answered unknown routes with an empty 404 and bad bodies with plain text). Also: the optional
- * bearer token (`http_token`) and the OpenAPI description at `GET /openapi.json`.
+ * bearer token (`http_token`), the request guard (JSON-only bodies, same-origin only: server/request-guard)
+ * and the OpenAPI description at `GET /openapi.json` with its offline UI at `/openapi` (server/openapi-ui).
  */
-import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
+import { Elysia, t } from "elysia";
 import { timingSafeEqual } from "node:crypto";
 import { VERSION } from "../version.ts";
 import { HttpError } from "./http-error.ts";
+import { guardRequest } from "./request-guard.ts";
+import { isDocumentationPath, openapiDocs } from "./openapi-ui.ts";
+import { METRICS_CONTENT_TYPE, metricsText } from "../util/metrics.ts";
+import { recentLogLines } from "../util/log.ts";
 import { fuseRoutes } from "./routes/fuse.ts";
+import type { HealthReason } from "./health.ts";
 import type { DaemonMode, DaemonServices, HealthStatus } from "./services.ts";
 
-/** Main daemon /health body; field names and order are the original's contract. */
+/** Main daemon /health body; field names and order are the original's contract, `reasons` only when degraded. */
 export interface MainHealth {
   status: HealthStatus;
   version: string;
   uptime_secs: number;
   mount_count: number | null;
+  reasons?: HealthReason[];
 }
 
-/** Standalone Antares /health body (the Antares `HealthResponse`). */
+/** Standalone Antares /health body (the Antares `HealthResponse`), `reasons` only when degraded. */
 export interface AntaresHealth {
   status: "healthy" | "degraded";
   mount_count: number;
   uptime_secs: number;
+  reasons?: HealthReason[];
 }
 
 export interface AppOptions {
@@ -72,9 +79,14 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
 
   const app = new Elysia()
     .onRequest(({ request, set }) => {
+      const refused = guardRequest(request, { tokenless: token === "" });
+      if (refused) {
+        set.status = refused.status;
+        return refused.body;
+      }
       if (token === "") return;
       const path = new URL(request.url).pathname;
-      if (OPEN_PATHS.has(path) || tokenMatches(request.headers.get("authorization"), token)) return;
+      if (OPEN_PATHS.has(path) || isDocumentationPath(path) || tokenMatches(request.headers.get("authorization"), token)) return;
       set.status = 401;
       set.headers["www-authenticate"] = 'Bearer realm="scorpio"';
       return { error: "missing or invalid bearer token", code: "UNAUTHORIZED" };
@@ -102,28 +114,41 @@ export function createApp(services: DaemonServices, opts: AppOptions) {
           return { error: errorMessage(error, "internal error"), code: "INTERNAL_ERROR" };
       }
     })
-    .get("/health", (): MainHealth | AntaresHealth => {
-      const status = services.healthStatus();
-      if (opts.mode === "antares") {
-        return { status: status === "ok" ? "healthy" : "degraded", mount_count: services.mountCount() ?? 0, uptime_secs: uptime() };
-      }
-      return { status, version: VERSION, uptime_secs: uptime(), mount_count: services.mountCount() };
-    });
-
-  app.use(fuseRoutes());
-  for (const plugin of services.plugins()) app.use(plugin);
-  app.use(
-    openapi({
-      path: "/openapi",
-      specPath: "/openapi.json",
-      documentation: {
-        info: {
-          title: opts.mode === "scorpio" ? "Scorpio daemon API" : "Antares daemon API",
-          version: VERSION,
-          description: "Job mounts (Antares), the deprecated workspace API, cache and health. Errors are JSON {error, code}.",
+    .get(
+      "/health",
+      ({ query, set }): MainHealth | AntaresHealth => {
+        const reasons = services.health.evaluate();
+        const degraded = reasons.length > 0;
+        // The container-healthcheck form: a degraded daemon fails the probe.
+        if (degraded && query.strict === "true") set.status = 503;
+        const extra = degraded ? { reasons } : {};
+        if (opts.mode === "antares") {
+          return { status: degraded ? "degraded" : "healthy", mount_count: services.mountCount() ?? 0, uptime_secs: uptime(), ...extra };
+        }
+        return { status: degraded ? "degraded" : "ok", version: VERSION, uptime_secs: uptime(), mount_count: services.mountCount(), ...extra };
+      },
+      {
+        detail: {
+          tags: ["health"],
+          summary: "Liveness and health: `degraded` with `reasons` when the Mega server is unreachable, the store's disk is full or a mount failed; `?strict=true` answers 503 when degraded (for container healthchecks). No token needed.",
+          security: [],
         },
       },
-    }),
-  );
+    );
+
+  app.get("/metrics", async () => new Response(await metricsText(), { headers: { "content-type": METRICS_CONTENT_TYPE } }), {
+    detail: {
+      tags: ["metrics"],
+      summary: "Prometheus metrics (text exposition format): FUSE requests and latency per op and engine, remote requests, cache, job mounts, watcher lag",
+      responses: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } } },
+    },
+  });
+  app.get("/api/v1/logs", ({ query }) => ({ lines: recentLogLines(query.lines ?? 500) }), {
+    query: t.Object({ lines: t.Optional(t.Integer({ minimum: 0, maximum: 2000 })) }),
+    detail: { tags: ["metrics"], summary: "The daemon's most recent log lines (at most 2000; default 500), as written to stderr, for diagnostic bundles" },
+  });
+  app.use(fuseRoutes());
+  for (const plugin of services.plugins()) app.use(plugin);
+  app.use(openapiDocs(opts.mode));
   return app;
 }

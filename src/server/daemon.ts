@@ -1,15 +1,18 @@
 /**
  * @module server/daemon — `runDaemon`: the lifecycle of `scorpio serve` and `antares serve`.
  *
- * Order (the original's, §1.4): read the runtime state file (exit 2 if unreadable) → start the
+ * Order (the original's, §1.4, plus the bind policy: a non-loopback address without `http_token` exits 2
+ * unless `--insecure-bind`): read the runtime state file (exit 2 if unreadable) → start the
  * services (scorpio mode: workspace mount, exit 3 on failure) → bind HTTP (exit 4 on failure) →
  * record `daemon = {http_addr, pid, started_at}` in the state file → wait for SIGTERM/SIGINT →
- * stop HTTP and services within 20 s (exit 1 on timeout) → remove the record → exit 0.
+ * tell systemd READY (Type=notify, server/sd-notify) → stop HTTP and services within 20 s (exit 1 on timeout) → remove the record → exit 0.
  * Unlike the original, the standalone Antares daemon also stops cleanly on SIGTERM.
  */
 import { readRuntimeState, type RuntimeState, type ScorpioConfig } from "../config/index.ts";
 import { formatSocketAddr, parseSocketAddr } from "./socket-addr.ts";
 import { logger } from "../util/log.ts";
+import { checkBind } from "./bind-policy.ts";
+import { sdNotify } from "./sd-notify.ts";
 import { createApp } from "./app.ts";
 import { minimalServices, type DaemonMode, type DaemonServices, type ServicesFactory } from "./services.ts";
 import { clearDaemonRecord, recordDaemon } from "./state-record.ts";
@@ -29,6 +32,10 @@ export interface DaemonOptions {
   createServices?: ServicesFactory;
   /** Resolves to stop the daemon; defaults to the first SIGTERM/SIGINT. */
   stopSignal?: Promise<string>;
+  /** Allow a non-loopback bind without `http_token` (`--insecure-bind`). */
+  allowInsecureBind?: boolean;
+  /** The opt-in flag's name for error messages. */
+  insecureFlag?: string;
 }
 
 function message(err: unknown): string {
@@ -70,6 +77,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.error(`Invalid bind address '${httpAddr}': ${message(err)}`);
     return 2;
   }
+  const bind = checkBind(addr.host, config.http_token, opts.allowInsecureBind ?? false, opts.insecureFlag);
+  if (bind.error) {
+    log.error(bind.error);
+    return 2;
+  }
+  if (bind.warning) log.warn(bind.warning);
 
   let state: RuntimeState;
   try {
@@ -107,8 +120,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.warn(`could not record the daemon in state file '${config.config_file}': ${message(err)}`);
   }
 
+  await sdNotify("ready", `serving on ${boundAddr}`);
+
   const signal = await stop;
   log.info(`received ${signal}, shutting down`);
+  void sdNotify("stopping", `received ${signal}, unmounting`);
   let code = 0;
   const stopped = await withDeadline(Promise.all([server.stop(), services.stop()]), SHUTDOWN_DEADLINE_MS);
   if (!stopped) {

@@ -8,6 +8,7 @@
  */
 import type { AnyElysia } from "elysia";
 import type { RuntimeState, ScorpioConfig } from "../config/index.ts";
+import { HealthRegistry } from "./health.ts";
 
 /** `ok` is the original's value for a healthy daemon; `degraded` when a service reports trouble. */
 export type HealthStatus = "ok" | "degraded";
@@ -19,8 +20,8 @@ export interface DaemonServices {
   start(): Promise<void>;
   /** Mount count reported by /health; `null` when it cannot be read without blocking. */
   mountCount(): number | null;
-  /** Overall state reported by /health. */
-  healthStatus(): HealthStatus;
+  /** The checks behind /health: any problem makes the daemon `degraded` (services and stores add theirs). */
+  health: HealthRegistry;
   /**
    * Elysia plugins `.use()`d on the app after /health: e.g. the Antares routes (with prefix
    * `/antares` in scorpio mode, at the root in antares mode), legacy routes, cache/prefetch routes.
@@ -50,7 +51,7 @@ export type ServicesFactory = (ctx: ServicesContext) => Promise<DaemonServices>;
 export const minimalServices: ServicesFactory = async (ctx) => ({
   start: async () => {},
   mountCount: () => ctx.state.works.length,
-  healthStatus: () => "ok",
+  health: new HealthRegistry(),
   plugins: () => [],
   stop: async () => {},
 });

@@ -10,6 +10,9 @@ import { ChangeWatcher, mountDicfuse, openViewFromConfig, type DicfuseMount, typ
 import { createMegaClient, type MegaClient } from "../remote/index.ts";
 import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
+import { HealthRegistry } from "./health.ts";
+import { HttpError } from "./http-error.ts";
+import { globProblem } from "../config/kinds.ts";
 import type { DaemonServices, ServicesFactory } from "./services.ts";
 
 const log = logger("server/workspace");
@@ -74,10 +77,14 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
 /** Routes for the cache (`du`, `gc`) and prefetch, over a workspace. */
 export function workspaceRoutes(ws: Workspace) {
   return new Elysia({ name: "workspace-routes" })
-    .get("/api/v1/cache", () => {
-      const u = ws.store.du();
-      return { bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs };
-    })
+    .get(
+      "/api/v1/cache",
+      () => {
+        const u = ws.store.du();
+        return { bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs };
+      },
+      { detail: { tags: ["cache"], summary: "Cache usage: bytes and blobs on disk, the bound (cache_max_bytes), pinned blobs, inodes, loaded directories" } },
+    )
     .post(
       "/api/v1/cache/gc",
       async ({ body }) => {
@@ -87,11 +94,18 @@ export function workspaceRoutes(ws: Workspace) {
         const r = ws.store.gc(body.target_bytes === undefined ? {} : { targetBytes: body.target_bytes });
         return { removed_blobs: r.evictedBlobs, freed_bytes: r.evictedBytes, bytes: r.remainingBytes, pinned_bytes: r.pinnedBytes, before_bytes: before.bytes };
       },
-      { body: t.Object({ target_bytes: t.Optional(t.Integer({ minimum: 0 })) }) },
+      {
+        body: t.Object({ target_bytes: t.Optional(t.Integer({ minimum: 0 })) }),
+        detail: { tags: ["cache"], summary: "Evict least recently used blobs down to target_bytes (default: the bound); blobs in use are kept" },
+      },
     )
     .post(
       "/api/v1/prefetch",
       ({ body }) => {
+        for (const g of body.globs) {
+          const problem = globProblem(g, "globs");
+          if (problem) throw new HttpError(400, "INVALID_REQUEST", problem);
+        }
         // NDJSON progress: one {done,total,bytes,failed} line per step, then a final summary line.
         const stream = new ReadableStream<string>({
           async start(controller) {
@@ -106,7 +120,13 @@ export function workspaceRoutes(ws: Workspace) {
         });
         return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
       },
-      { body: t.Object({ globs: t.Array(t.String({ minLength: 1 }), { minItems: 1 }), job_id: t.Optional(t.Nullable(t.String())) }) },
+      {
+        body: t.Object({ globs: t.Array(t.String({ minLength: 1 }), { minItems: 1 }), job_id: t.Optional(t.Nullable(t.String())) }),
+        detail: {
+          tags: ["cache"],
+          summary: "Fetch the contents of files matching globs into the cache; streams NDJSON {done,total,bytes,failed} lines, the last with finished:true (400 for an invalid glob)",
+        },
+      },
     );
 }
 
@@ -118,7 +138,7 @@ export const workspaceServices: ServicesFactory = async (ctx) => {
       ws = await openWorkspace(ctx.config);
     },
     mountCount: () => (ws ? 1 : 0) + ctx.state.works.length,
-    healthStatus: () => "ok",
+    health: new HealthRegistry(),
     plugins: () => (ws ? [workspaceRoutes(ws)] : []),
     async stop() {
       await ws?.close();

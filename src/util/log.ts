@@ -54,6 +54,26 @@ export function parseLogDirectives(spec: string): Filter {
   return out;
 }
 
+/** Top-level log targets the code uses (`logger("fuse")`, `logger("server/workspace")`, ...). */
+export const LOG_TARGETS = ["antares", "cli", "config", "devserver", "dicfuse", "fuse", "overlay", "remote", "server", "store", "vcs"] as const;
+
+/**
+ * Bare words of a directive that are neither a level nor a known target: `verbose` parses (tracing reads
+ * it as a target name) but selects nothing, which is never what the user meant.
+ */
+export function unknownDirectiveTargets(spec: string): string[] {
+  const out: string[] = [];
+  for (const raw of spec.split(",")) {
+    const part = raw.trim();
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const target = normalizeTarget(eq < 0 ? part : part.slice(0, eq)).split("/")[0]!;
+    if (eq < 0 && levelRank(part.toLowerCase()) !== undefined) continue;
+    if (target !== "" && !(LOG_TARGETS as readonly string[]).includes(target)) out.push(part);
+  }
+  return out;
+}
+
 /** A level name (any case) or, as in tracing's `LevelFilter`, a number 0 (off) to 5 (trace). */
 function levelRank(text: string): number | undefined {
   if (/^[0-5]$/.test(text)) return Number(text);
@@ -76,12 +96,30 @@ function rankFor(target: string): number {
   return filter.defaultRank;
 }
 
+// Control characters (C0, DEL, C1) and the Unicode line separators: request fields must not be able to
+// forge log lines or send escape sequences to an operator's terminal.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** Text lines: `\xHH` (`\u2028`) for every control character, so one event is one printable line. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
+/** JSON lines: JSON.stringify escapes C0 but leaves DEL, C1 and U+2028/9 raw; `\u00HH` keeps it valid JSON. */
+function escapeJsonControls(json: string): string {
+  return json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function render(level: LogLevel, target: string, msg: string, fields?: LogFields): string {
   const ts = new Date().toISOString();
-  if (jsonFormat) return JSON.stringify({ ts, level, target, msg, ...fields }, jsonReplacer);
+  if (jsonFormat) return escapeJsonControls(JSON.stringify({ ts, level, target, msg, ...fields }, jsonReplacer));
   let line = `${ts} ${level.toUpperCase().padStart(5)} ${target}: ${msg}`;
   if (fields) for (const [k, v] of Object.entries(fields)) line += ` ${k}=${formatValue(v)}`;
-  return line;
+  return escapeControls(line);
 }
 
 function jsonReplacer(_k: string, v: unknown): unknown {
@@ -97,9 +135,23 @@ function formatValue(v: unknown): string {
   try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
 }
 
+/** The last lines written, for diagnostic bundles (`GET /api/v1/logs`): bounded, a few hundred KiB at most. */
+const RECENT_MAX = 2000;
+const recent: string[] = [];
+
+/** The most recent `max` log lines this process wrote (already escaped), oldest first. */
+export function recentLogLines(max = RECENT_MAX): string[] {
+  return recent.slice(-Math.min(RECENT_MAX, Math.max(0, max)));
+}
+
 export function logger(target: string): Logger {
   const emit = (level: LogLevel) => (msg: string, fields?: LogFields) => {
-    if (RANK[level] <= rankFor(target)) sink(render(level, target, msg, fields));
+    if (RANK[level] > rankFor(target)) return;
+    const line = render(level, target, msg, fields);
+    recent.push(line);
+    // Trimmed in chunks so a line costs O(1) on average.
+    if (recent.length > 2 * RECENT_MAX) recent.splice(0, recent.length - RECENT_MAX);
+    sink(line);
   };
   return {
     error: emit("error"),

@@ -10,6 +10,7 @@ import { AntaresService, normalizeMountPath, readMountRecords, relativeToMount, 
 import type { ScorpioConfig } from "../../src/config/index.ts";
 import type { MegaClient } from "../../src/remote/index.ts";
 import { createApp } from "../../src/server/app.ts";
+import { HealthRegistry } from "../../src/server/health.ts";
 import { antaresRoutes } from "../../src/server/routes/antares.ts";
 
 describe("normalizeMountPath", () => {
@@ -96,7 +97,7 @@ describe("routes over a service with a fake overlay", () => {
     mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
     engine: { engine: "fuse-overlay", reason: "unit test" },
   });
-  const app = createApp({ start: async () => {}, mountCount: () => service.mountCount(), healthStatus: () => "ok", plugins: () => [antaresRoutes(service, { prefix: "" })], stop: async () => {}, httpToken: "t" }, { mode: "antares" });
+  const app = createApp({ start: async () => {}, mountCount: () => service.mountCount(), health: new HealthRegistry(), plugins: () => [antaresRoutes(service, { prefix: "" })], stop: async () => {}, httpToken: "t" }, { mode: "antares" });
   const req = (method: string, path: string, body?: string, auth = true) =>
     app.handle(new Request(`http://localhost${path}`, { method, body, headers: { ...(auth ? { authorization: "Bearer t" } : {}), ...(body ? { "content-type": "application/json" } : {}) } }));
 

@@ -18,10 +18,37 @@ describe("scorpio", () => {
     }
   });
 
+  test("--version --json prints {name, version}", async () => {
+    for (const args of [["--version", "--json"], ["--json", "-V"]]) {
+      const r = await runCli("scorpio", args, opts);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ name: "scorpio", version: pkg.version });
+    }
+  });
+
+  test("help names option values (`--endpoint <url>`), never clipanion's `#0`", async () => {
+    for (const args of [["--help"], ["mount", "--help"], ["gc", "--help"], ["help", "prefetch"]]) {
+      const r = await runCli("scorpio", args, opts);
+      expect(r.stdout).not.toContain("#0");
+    }
+    expect((await runCli("scorpio", ["mount", "--help"], opts)).stdout).toContain("--endpoint <url>");
+  });
+
+  test("`config` alone lists its subcommands; an unknown command suggests the closest one", async () => {
+    const c = await runCli("scorpio", ["config"], opts);
+    expect(c.code).toBe(0);
+    for (const sub of ["scorpio config init", "scorpio config validate", "scorpio config show"]) expect(c.stdout).toContain(sub);
+    // Global options parse there too.
+    expect((await runCli("scorpio", ["-c", "other.toml", "config"], opts)).code).toBe(0);
+    const typo = await runCli("scorpio", ["moutn", "job-1"], opts);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe("unknown command 'moutn'; did you mean 'mount'? (see 'scorpio help' for the list)\n");
+  });
+
   test("--help lists the commands with descriptions and the global options", async () => {
     const r = await runCli("scorpio", ["--help"], opts);
     expect(r.code).toBe(0);
-    for (const cmd of ["serve", "mount", "umount", "list", "http-mount", "config init", "config validate", "config show", "doctor", "completions", "status", "prefetch", "du", "gc", "devserver"]) {
+    for (const cmd of ["serve", "mount", "umount", "list", "http-mount", "config init", "config validate", "config show", "doctor", "completions", "status", "stats", "prefetch", "du", "gc", "devserver"]) {
       expect(r.stdout).toContain(`scorpio ${cmd}`);
     }
     expect(r.stdout).toContain("--config-path");

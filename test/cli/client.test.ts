@@ -51,9 +51,21 @@ const fake = Bun.serve({
       mounts.delete(entry.mount_id);
       return Response.json({ ...entry, state: "Unmounted" });
     }
+    const byId = /^\/antares\/mounts\/([^/]+)$/.exec(pathname);
+    if (byId && req.method === "DELETE") {
+      const entry = mounts.get(byId[1]!);
+      if (!entry) return Response.json({ error: `mount ${byId[1]} not found`, code: "NOT_FOUND" }, { status: 404 });
+      mounts.delete(entry.mount_id);
+      return Response.json({ ...entry, state: "Unmounted" });
+    }
     if (pathname === "/api/v1/cache") return Response.json({ bytes: 3 * 1024 * 1024, blobs: 12, max_bytes: 1024 ** 3 });
     if (pathname === "/api/v1/cache/gc") return Response.json({ removed_blobs: 5, freed_bytes: 2048, bytes: 1024 });
     if (pathname === "/api/v1/prefetch") {
+      const first = (body as { globs: string[] }).globs[0];
+      if (first === "fails/**" || first === "none/**") {
+        const final = first === "fails/**" ? { done: 3, total: 3, bytes: 10, failed: 2, finished: true } : { done: 0, total: 0, bytes: 0, failed: 0, finished: true };
+        return new Response(JSON.stringify(final) + "\n", { headers: { "content-type": "application/x-ndjson" } });
+      }
       const lines = [{ done: 1, total: 2, bytes: 10 }, { done: 2, total: 2, bytes: 30, finished: true }].map((e) => JSON.stringify(e) + "\n").join("");
       return new Response(lines, { headers: { "content-type": "application/x-ndjson" } });
     }
@@ -155,6 +167,41 @@ describe("against a daemon (--endpoint)", () => {
     expect(stuck.stderr).toBe("failed to unmount job stuck: unmount failed: busy\n");
   });
 
+  test("job ids are checked before any request: empty ids or control characters exit 2", async () => {
+    seen.length = 0;
+    for (const args of [["mount", ""], ["mount", "  "], ["umount", ""], ["mount", "bad\x1bid"]]) {
+      const r = await run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("invalid JOB_ID");
+    }
+    expect(seen).toEqual([]);
+  });
+
+  test("mount --json prints {job_id, mount_id, mountpoint}; umount --mount-id unmounts by id", async () => {
+    const m = await run("mount", "by-id", "--json");
+    expect(m.code).toBe(0);
+    const created = JSON.parse(m.stdout) as { job_id: string; mount_id: string; mountpoint: string };
+    expect(created.job_id).toBe("by-id");
+    expect(created.mountpoint).toBe(`/mnt/${created.mount_id}`);
+    const u = await run("umount", "--mount-id", created.mount_id, "--json");
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.stdout)).toMatchObject({ mount_id: created.mount_id, state: "Unmounted" });
+    const again = await run("umount", "--mount-id", created.mount_id);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toBe(`mount ${created.mount_id} not found\n`);
+  });
+
+  test("umount needs exactly one of JOB_ID and --mount-id", async () => {
+    expect((await run("umount")).code).toBe(2);
+    expect((await run("umount", "a", "--mount-id", "b")).code).toBe(2);
+  });
+
+  test("--json failures are a JSON object on stdout", async () => {
+    const r = await run("mount", "fail", "--json");
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({ error: "failed to mount job fail: Dicfuse initialization timed out", exit_code: 3 });
+  });
+
   test("status, du, gc, prefetch", async () => {
     const s = await run("status");
     expect(s.code).toBe(0);
@@ -184,5 +231,25 @@ describe("against a daemon (--endpoint)", () => {
     expect(p.stdout).toBe("prefetched 2 file(s), 30 B\n");
     expect(p.stderr).toBe(""); // not a TTY: no progress bar noise
     expect(seen[0]?.body).toEqual({ globs: ["src/**", "docs/*.md"], job_id: null });
+  });
+
+  test("prefetch: failed downloads exit 1 with the count; no match exits 1; an invalid glob exits 2 before any request", async () => {
+    const failed = await run("prefetch", "fails/**");
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe("prefetched 1 file(s), 10 B\n");
+    expect(failed.stderr).toBe("prefetch: 2 of 3 file(s) failed to download (the daemon log says why)\n");
+    const failedJson = await run("prefetch", "fails/**", "--json");
+    expect(failedJson.code).toBe(1);
+    expect(JSON.parse(failedJson.stdout)).toMatchObject({ fetched: 1, failed: 2, total: 3 });
+    const none = await run("prefetch", "none/**");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe("prefetch: no file matches 'none/**'\n");
+    seen.length = 0;
+    for (const bad of ["src/{a,b", "../etc/*"]) {
+      const r = await run("prefetch", bad);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("Invalid glob");
+    }
+    expect(seen).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * unreachable Mega server), plus --json and the daemon check.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { probeLibfuse } from "../../src/cli/doctor/libfuse.ts";
 import { startDevServer } from "../../src/devserver/index.ts";
@@ -136,13 +136,37 @@ describe("doctor", () => {
   });
 });
 
+/** Mounts a memfs child at `mp` (attribute TTL `ttl` seconds), runs `before`, then kills it: a stale mount. */
+async function staleMount(mp: string, ttl?: string, before?: () => void) {
+  const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
+  const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp, ...(ttl ? [ttl] : [])], mp);
+  before?.();
+  child.child.kill("SIGKILL");
+  await new Promise((r) => child.child.on("exit", r));
+  return { child, isMounted };
+}
+
 describe("doctor and stale mounts", () => {
+  test.skipIf(!machineCanFuse)("finds a stale mount at once even when the kernel still caches the mountpoint's attributes", async () => {
+    const mp = join(sb.dir, "antares", "mnt", "cached-job");
+    // Attribute/entry TTL of 10 minutes, and the root's attributes cached (by another process than the server):
+    // a plain stat of the mountpoint would keep answering from the cache.
+    const { child, isMounted } = await staleMount(mp, "600", () => expect(Bun.spawnSync(["stat", mp]).exitCode).toBe(0));
+    try {
+      expect(isMounted(mp)).toBe(true);
+      setBaseUrl(sb, megaUrl);
+      const found = await runCli("scorpio", ["-c", sb.configPath, "doctor"], { cwd: sb.dir, env });
+      expect(found.stdout).toContain(`stale FUSE mount(s) (transport endpoint not connected): ${mp}`);
+      await runCli("scorpio", ["-c", sb.configPath, "doctor", "--fix"], { cwd: sb.dir, env });
+      expect(isMounted(mp)).toBe(false);
+    } finally {
+      await child.stop();
+    }
+  });
+
   test.skipIf(!machineCanFuse)("finds a stale FUSE mount under the mount root and --fix unmounts it", async () => {
-    const { mountChild, isMounted } = await import("../support/mount-fixture.ts");
     const mp = join(sb.dir, "antares", "mnt", "stale-job");
-    const child = await mountChild([process.execPath, join(import.meta.dir, "../support/memfs-main.ts"), mp], mp);
-    child.child.kill("SIGKILL");
-    await new Promise((r) => child.child.on("exit", r));
+    const { child, isMounted } = await staleMount(mp);
     try {
       expect(isMounted(mp)).toBe(true);
       setBaseUrl(sb, megaUrl);
@@ -156,6 +180,38 @@ describe("doctor and stale mounts", () => {
       expect(again.stdout).toMatch(/\[ OK \] stale mounts: no stale FUSE mounts/);
     } finally {
       await child.stop();
+    }
+  });
+});
+
+describe("doctor --bundle", () => {
+  test("writes a tar.gz with the report, redacted config, versions, mounts and the daemon's metrics and logs; no secret inside", async () => {
+    const token = "bundle-s3cret-token";
+    const tokenEnv = { ...env, SCORPIO_HTTP_TOKEN: token };
+    setBaseUrl(sb, megaUrl);
+    const proc = spawnCli("antares", ["--config-path", sb.configPath, "serve", "--bind", "127.0.0.1:0"], { cwd: sb.dir, env: tokenEnv });
+    const out = join(sb.dir, "bundle.tar.gz");
+    const x = join(sb.dir, "bundle-x");
+    try {
+      await waitForDaemonRecord(sb.stateFile, proc);
+      const r = await runCli("scorpio", ["-c", sb.configPath, "doctor", "--bundle", out], { cwd: sb.dir, env: tokenEnv });
+      expect(r.stderr).toContain(`wrote diagnostic bundle ${out}`);
+      mkdirSync(x);
+      expect(Bun.spawnSync(["tar", "-xzf", out, "-C", x]).exitCode).toBe(0);
+      const root = join(x, "bundle");
+      for (const f of ["doctor.json", "config.json", "versions.json", "mounts.txt", "NOTES.txt", "daemon/health.json", "daemon/metrics.txt", "daemon/logs.json", "daemon/mounts.json", "daemon/fuse.json"]) {
+        expect({ f, present: existsSync(join(root, f)) }).toEqual({ f, present: true });
+      }
+      const config = JSON.parse(readFileSync(join(root, "config.json"), "utf8")) as { effective: { http_token: string } };
+      expect(config.effective.http_token).toBe("<redacted>");
+      expect(readFileSync(join(root, "daemon/metrics.txt"), "utf8")).toContain("scorpio_uptime_seconds");
+      expect((JSON.parse(readFileSync(join(root, "daemon/logs.json"), "utf8")) as { lines: string[] }).lines.join("\n")).toContain("starting Antares daemon");
+      expect(JSON.parse(readFileSync(join(root, "versions.json"), "utf8"))).toMatchObject({ scorpio: expect.any(String), bun: Bun.version });
+      // The token is nowhere in the archive.
+      const grep = Bun.spawnSync(["grep", "-r", "-l", token, x]);
+      expect(grep.stdout.toString()).toBe("");
+    } finally {
+      await stopDaemon(proc, sb.dir);
     }
   });
 });

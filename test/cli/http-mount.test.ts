@@ -2,6 +2,7 @@
  * `http-mount` against a local endpoint: 2xx JSON, 2xx non-JSON, non-2xx, unreachable.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { makeSandbox, runCli } from "./harness.ts";
 
 const sb = makeSandbox();
@@ -50,7 +51,7 @@ describe("http-mount", () => {
   test("non-2xx: `http mount failed: status=400 Bad Request body=…`, exit 3", async () => {
     const r = await runCli("scorpio", ["http-mount", "", "--endpoint", `${base}/bad`], opts);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(`http mount failed: status=400 Bad Request body={"error":"path cannot be empty","code":"INVALID_REQUEST"}\n`);
+    expect(r.stderr).toBe(`http mount failed: status=400 Bad Request body={"error":"path cannot be empty","code":"INVALID_REQUEST"} (POST ${base}/bad/mounts)\n`);
   });
 
   test("unreachable endpoint: `http mount request failed: …`, exit 1", async () => {
@@ -60,7 +61,18 @@ describe("http-mount", () => {
     tmp.stop(true);
     const r = await runCli("scorpio", ["http-mount", "/", "--endpoint", `http://127.0.0.1:${port}`], opts);
     expect(r.code).toBe(1);
-    expect(r.stderr).toStartWith("http mount request failed: ");
+    expect(r.stderr).toStartWith(`http mount request failed: POST http://127.0.0.1:${port}/mounts: `);
+  });
+
+  test("without --endpoint it finds the daemon through the runtime state file, like `mount`", async () => {
+    // A daemon record pointing at the fake server (this process's pid: alive).
+    writeFileSync(sb.stateFile, `works = []\n\n[daemon]\nhttp_addr = "127.0.0.1:${server.port}"\npid = ${process.pid}\nstarted_at = "now"\n`);
+    requests.length = 0;
+    const r = await runCli("scorpio", ["http-mount", "/", "-c", sb.configPath], opts);
+    // The fake answers /health with 404 (not the main daemon's body), so the Antares routes are at the root.
+    expect(requests.map((q) => q.path)).toEqual(["/health", "/mounts"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`(POST ${base}/mounts)`);
   });
 
   test("antares http-mount works the same", async () => {

@@ -8,6 +8,7 @@ import { fuseMountsUnder, isUnder, parseMountinfo } from "../../src/cli/doctor/m
 import { hoistAntaresGlobals, hoistScorpioGlobals } from "../../src/cli/global-options.ts";
 import { humanBytes, humanDuration, parseSize, statusLine } from "../../src/cli/format.ts";
 import { createProgress, renderProgressLine } from "../../src/cli/progress.ts";
+import { HealthRegistry } from "../../src/server/health.ts";
 import { createApp, dialableUrl, minimalServices, parseSocketAddr, type DaemonServices } from "../../src/server/index.ts";
 
 const MOUNTINFO = `22 28 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
@@ -93,6 +94,20 @@ describe("progress", () => {
     expect(renderProgressLine("prefetch", 5, 10, undefined, 12).length).toBe(11);
   });
 
+  test("shows the rate and the ETA once time has passed", () => {
+    expect(renderProgressLine("prefetch", 50, 200, "1.0 MiB", 120, 10)).toBe("prefetch [######------------------] 25% 50/200 1.0 MiB 5.0/s ETA 30s");
+    expect(renderProgressLine("prefetch", 600, 600, undefined, 120, 2)).toBe("prefetch [########################] 100% 600/600 300/s");
+    expect(renderProgressLine("prefetch", 0, 10, undefined, 120, 5)).toBe("prefetch [------------------------] 0% 0/10");
+  });
+
+  test("a terminal that reports 0 columns still gets a line", () => {
+    const writes: string[] = [];
+    const tty = createProgress("x", { isTTY: true, columns: 0, write: (s: string) => writes.push(s) }, () => 0);
+    tty.update(1, 2);
+    expect(writes.join("")).toContain("x [############------------] 50% 1/2");
+    expect(renderProgressLine("prefetch", 1, 2, undefined, 0)).toContain("50% 1/2");
+  });
+
   test("writes nothing when the stream is not a TTY, and clears its line on a TTY", () => {
     const writes: string[] = [];
     const pipe = createProgress("x", { isTTY: false, write: (s: string) => writes.push(s) });
@@ -123,11 +138,34 @@ describe("daemon app", () => {
     expect(await res.json()).toEqual({ status: "ok", version: expect.any(String), uptime_secs: 5, mount_count: 1 });
   });
 
-  test("degraded and null mount count pass through", async () => {
-    const app = createApp(await services({ healthStatus: () => "degraded", mountCount: () => null }), { mode: "scorpio" });
-    expect(await (await get(app, "/health")).json()).toMatchObject({ status: "degraded", mount_count: null });
-    const antares = createApp(await services({ healthStatus: () => "degraded" }), { mode: "antares" });
-    expect(await (await get(antares, "/health")).json()).toMatchObject({ status: "degraded", mount_count: 1 });
+  test("a failing check makes /health degraded with reasons; ?strict=true answers 503; null mount count passes through", async () => {
+    const failing = () => {
+      const h = new HealthRegistry();
+      h.register("ok_check", () => undefined);
+      h.register("remote", () => "Mega server unreachable");
+      return h;
+    };
+    const app = createApp(await services({ health: failing(), mountCount: () => null }), { mode: "scorpio" });
+    const res = await get(app, "/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "degraded", mount_count: null, reasons: [{ check: "remote", message: "Mega server unreachable" }] });
+    expect((await get(app, "/health?strict=true")).status).toBe(503);
+    const antares = createApp(await services({ health: failing() }), { mode: "antares" });
+    expect(await (await get(antares, "/health")).json()).toMatchObject({ status: "degraded", mount_count: 1, reasons: [{ check: "remote" }] });
+    expect((await get(antares, "/health?strict=true")).status).toBe(503);
+    // Healthy: 200 in both forms, and no `reasons` field (the original's shape).
+    const healthy = createApp(await services(), { mode: "scorpio" });
+    expect((await get(healthy, "/health?strict=true")).status).toBe(200);
+    expect(Object.keys((await (await get(healthy, "/health")).json()) as object)).toEqual(["status", "version", "uptime_secs", "mount_count"]);
+  });
+
+  test("a check that throws is reported, not a 500", async () => {
+    const h = new HealthRegistry();
+    h.register("store_disk", () => {
+      throw new Error("statfs failed");
+    });
+    const app = createApp(await services({ health: h }), { mode: "scorpio" });
+    expect(await (await get(app, "/health")).json()).toMatchObject({ status: "degraded", reasons: [{ check: "store_disk", message: "health check failed: statfs failed" }] });
   });
 
   test("plugins plug in; unknown routes and bad bodies are 4xx JSON", async () => {
@@ -153,4 +191,45 @@ test("globals before --version, --help and help are accepted and ignored, as cla
   expect(hoistScorpioGlobals(["-c", "/x", "help", "serve"])).toEqual(["help", "serve"]);
   expect(hoistScorpioGlobals(["-c", "/x", "-h"])).toEqual(["-h"]);
   expect(hoistScorpioGlobals(["-c", "/x", "serve", "--help"])).toEqual(["serve", "--help", "--config-path=/x"]);
+});
+
+describe("doctor's libfuse check", () => {
+  test("uses the daemon's minimum: 3.10 to 3.13 fail as they fail `serve`", async () => {
+    const { libfuseVerdict } = await import("../../src/cli/doctor/checks.ts");
+    const { MIN_FUSE_VERSION } = await import("../../src/fuse/libfuse.ts");
+    expect(MIN_FUSE_VERSION).toBe(314);
+    expect(libfuseVerdict({ ok: true, version: 310 }).status).toBe("fail");
+    expect(libfuseVerdict({ ok: true, version: 313 }).detail).toContain("3.14 or later is required");
+    expect(libfuseVerdict({ ok: true, version: 314 }).status).toBe("ok");
+    expect(libfuseVerdict({ ok: false, error: "nope" }).status).toBe("fail");
+  });
+});
+
+describe("one binary, two names", () => {
+  test("argv[0] decides: an `antares` link runs antares; `bun <script>` goes by the script", async () => {
+    const { binaryFromArgv0 } = await import("../../src/cli/entry.ts");
+    expect(binaryFromArgv0("/usr/local/bin/antares")).toBe("antares");
+    expect(binaryFromArgv0("./scorpio")).toBe("scorpio");
+    expect(binaryFromArgv0("scorpio")).toBe("scorpio");
+    expect(binaryFromArgv0("/usr/bin/bun", "/repo/src/cli/antares.ts")).toBe("antares");
+    expect(binaryFromArgv0("bun", "/repo/src/cli/main.ts")).toBe("scorpio");
+  });
+});
+
+describe("help text", () => {
+  test("option values are named, not clipanion's #0, and option tables stay aligned", async () => {
+    const { withPlaceholders } = await import("../../src/cli/help-text.ts");
+    expect(withPlaceholders("scorpio gc [--endpoint #0] [--target #0] [--json]")).toBe("scorpio gc [--endpoint <url>] [--target <size>] [--json]");
+    expect(withPlaceholders("  --endpoint #0    Daemon URL\n  --cl #0          Change list\n  --json           JSON")).toBe(
+      "  --endpoint <url>    Daemon URL\n  --cl <cl>           Change list\n  --json              JSON",
+    );
+  });
+  test("closest command", async () => {
+    const { closestWord } = await import("../../src/cli/help-text.ts");
+    const words = ["serve", "mount", "umount", "list", "status", "stats", "config", "doctor"];
+    expect(closestWord("moutn", words)).toBe("mount");
+    expect(closestWord("confg", words)).toBe("config");
+    expect(closestWord("stat", words)).toBe("status");
+    expect(closestWord("xyzzy", words)).toBeUndefined();
+  });
 });

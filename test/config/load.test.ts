@@ -201,8 +201,14 @@ describe("file forms", () => {
     const v = (s: string) => load(`cache_max_bytes = "${s}"`).config.cache_max_bytes;
     expect(v("10GiB")).toBe(10 * 1024 ** 3);
     expect(v("512M")).toBe(512 * 1024 ** 2);
-    expect(v("2KB")).toBe(2000);
     expect(v("0")).toBe(0);
+  });
+
+  test("sizes mean what they mean on the CLI: every unit is a power of 1024 (10GB = 10 GiB)", async () => {
+    const v = (s: string) => load(`cache_max_bytes = "${s}"`).config.cache_max_bytes;
+    const { parseSize } = await import("../../src/cli/format.ts");
+    for (const text of ["2KB", "10GB", "10G", "10GiB", "1.5GiB", "3 MB", "512"]) expect(v(text)).toBe(parseSize(text));
+    expect(v("10GB")).toBe(10 * 1024 ** 3);
   });
 
   test("paths: ~ is expanded and relative paths are made absolute against the CWD", () => {

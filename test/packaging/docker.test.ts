@@ -65,9 +65,10 @@ describe("scripts/docker-steps.sh", () => {
 
   test("the image exposes 2725, checks /health and serves by default", () => {
     expect(metaValue("EXPOSE")).toBe("2725");
-    expect(metaValue("HEALTHCHECK")).toContain("http://127.0.0.1:2725/health");
+    // The healthcheck asks the daemon where it recorded itself (any --http-addr), not a fixed port.
+    expect(metaValue("HEALTHCHECK")).toContain('CMD ["/usr/local/bin/docker-entrypoint.sh", "healthcheck"]');
     expect(JSON.parse(metaValue("ENTRYPOINT"))).toEqual(["/usr/local/bin/docker-entrypoint.sh"]);
-    expect(JSON.parse(metaValue("CMD"))).toEqual(["serve", "--http-addr", "0.0.0.0:2725"]);
+    expect(JSON.parse(metaValue("CMD"))).toEqual(["serve", "--http-addr", "0.0.0.0:2725", "--insecure-bind"]);
   });
 
   test("refuses instructions it cannot reproduce and a non-empty staging root", async () => {
@@ -150,6 +151,34 @@ describe("deploy/docker-entrypoint.sh", () => {
     expect(existsSync(join(d, "bad.toml"))).toBe(false);
   });
 
+  test("healthcheck: ok while the daemon answers healthy at the address it recorded; fails without a daemon", async () => {
+    const d = temps.make();
+    const config = join(d, "scorpio.toml");
+    const state = join(d, "runtime.toml");
+    writeFileSync(config, [`base_url = "http://127.0.0.1:9"`, `workspace = "${d}/mount"`, `store_path = "${d}/store"`, `config_file = "${state}"`,
+      `antares_upper_root = "${d}/upper"`, `antares_cl_root = "${d}/cl"`, `antares_mount_root = "${d}/mnt"`, `antares_state_file = "${d}/antares.toml"`].join("\n") + "\n");
+    const none = await runEntrypoint(["healthcheck"], { SCORPIO_CONFIG_PATH: config });
+    expect(none.code).not.toBe(0);
+    // A daemon on a port nobody configured in the image: the check must follow it.
+    const daemon = Bun.spawn([join(rootfs, "usr/local/bin/antares"), "--config-path", config, "serve", "--bind", "127.0.0.1:0"], { stdout: "ignore", stderr: "ignore" });
+    try {
+      for (let i = 0; i < 300 && !(existsSync(state) && readFileSync(state, "utf8").includes(`pid = ${daemon.pid}`)); i++) await Bun.sleep(50);
+      const ok = await runEntrypoint(["healthcheck"], { SCORPIO_CONFIG_PATH: config });
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+    } finally {
+      daemon.kill("SIGTERM");
+      await daemon.exited;
+    }
+    expect((await runEntrypoint(["healthcheck"], { SCORPIO_CONFIG_PATH: config })).code).not.toBe(0);
+  }, 60_000);
+
+  test("the runtime image has no git; the dev image (devserver) has it", () => {
+    const apt = (file: string) => readFileSync(join(REPO, file), "utf8").split(/^FROM /m).at(-1)!.match(/apt-get install[^&]*/)![0];
+    expect(apt("Dockerfile")).not.toMatch(/\bgit\b/);
+    expect(apt("Dockerfile.dev")).toMatch(/\bgit\b/);
+  });
+
   test("a mounted config is used as is", async () => {
     const d = temps.make();
     mkdirSync(join(d, "stub"));
@@ -174,9 +203,15 @@ describe("docker-compose.yml", () => {
     expect(s.environment.SCORPIO_BASE_URL).toBe("http://devserver:8000");
   });
 
+  test("the scorpio service gets longer than the daemon's 20 s shutdown budget before SIGKILL", () => {
+    const m = /^(\d+)s$/.exec(String(compose().services.scorpio.stop_grace_period));
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(25);
+  });
+
   test("the devserver serves a repository on 8000, published on loopback only", () => {
     const s = compose().services.devserver;
-    expect([...s.entrypoint, ...s.command]).toEqual(["scorpio", "devserver", "--repo", "/repo", "--addr", "0.0.0.0:8000"]);
+    expect(s.build.dockerfile).toBe("Dockerfile.dev");
+    expect(s.command).toEqual(["devserver", "--repo", "/repo", "--addr", "0.0.0.0:8000"]);
     expect(s.ports).toEqual(["127.0.0.1:8000:8000"]);
   });
 });

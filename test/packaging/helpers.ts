@@ -3,7 +3,7 @@
  * (memoised: bun test runs every file in one process), and serving a directory over HTTP on 127.0.0.1.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, symlinkSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -102,7 +102,8 @@ export async function releaseSourceRoot(temps: TempDirs): Promise<string> {
     }
   }
   mkdirSync(join(root, "dist"));
-  for (const b of ["scorpio", "antares"]) cpSync(join(REPO, "dist", b), join(root, "dist", b));
+  cpSync(join(REPO, "dist", "scorpio"), join(root, "dist", "scorpio"));
+  symlinkSync("scorpio", join(root, "dist", "antares"));
   return root;
 }
 

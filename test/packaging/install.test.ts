@@ -3,7 +3,7 @@
  * refusal of tampered or unlisted archives, network failures, fuse.conf editing, privilege and arch checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync, symlinkSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync, symlinkSync, statSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, TARBALL, TempDirs, VERSION, buildRelease, run, serveDirs, sha256File, snapshot, type Release } from "./helpers.ts";
 
@@ -81,6 +81,7 @@ describe("install.sh", () => {
     expect(v.stdout).toContain(VERSION);
     expect(r.stdout).toContain(`installed: ${v.stdout.trim()}`);
     expect(statSync(join(prefix, "bin/antares")).mode & 0o777).toBe(0o755);
+    expect(readlinkSync(join(prefix, "bin/antares"))).toBe("scorpio");
 
     const installed = [
       "usr/bin/scorpio",
@@ -89,6 +90,7 @@ describe("install.sh", () => {
       "usr/share/zsh/site-functions/_scorpio",
       "usr/share/fish/vendor_completions.d/scorpio.fish",
       "usr/share/scorpiofs/scorpio.toml.example",
+      "usr/share/scorpiofs/sysusers.d/scorpiofs.conf",
       "usr/share/doc/scorpiofs/LICENSE",
       "usr/share/doc/scorpiofs/README.md",
       "etc/scorpio.toml",

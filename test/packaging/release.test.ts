@@ -2,7 +2,7 @@
  * scripts/release: archive layout, checksums, reproducibility, clear failures; and the systemd units it ships.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   PKG, REPO, TARBALL, TempDirs, VERSION, buildRelease, placeholderCompletions, run, sha256File,
@@ -57,13 +57,17 @@ describe("scripts/release", () => {
       `${PKG}/systemd/`,
       `${PKG}/systemd/scorpiofs-antares.service`,
       `${PKG}/systemd/scorpiofs.service`,
+      `${PKG}/sysusers.d/`,
+      `${PKG}/sysusers.d/scorpiofs.conf`,
     ]);
     for (const e of entries) {
       expect(e[1]).toBe("0/0"); // numeric owner
       expect(`${e[3]} ${e[4]}`).toBe("2023-11-14 22:13"); // SOURCE_DATE_EPOCH=1700000000 (UTC)
       const name = e[5]!;
       const mode = e[0]!;
-      if (name.endsWith("/") || name.includes("/bin/")) expect(mode.slice(1)).toBe("rwxr-xr-x");
+      // One binary: `antares` is a link to it (dispatch on argv[0]); the archive carries the binary once.
+      if (name.endsWith("/bin/antares")) expect(`${mode[0]} ${e.slice(5).join(" ")}`).toBe(`l ${PKG}/bin/antares -> scorpio`);
+      else if (name.endsWith("/") || name.includes("/bin/")) expect(mode.slice(1)).toBe("rwxr-xr-x");
       else expect(mode.slice(1)).toBe("rw-r--r--");
     }
   }, 120_000);
@@ -73,7 +77,10 @@ describe("scripts/release", () => {
     const r = await run(["tar", "-xzf", join(rel.out, TARBALL), "-C", x]);
     expect(r.code).toBe(0);
     expect(sha256File(join(x, PKG, "bin/scorpio"))).toBe(sha256File(join(rel.srcRoot, "dist/scorpio")));
-    expect(sha256File(join(x, PKG, "bin/antares"))).toBe(sha256File(join(rel.srcRoot, "dist/antares")));
+    expect(readlinkSync(join(x, PKG, "bin/antares"))).toBe("scorpio");
+    const a = await run([join(x, PKG, "bin/antares"), "--version"]);
+    expect(a.code).toBe(0);
+    expect(a.stderr).toContain("deprecated compatibility alias");
     const license = readFileSync(join(x, PKG, "LICENSE"), "utf8");
     expect(license).toStartWith("MIT License");
     expect(license).toContain("Copyright (c) 2026 Scorpio contributors");
@@ -163,6 +170,32 @@ describe("systemd units", () => {
     expect(u).toMatch(/^KillSignal=SIGTERM$/m);
     expect(u).toMatch(/^Restart=on-failure$/m);
     expect(u).not.toMatch(/^(ProtectSystem|PrivateMounts|PrivateTmp)=/m);
+  });
+
+  for (const name of ["scorpiofs.service", "scorpiofs-antares.service"]) {
+    test(`${name}: Type=notify readiness, hardening without a mount namespace, cleanup through the configured paths`, () => {
+      const u = unit(name);
+      for (const line of ["Type=notify", "NotifyAccess=all", "NoNewPrivileges=yes", "CapabilityBoundingSet=CAP_SYS_ADMIN", "DeviceAllow=/dev/fuse rw", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK"]) {
+        expect(u.split("\n")).toContain(line);
+      }
+      expect(u).toMatch(/^SystemCallFilter=@system-service @mount$/m);
+      expect(u).not.toMatch(/^(ProtectSystem|PrivateMounts|PrivateTmp|PrivateDevices|ProtectHome|ProtectKernel\w+|ProtectControlGroups)=/m);
+      // The safety net reads the configured mount roots; no hard-coded state directory.
+      expect(u).toMatch(/^ExecStopPost=-\+\/usr\/local\/bin\/scorpio --config-path \/etc\/scorpio\/scorpio.toml doctor --fix$/m);
+      expect(u).not.toMatch(/^ExecStopPost=.*\/var\/lib/m);
+    });
+  }
+
+  test.skipIf(!Bun.which("systemd-analyze"))("systemd-analyze security rates scorpiofs.service OK (below 5.0; it was 9.3 UNSAFE)", async () => {
+    const r = await run(["systemd-analyze", "security", "--offline=yes", join(REPO, "deploy/systemd/scorpiofs.service")]);
+    const m = /Overall exposure level for scorpiofs\.service: (\d+\.\d+)/.exec(r.stdout + r.stderr);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(5);
+  });
+
+  test("sysusers.d declares the service user and group", () => {
+    const lines = readFileSync(join(REPO, "deploy/sysusers.d/scorpiofs.conf"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(lines).toEqual(["g scorpiofs -", 'u scorpiofs -:scorpiofs "Scorpio filesystem daemon" /var/lib/scorpiofs /usr/sbin/nologin']);
   });
 
   test("scorpiofs-antares.service is the deprecated alias on 127.0.0.1:2726 and conflicts with scorpiofs", () => {

@@ -120,6 +120,22 @@ describe("a mounted monorepo equals git", () => {
     expect(cache.blobs).toBeGreaterThan(5);
   });
 
+  test("GET /metrics counts the reads above: downloads (remote), store and handle hits, remote bytes by endpoint, the cache size", async () => {
+    const text = await (await fetch(`${serve.httpUrl()}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    expect(value(/^scorpio_cache_lookups_total\{origin="remote",result="miss"\} (\d+)$/m)).toBeGreaterThan(0);
+    const hits = value(/^scorpio_cache_lookups_total\{origin="disk",result="hit"\} (\d+)$/m) + value(/^scorpio_cache_lookups_total\{origin="memory",result="hit"\} (\d+)$/m);
+    expect(hits).toBeGreaterThan(0);
+    expect(value(/^scorpio_remote_bytes_total\{endpoint="\/api\/v1\/file\/blob\/\{id\}"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^scorpio_remote_requests_total\{endpoint="\/api\/v1\/file\/blob\/\{id\}",status="200"\} (\d+)$/m)).toBeGreaterThan(0);
+    const cache = (await (await fetch(`${serve.httpUrl()}/api/v1/cache`)).json()) as { bytes: number; max_bytes: number };
+    // Background read-ahead may still add blobs between the two requests: the size is positive, not equal.
+    expect(value(/^scorpio_cache_bytes (\d+)$/m)).toBeGreaterThan(0);
+    expect(cache.bytes).toBeGreaterThan(0);
+    expect(value(/^scorpio_cache_max_bytes (\d+)$/m)).toBe(cache.max_bytes);
+    expect(value(/^scorpio_fuse_requests_total\{engine="dicfuse",op="read",result="ok"\} (\d+)$/m)).toBeGreaterThan(0);
+  });
+
   test("GET /api/v1/fuse reports the workspace session: request counts and the default spin window", async () => {
     for (let i = 0; i < 50; i++) fs.statSync(join(sb.workspace, "README.md"));
     const report = await fuseReport(serve);

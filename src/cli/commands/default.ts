@@ -4,11 +4,13 @@
  * the deprecation note on stderr and serves.
  */
 import { Command } from "clipanion";
-import { BaseCommand } from "../base-command.ts";
+import { BaseCommand, insecureBindOption } from "../base-command.ts";
 
 export class DefaultCommand extends BaseCommand {
   static override paths = [Command.Default];
   // No `usage`: the deprecated form stays out of the command list.
+
+  insecureBind = insecureBindOption();
 
   async run(): Promise<number> {
     const config = this.loadConfiguration({ init: true });
@@ -16,6 +18,6 @@ export class DefaultCommand extends BaseCommand {
     this.setupLogging(config);
     // Loaded on demand: client commands should not pay for the HTTP server at start.
     const { runDaemon, scorpioServices } = await import("../../server/index.ts");
-    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: scorpioServices });
+    return runDaemon({ config, httpAddr: this.httpAddr, mode: "scorpio", configPath: this.configPath, createServices: scorpioServices, allowInsecureBind: this.insecureBind });
   }
 }

@@ -1,12 +1,13 @@
 /**
  * @module cli/commands/http-mount — `http-mount <PATH> [--job-id] [--cl] [--endpoint]`: creates an
  * Antares mount of a monorepo path over HTTP and prints the daemon's JSON answer. Output lines and
- * exit codes are the original's; unlike it, the request has a deadline (120 s) and no config file is
- * needed.
+ * exit codes are the original's; unlike it, the request has a deadline (120 s), the daemon is found like
+ * the other client commands find it (runtime state file) and errors name the URL. No config file is needed.
  */
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.ts";
-import { Deadline, describeFetchError } from "../daemon-client.ts";
+import { DaemonClient, Deadline, describeFetchError, locateDaemon } from "../daemon-client.ts";
+import { discoverConfig, loadConfig } from "../../config/index.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { statusLine } from "../format.ts";
 
@@ -17,8 +18,9 @@ export class HttpMountCommand extends BaseCommand {
     description: "create an Antares mount of a monorepo path through the HTTP API",
     details: `
       Sends \`POST <endpoint>/mounts\` with \`{"job_id", "path", "cl"}\` and prints the answer
-      (\`{"mount_id", "mountpoint"}\`) as pretty JSON. The default endpoint is the scorpio daemon's
-      Antares API, http://127.0.0.1:2725/antares (http://127.0.0.1:2726 for \`antares\`).
+      (\`{"mount_id", "mountpoint"}\`) as pretty JSON. Without \`--endpoint\` the running daemon is found
+      through the runtime state file, like \`mount\` finds it; with no config or no record, the default is
+      http://127.0.0.1:2725/antares (http://127.0.0.1:2726 for \`antares\`).
 
       Exit codes: 1 transport error or a non-JSON answer, 3 the daemon refused (non-2xx).
     `,
@@ -35,8 +37,7 @@ export class HttpMountCommand extends BaseCommand {
 
   async run(): Promise<number> {
     this.setupLogging(undefined);
-    const fallback = this.context.binaryName === "antares" ? "http://127.0.0.1:2726" : "http://127.0.0.1:2725/antares";
-    const url = `${(this.endpoint ?? fallback).replace(/\/+$/, "")}/mounts`;
+    const url = `${(this.endpoint ?? (await this.daemonAntaresUrl())).replace(/\/+$/, "")}/mounts`;
     let res: Response;
     let body: string;
     try {
@@ -52,11 +53,11 @@ export class HttpMountCommand extends BaseCommand {
       });
       body = await res.text();
     } catch (err) {
-      this.err(`http mount request failed: ${describeFetchError(err, Deadline.CREATE_MS)}`);
+      this.err(`http mount request failed: POST ${url}: ${describeFetchError(err, Deadline.CREATE_MS)}`);
       return ExitCode.INTERNAL;
     }
     if (!res.ok) {
-      this.err(`http mount failed: status=${statusLine(res.status)} body=${body}`);
+      this.err(`http mount failed: status=${statusLine(res.status)} body=${body} (POST ${url})`);
       return ExitCode.MOUNT;
     }
     let parsed: unknown;
@@ -68,5 +69,19 @@ export class HttpMountCommand extends BaseCommand {
     }
     this.out(JSON.stringify(parsed, null, 2));
     return ExitCode.SUCCESS;
+  }
+
+  /** The Antares API of the daemon recorded in the runtime state file, else the built-in default. */
+  private async daemonAntaresUrl(): Promise<string> {
+    const fallback = this.context.binaryName === "antares" ? "http://127.0.0.1:2726" : "http://127.0.0.1:2725/antares";
+    try {
+      const config = loadConfig({ configPath: discoverConfig(this.configPathOption, this.context.env).path, env: this.context.env, overrides: this.configOverrides() }).config;
+      const location = locateDaemon({ stateFile: config.config_file });
+      const client = new DaemonClient(location, ExitCode.INTERNAL, config.http_token);
+      return client.baseUrl + (await client.antaresBase());
+    } catch {
+      // No config, no record, or the recorded daemon does not answer: the documented default.
+      return fallback;
+    }
   }
 }

@@ -10,6 +10,7 @@ import { describeFetchError, isObject } from "../daemon-client.ts";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { humanBytes } from "../format.ts";
 import { createProgress } from "../progress.ts";
+import { globProblem } from "../../config/kinds.ts";
 
 /** No byte from the daemon for this long means it is stuck. */
 const IDLE_DEADLINE_MS = 120_000;
@@ -22,7 +23,10 @@ export class PrefetchCommand extends ClientCommand {
     details: `
       Globs are monorepo paths relative to the root (\`**\` crosses directories). Directory
       listings are always loaded lazily; this fetches file *contents*, so builds then read from the
-      local cache. A progress bar is shown when stderr is a terminal.
+      local cache. A progress bar (with rate and ETA) is shown when stderr is a terminal.
+
+      Exit codes: 0 when every matched file is cached; 1 when some downloads failed (the count is
+      printed; the daemon log says why) or when the globs match no file; 2 for an invalid glob.
     `,
     examples: [
       ["Prefetch a project's sources", "$0 prefetch 'project/app/**'"],
@@ -35,6 +39,10 @@ export class PrefetchCommand extends ClientCommand {
   json = Option.Boolean("--json", false, { description: "Print the final result as JSON" });
 
   async run(): Promise<number> {
+    for (const g of this.globs) {
+      const problem = globProblem(g, "GLOB");
+      if (problem) throw new CliError(problem, ExitCode.CONFIG);
+    }
     const client = this.connect();
     const url = `${client.baseUrl}/api/v1/prefetch`;
     const abort = new AbortController();
@@ -53,6 +61,7 @@ export class PrefetchCommand extends ClientCommand {
         signal: abort.signal,
       });
       if (res.status === 404) throw new CliError(`the daemon at ${client.baseUrl} does not support prefetch (POST /api/v1/prefetch)`, ExitCode.INTERNAL);
+      if (res.status === 400) throw new CliError(`prefetch refused: ${await res.text().then(errorOf)}`, ExitCode.CONFIG);
       const reader = res.body?.getReader();
       const decoder = new TextDecoder();
       let buffered = "";
@@ -89,14 +98,26 @@ export class PrefetchCommand extends ClientCommand {
       clearTimeout(timer);
       progress.finish();
     }
+    // Older daemons answered `{files, bytes}`; ours stream `{done, total, bytes, failed, finished}`.
+    const failed = Number(final.failed ?? 0);
+    const total = Number(final.total ?? final.files ?? final.done ?? 0);
+    const fetched = Number(final.files ?? final.done ?? 0) - failed;
+    const bytes = Number(final.bytes ?? 0);
+    const code = total === 0 || failed > 0 ? ExitCode.INTERNAL : ExitCode.SUCCESS;
     if (this.json) {
-      this.out(JSON.stringify(final, null, 2));
-      return ExitCode.SUCCESS;
+      this.out(JSON.stringify({ ...final, fetched, failed, total }, null, 2));
+      return code;
     }
-    const files = Number(final.files ?? final.done ?? 0);
-    this.out(`prefetched ${files} file(s), ${humanBytes(Number(final.bytes ?? 0))}`);
-    return ExitCode.SUCCESS;
+    if (total === 0) return this.fail(`prefetch: no file matches ${this.globs.map((g) => `'${g}'`).join(", ")}`, code);
+    this.out(`prefetched ${fetched} file(s), ${humanBytes(bytes)}`);
+    if (failed > 0) return this.fail(`prefetch: ${failed} of ${total} file(s) failed to download (the daemon log says why)`, code);
+    return code;
   }
+}
+
+function errorOf(text: string): string {
+  const j = parseJson(text);
+  return isObject(j) && typeof j.error === "string" ? j.error : text;
 }
 
 function parseJson(text: string): unknown {

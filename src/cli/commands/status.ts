@@ -74,7 +74,8 @@ export class InfoCommand extends ClientCommand {
     this.out(`status: ${report.status}`);
     if (report.version) this.out(`version: ${report.version}`);
     if (report.uptime_secs !== null) this.out(`uptime: ${humanDuration(report.uptime_secs)}`);
-    this.out(`workspace mounts: ${report.mount_count ?? "unknown"}`);
+    // /health mount_count counts every mount (workspace, job mounts, legacy checkouts), not only workspaces.
+    this.out(`mounts (total): ${report.mount_count ?? "unknown"}`);
     this.out(`job mounts: ${report.job_mounts ?? "unknown"}`);
     this.out(cache ? `cache: ${humanBytes(cache.bytes)} in ${cache.blobs} blob(s)${cache.max_bytes ? ` (limit ${humanBytes(cache.max_bytes)})` : ""}` : "cache: unknown (the daemon does not report cache statistics)");
     return ExitCode.SUCCESS;

@@ -15,7 +15,7 @@ import { createLfsClient } from "../../remote/lfs-client.ts";
 import { dialableUrl } from "../../server/socket-addr.ts";
 import { describeFetchError, isObject, pidAlive } from "../daemon-client.ts";
 import { humanBytes } from "../format.ts";
-import { formatFuseVersion, probeLibfuse, LIBFUSE_SONAME } from "./libfuse.ts";
+import { formatFuseVersion, probeLibfuse, LIBFUSE_SONAME, MIN_FUSE_VERSION } from "./libfuse.ts";
 import { fuseMountsUnder, isFuseMount, parseMountinfo, probeMount, type MountInfo } from "./mountinfo.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -77,10 +77,16 @@ function checkFuseFilesystem(): CheckResult {
 }
 
 function checkLibfuse(): CheckResult {
+  return libfuseVerdict(probeLibfuse());
+}
+
+/** The verdict on a libfuse probe: the daemon's own minimum (fuse/version), so doctor and serve agree. */
+export function libfuseVerdict(probe: ReturnType<typeof probeLibfuse>): CheckResult {
   const name = "libfuse3";
-  const probe = probeLibfuse();
   if (!probe.ok) return fail(name, `${LIBFUSE_SONAME} could not be loaded: ${probe.error} (install the libfuse3-3 package)`);
-  if (probe.version < 310) return fail(name, `${LIBFUSE_SONAME} is version ${formatFuseVersion(probe.version)}; 3.10 or later is required`);
+  if (probe.version < MIN_FUSE_VERSION) {
+    return fail(name, `${LIBFUSE_SONAME} is version ${formatFuseVersion(probe.version)}; ${formatFuseVersion(MIN_FUSE_VERSION)} or later is required`);
+  }
   return ok(name, `${LIBFUSE_SONAME} loaded (version ${formatFuseVersion(probe.version)})`, true);
 }
 

@@ -3,6 +3,7 @@
  * FUSE binding needs it) and reads its version: `fuse_version()` returns 314 for 3.14.
  */
 import { dlopen, FFIType } from "bun:ffi";
+export { MIN_FUSE_VERSION, formatFuseVersion } from "../../fuse/version.ts";
 
 export const LIBFUSE_SONAME = "libfuse3.so.3";
 
@@ -19,7 +20,3 @@ export function probeLibfuse(soname: string = LIBFUSE_SONAME): { ok: true; versi
   }
 }
 
-/** 314 → "3.14". */
-export function formatFuseVersion(v: number): string {
-  return `${Math.floor(v / 100)}.${v % 100}`;
-}

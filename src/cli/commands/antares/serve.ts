@@ -1,10 +1,10 @@
 /**
  * @module cli/commands/antares/serve — `antares serve [--bind ADDR]`: the standalone Antares daemon
- * (Antares routes at the root, default 0.0.0.0:2726). Registered only in the `antares` binary.
+ * (Antares routes at the root, default 127.0.0.1:2726). Registered only in the `antares` binary.
  */
 import { Command, Option } from "clipanion";
 import { parseSocketAddr } from "../../../server/socket-addr.ts";
-import { BaseCommand } from "../../base-command.ts";
+import { BaseCommand, insecureBindOption } from "../../base-command.ts";
 import { CliError, ExitCode } from "../../exit-codes.ts";
 
 export class AntaresServeCommand extends BaseCommand {
@@ -15,15 +15,17 @@ export class AntaresServeCommand extends BaseCommand {
     details: `
       Serves the Antares job-mount API (\`/health\`, \`/mounts\`, ...) at the root of \`--bind\`.
       Prefer \`scorpio serve\`, which serves the same routes under \`/antares\`. SIGTERM or SIGINT
-      unmounts every job mount and exits 0.
+      unmounts every job mount and exits 0. A non-loopback address needs \`http_token\` or
+      \`--insecure-bind\` (exit 2 otherwise).
     `,
     examples: [
       ["Serve on the default port 2726", "$0 serve"],
-      ["Serve on loopback only", "$0 --config-path scorpio.toml serve --bind 127.0.0.1:2726"],
+      ["Serve on every interface (requires http_token)", "SCORPIO_HTTP_TOKEN=secret $0 --config-path scorpio.toml serve --bind 0.0.0.0:2726"],
     ],
   });
 
-  bind = Option.String("--bind", "0.0.0.0:2726", { description: "Address to listen on, ip:port" });
+  bind = Option.String("--bind", "127.0.0.1:2726", { description: "Address to listen on, ip:port" });
+  insecureBind = insecureBindOption();
 
   async run(): Promise<number> {
     const config = this.loadConfiguration({ init: true });
@@ -37,6 +39,6 @@ export class AntaresServeCommand extends BaseCommand {
     this.setupLogging(config, undefined);
     // Loaded on demand: client commands should not pay for the HTTP server at start.
     const { runDaemon, antaresServices } = await import("../../../server/index.ts");
-    return runDaemon({ config, httpAddr: this.bind, mode: "antares", configPath: this.configPath, createServices: antaresServices });
+    return runDaemon({ config, httpAddr: this.bind, mode: "antares", configPath: this.configPath, createServices: antaresServices, allowInsecureBind: this.insecureBind });
   }
 }

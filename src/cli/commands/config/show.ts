@@ -3,7 +3,7 @@
  * file, environment and CLI overrides.
  */
 import { Command, Option } from "clipanion";
-import { renderConfigShow } from "../../../config/index.ts";
+import { redactConfig, renderConfigShow } from "../../../config/index.ts";
 import { BaseCommand } from "../../base-command.ts";
 import { ExitCode } from "../../exit-codes.ts";
 
@@ -15,6 +15,7 @@ export class ConfigShowCommand extends BaseCommand {
     details: `
       Loads the config like \`serve\` does (creating the runtime directories and the state file)
       and prints every resolved value. \`--json\` prints a JSON object keyed by config key.
+      Secrets (\`http_token\`) are printed as \`<redacted>\` in both forms.
     `,
     examples: [
       ["Show the effective config", "$0 config show"],
@@ -26,7 +27,7 @@ export class ConfigShowCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const config = this.loadConfiguration({ init: true });
-    if (this.json) this.out(JSON.stringify(config, null, 2));
+    if (this.json) this.out(JSON.stringify(redactConfig(config), null, 2));
     else this.context.stdout.write(renderConfigShow(config).replace(/\n?$/, "\n"));
     return ExitCode.SUCCESS;
   }
