@@ -21,6 +21,7 @@ import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { isStaleMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
+import type { ObjectStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { buildClLayer } from "./cl-layer.ts";
 import type { DicfusePool } from "./dicfuse-pool.ts";
@@ -52,6 +53,8 @@ interface MountEntry {
 export interface AntaresServiceOptions {
   config: ScorpioConfig;
   client: MegaClient;
+  /** The process's object store: CL layers read blobs through it (shared cache, verified once). */
+  objects: () => Promise<ObjectStore>;
   pool: DicfusePool;
   /** Environment for `ANTARES_*` tuning (defaults to process.env). */
   env?: Record<string, string | undefined>;
@@ -203,7 +206,7 @@ export class AntaresService {
     let dicfuse: string;
     try {
       if (cl !== null) {
-        const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
+        const r = await buildClLayer({ client: this.opts.client, objects: await this.opts.objects(), link: cl, mountPath: path, clDir: layout.clDir });
         log.info("CL layer built", { mount_id: id, cl, ...r });
       }
       const pooled = await this.opts.pool.get(path);
@@ -331,7 +334,7 @@ export class AntaresService {
     const staging = `${e.layout.clDir}.staging-${randomUUID().slice(0, 8)}`;
     try {
       await this.grace();
-      await buildClLayer({ client: this.opts.client, link: cl, mountPath: e.path, clDir: staging });
+      await buildClLayer({ client: this.opts.client, objects: await this.opts.objects(), link: cl, mountPath: e.path, clDir: staging });
     } catch (err) {
       await rm(staging, { recursive: true, force: true }).catch(() => {});
       e.state = before === "Ready" ? "Mounted" : before;

@@ -57,8 +57,8 @@ class HttpMegaClient implements MegaClient {
     return { ...this.counters };
   }
 
-  async listDir(path: string, opts?: RequestOptions): Promise<DirEntry[]> {
-    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/content-hash", path);
+  async listDir(path: string, opts?: RequestOptions & { refs?: string }): Promise<DirEntry[]> {
+    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/content-hash", path) + (opts?.refs ? `&refs=${encodeQueryValue(opts.refs)}` : "");
     return this.shared(`ls:${url}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeTreeHashItems(url, unwrapCommon(url, await readJson(url, res), res.status)) }),
     );

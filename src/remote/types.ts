@@ -71,7 +71,7 @@ export interface RequestOptions {
 export interface MegaClient {
   readonly baseUrl: string;
   /** Children of a directory, in server order. A missing path or a file gives [] (Mega's contract). */
-  listDir(path: string, opts?: RequestOptions): Promise<DirEntry[]>;
+  listDir(path: string, opts?: RequestOptions & { refs?: string }): Promise<DirEntry[]>;
   /**
    * The tree id of a directory, or null when it does not exist. For `/` Mega's dir-hash answers nothing,
    * so the root's id is computed from its raw tree instead (fixes the original's root-watcher blind spot).

@@ -13,9 +13,7 @@
  * Both recover the recorded job mounts in the background after start and unmount everything on stop.
  */
 import { AntaresService, DicfusePool } from "../antares/index.ts";
-import type { ScorpioConfig } from "../config/index.ts";
-import { openViewFromConfig, type DicfuseView } from "../dicfuse/index.ts";
-import type { LocalStore } from "../store/index.ts";
+import { openReadPath, type DicfuseView, type ReadPath } from "../dicfuse/index.ts";
 import { logger } from "../util/log.ts";
 import { antaresRoutes } from "./routes/antares.ts";
 import { LegacyWorkspaces, legacyRoutes } from "./routes/legacy/index.ts";
@@ -36,9 +34,9 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
     async start() {
       ws = await openWorkspace(config);
       const w = ws;
-      pool = new DicfusePool(config, w.client, async () => w.view);
-      antares = new AntaresService({ config, client: w.client, pool });
-      legacy = new LegacyWorkspaces({ config, client: w.client, pool, rootView: w.view });
+      pool = new DicfusePool(config, async () => w.readPath, async () => w.view);
+      antares = new AntaresService({ config, client: w.client, objects: async () => w.readPath.objects, pool });
+      legacy = new LegacyWorkspaces({ config, client: w.client, objects: w.readPath.objects, pool, rootView: w.view });
       void antares.recover().catch((err) => log.error("job mount recovery failed", { error: err as Error }));
       if (ctx.state.works.length > 0) void legacy.recover(ctx.state.works).catch((err) => log.error("checkout recovery failed", { error: err as Error }));
     },
@@ -55,21 +53,20 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
   return services;
 };
 
-/** The root view of `antares serve`, over `store_path` with the root-view tuning. */
-async function openRootView(config: ScorpioConfig, client: ReturnType<typeof megaClientFor>): Promise<{ view: DicfuseView; store: LocalStore }> {
-  return openViewFromConfig(config, client, { basePath: "/", storePath: config.store_path, tuning: "root" });
-}
-
 export const antaresServices: ServicesFactory = async (ctx) => {
   const { config } = ctx;
   const client = megaClientFor(config);
-  let root: Promise<{ view: DicfuseView; store: LocalStore }> | undefined;
-  const pool = new DicfusePool(config, client, async () => {
-    root ??= openRootView(config, client);
-    root.catch(() => (root = undefined));
-    return (await root).view;
-  });
-  const antares = new AntaresService({ config, client, pool });
+  // The read path (object store over `store_path`) opens on first use: only then does this daemon
+  // take the store's lock (so it conflicts with `scorpio serve` on the same store once a job mounts).
+  let readPath: Promise<ReadPath> | undefined;
+  const getReadPath = (): Promise<ReadPath> => {
+    readPath ??= openReadPath(config, client);
+    readPath.catch(() => (readPath = undefined));
+    return readPath;
+  };
+  let rootView: DicfuseView | undefined;
+  const pool = new DicfusePool(config, getReadPath, async () => (rootView ??= (await getReadPath()).openView({ basePath: "/", tuning: "root" }).view));
+  const antares = new AntaresService({ config, client, objects: async () => (await getReadPath()).objects, pool });
   return {
     httpToken: config.http_token,
     async start() {
@@ -81,8 +78,8 @@ export const antaresServices: ServicesFactory = async (ctx) => {
     async stop() {
       await antares.shutdown();
       await pool.close();
-      const r = await root?.catch(() => undefined);
-      r?.store.close();
+      const r = await readPath?.catch(() => undefined);
+      r?.close();
     },
   };
 };

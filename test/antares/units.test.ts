@@ -74,7 +74,7 @@ describe("routes over a service with a fake overlay", () => {
   } as unknown as ScorpioConfig;
   const pool = { get: async () => ({ view: {}, label: "shared" }), close: async () => {} } as unknown as DicfusePool;
   const service = new AntaresService({
-    config, client: {} as MegaClient, pool,
+    config, client: {} as MegaClient, objects: async () => { throw new Error("no object store in unit tests"); }, pool,
     mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
   });
   const app = createApp({ start: async () => {}, mountCount: () => service.mountCount(), healthStatus: () => "ok", plugins: () => [antaresRoutes(service, { prefix: "" })], stop: async () => {}, httpToken: "t" }, { mode: "antares" });

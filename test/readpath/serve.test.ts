@@ -128,7 +128,8 @@ describe("a mounted monorepo equals git", () => {
     expect(ws.mountpoint).toBe(sb.workspace);
     expect(ws.spin_micros).toBe(200);
     expect(ws.ops.lookup!.count).toBeGreaterThan(0);
-    expect(ws.ops.getattr!.count).toBeGreaterThan(0);
+    // Kernel entries are cached long (changes arrive as invalidations): the storm's first stat reaches us.
+    expect(ws.ops.lookup!.count).toBeGreaterThan(0);
     expect(ws.dispatch.wakeups).toBeGreaterThan(0);
   });
 });
@@ -144,11 +145,14 @@ describe("fuse_spin_micros = 0", () => {
   test("the daemon's mounts never busy-poll, and a stat storm is still served", async () => {
     sb0 = writeServeConfig(join(dir, "sb0"), dev.url, { dicfuse_reply_ttl_secs: 0 });
     serve0 = await startServe(sb0, { SCORPIO_FUSE_SPIN_MICROS: "0" });
-    for (let i = 0; i < 300; i++) expect(fs.statSync(join(sb0.workspace, "README.md")).isFile()).toBe(true);
+    // Existing entries are cached by the kernel (changes arrive as invalidations); a missing name with
+    // reply_ttl_secs = 0 (the negative-entry TTL) reaches the daemon on every stat.
+    expect(fs.statSync(join(sb0.workspace, "README.md")).isFile()).toBe(true);
+    for (let i = 0; i < 300; i++) expect(fs.existsSync(join(sb0.workspace, "no-such-file"))).toBe(false);
     const ws = (await fuseReport(serve0)).sessions[0]!;
     expect(ws.spin_micros).toBe(0);
     expect(ws.dispatch.spin_hits + ws.dispatch.spin_misses).toBe(0);
-    expect(ws.ops.getattr!.count).toBeGreaterThan(0);
+    expect(ws.ops.lookup!.count).toBeGreaterThanOrEqual(300);
   }, 60_000);
 });
 
