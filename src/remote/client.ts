@@ -9,6 +9,7 @@ import { httpRequest, type HttpPolicy, type HttpRequest } from "./http.ts";
 import { decodeClFiles, decodeLatestCommit, decodeTreeHashItems, readJson, unwrapCommon } from "./decode.ts";
 import { EMPTY_BLOB_OID, EMPTY_TREE_OID, gitBlobOid, gitTreeOid, parseOid, type Oid } from "./oid.ts";
 import { RemoteError } from "./remote-error.ts";
+import { advertisedHead, packFromResponse, parsePack, uploadPackRequest, type PackObject } from "./pack.ts";
 import { Semaphore } from "./semaphore.ts";
 import { raceSignal, SingleFlight } from "./single-flight.ts";
 import { encodeQueryValue, normalizeBaseUrl, normalizeRepoPath, pathQueryUrl } from "./url.ts";
@@ -170,6 +171,32 @@ class HttpMegaClient implements MegaClient {
       if (viaRange === null) throw new RemoteError({ failure: "protocol", url, message: `${url}: server reported no size` });
       return viaRange;
     });
+  }
+
+  async fetchPack(path: string, opts?: RequestOptions): Promise<PackObject[]> {
+    const p = normalizeRepoPath(path);
+    // Mega serves any path as a repository: `{base}/{P}.git/...`, the root being `{base}/.git`.
+    const repo = `${this.baseUrl}${p === "/" ? "" : p.split("/").map(encodeURIComponent).join("/")}.git`;
+    return this.shared(`pack:${repo}`, opts, () =>
+      this.blobLimit.run(async () => {
+        const refsUrl = `${repo}/info/refs?service=git-upload-pack`;
+        this.counters.requests++;
+        const head = await httpRequest(this.policy, { method: "GET", url: refsUrl, read: async (res) => advertisedHead(new Uint8Array(await res.arrayBuffer()), refsUrl) });
+        if (!head) return [];
+        const url = `${repo}/git-upload-pack`;
+        this.counters.requests++;
+        const objects = await httpRequest(this.policy, {
+          method: "POST",
+          url,
+          headers: { "content-type": "application/x-git-upload-pack-request", accept: "application/x-git-upload-pack-result" },
+          body: uploadPackRequest(head),
+          timeoutMs: this.blobTimeoutMs * 4,
+          read: async (res) => parsePack(packFromResponse(new Uint8Array(await res.arrayBuffer()), url), url),
+        });
+        for (const o of objects) if (o.type === "blob") this.counters.blobBytes += o.data.length;
+        return objects;
+      }),
+    );
   }
 
   async latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit> {

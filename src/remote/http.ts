@@ -25,6 +25,8 @@ export interface HttpRequest<T> {
   method: "GET" | "HEAD" | "POST";
   url: string;
   headers?: Record<string, string>;
+  /** Request body (POST). */
+  body?: Uint8Array;
   /** Statuses handed to `read` rather than turned into errors; default: 2xx. */
   accept?: (status: number) => boolean;
   /** Reads the response (body included) within the same deadline. Throw RemoteError("protocol") on garbage. */
@@ -61,7 +63,7 @@ async function attemptOnce<T>(policy: HttpPolicy, req: HttpRequest<T>, accept: (
   if (policy.token) headers.authorization = `Bearer ${policy.token}`;
   let res: Response;
   try {
-    res = await fetch(req.url, { method: req.method, headers, signal, redirect: "follow" });
+    res = await fetch(req.url, { method: req.method, headers, signal, redirect: "follow", ...(req.body ? { body: req.body } : {}) });
   } catch (err) {
     throw classifyThrown(err, req.url, timeout, req.signal);
   }

@@ -4,6 +4,7 @@
  */
 import type { TreeEntry } from "./git-tree.ts";
 import type { Oid } from "./oid.ts";
+import type { PackObject } from "./pack.ts";
 
 export interface MegaClientOptions {
   /** Mega base URL, e.g. `http://127.0.0.1:8000` (a trailing slash is fine). */
@@ -87,6 +88,12 @@ export interface MegaClient {
   fetchBlobVerified(oid: string, opts?: RequestOptions): Promise<Uint8Array>;
   /** Blob size from HEAD Content-Length, falling back to a `Range: bytes=0-0` GET. */
   blobSize(oid: string, opts?: RequestOptions): Promise<number>;
+  /**
+   * Every object of `path`'s repository (Mega serves each path as a git repository; the path's current
+   * commit and its history) in one upload-pack exchange, ids computed from the bytes. [] when the
+   * path has no commit.
+   */
+  fetchPack(path: string, opts?: RequestOptions): Promise<PackObject[]>;
   /** The newest commit touching `path`. Throws ENOENT if the path does not exist. */
   latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit>;
   /** Files changed by a CL. Throws ENOENT for an unknown CL. */
