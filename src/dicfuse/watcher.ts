@@ -26,19 +26,20 @@ export class ChangeWatcher {
     private readonly deadlineMs = 10_000,
   ) {}
 
+  /** Starts watching; the first round runs at once (a restarted daemon learns at start whether it is behind). */
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
-    this.schedule();
+    this.schedule(0);
   }
 
-  private schedule(): void {
+  private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.check().finally(() => {
         this.running = undefined;
-        this.schedule();
+        this.schedule(this.intervalMs);
       });
-    }, this.intervalMs);
+    }, delayMs);
     this.timer.unref?.();
   }
 

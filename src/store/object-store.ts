@@ -427,11 +427,14 @@ export class ObjectStore {
   }
 }
 
-/** A caller's deadline firing becomes EIO with a message that says so; other errors pass unchanged. */
+/** A caller's deadline firing (or any timeout) becomes EIO with a message that says so; other errnos pass unchanged. */
 export function deadlineError(err: unknown, signal: AbortSignal | undefined, what: string): unknown {
   if (signal?.aborted && err === signal.reason) {
     return new FsError(Errno.EIO, `${what}: no answer from the server within the request deadline`, { cause: err });
   }
-  if (errnoOf(err) === undefined) return new FsError(Errno.EIO, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  const errno = errnoOf(err);
+  // A server that does not answer is EIO to a reader (what tools expect of a failing disk), whichever
+  // deadline fired first: the caller's or the HTTP attempt's.
+  if (errno === undefined || errno === Errno.ETIMEDOUT) return new FsError(Errno.EIO, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   return err;
 }
