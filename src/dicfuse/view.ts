@@ -12,7 +12,7 @@
  */
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
-import type { TreeEntry } from "../remote/index.ts";
+import { raceSignal, type TreeEntry } from "../remote/index.ts";
 import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type ObjectStore, type Oid, type Opened, type ReplaceDirectoryResult, type ViewTreeStore } from "../store/index.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
 
@@ -23,6 +23,10 @@ const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
 const COMMIT_KEY = "view_commit";
+/** A directory with at least this many files not cached is fetched as one pack when one of them is needed. */
+const PACK_MIN_FILES = 4;
+/** A directory pack larger than this is abandoned for per-file requests (history and big files make packs big). */
+const PACK_MAX_BYTES = 8 * 1024 * 1024;
 
 export class DicfuseView {
   readonly tree: ViewTreeStore;
@@ -34,6 +38,8 @@ export class DicfuseView {
   private readonly listeners = new Set<ChangeListener>();
   /** When each directory's listing last changed (ms): its mtime, so the kernel knows its cached copy is stale. */
   private readonly changedAt = new Map<number, number>();
+  /** Directory packs fetched or tried, by directory and tree id: each is asked for once. */
+  private readonly packs = new Map<string, Promise<boolean>>();
 
   constructor(tree: ViewTreeStore, objects: ObjectStore, opts: DicfuseOptions) {
     this.tree = tree;
@@ -236,14 +242,51 @@ export class DicfuseView {
   async sizeOf(node: Node): Promise<number> {
     const known = this.knownSize(node);
     if (known !== null) return this.recordSize(node, known);
+    const signal = this.deadline();
     if (node.parent !== 0) {
       const siblings: Oid[] = [];
       for (const s of this.tree.inodes.listChildren(node.parent)) {
-        if ((s.kind === "file" || s.kind === "symlink") && s.size === null && s.oid && s.oid !== node.oid) siblings.push(s.oid);
+        if ((s.kind === "file" || s.kind === "symlink") && s.size === null && s.oid && s.oid !== node.oid && this.objects.knownSize(s.oid) === null) siblings.push(s.oid);
+      }
+      // Many unknown sizes: the directory's pack answers them all (with the contents) in one exchange.
+      if (siblings.length + 1 >= PACK_MIN_FILES && (await this.packDirectory(node.parent, signal))) {
+        const now = this.knownSize(node);
+        if (now !== null) return this.recordSize(node, now);
       }
       if (siblings.length > 0) void this.objects.sizes(siblings);
     }
-    return this.recordSize(node, await this.objects.size(node.oid!, { signal: this.deadline() }));
+    return this.recordSize(node, await this.objects.size(node.oid!, { signal }));
+  }
+
+  /**
+   * Fetches directory `dirIno` (and what is under it) as one pack when at least PACK_MIN_FILES of its
+   * files are not cached: one request instead of one per file, as a build reading a directory usually
+   * reads all of it. Tried once per (directory, tree id); false when not worth it or not possible
+   * (no pack support, pack over PACK_MAX_BYTES, server error), and the caller falls back to per-file
+   * requests within the same deadline.
+   */
+  private packDirectory(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const dir = this.tree.inodes.getInode(dirIno as Ino);
+    if (!dir || dir.kind !== "dir" || !this.isLoaded(dirIno)) return Promise.resolve(false);
+    const key = `${dirIno}:${this.loaded.get(dirIno) ?? ""}`;
+    let p = this.packs.get(key);
+    if (!p) {
+      let missing = 0;
+      for (const c of this.tree.inodes.listChildren(dirIno as Ino)) {
+        if ((c.kind === "file" || c.kind === "symlink") && c.oid && !this.objects.has(c.oid)) missing++;
+      }
+      if (missing < PACK_MIN_FILES) return Promise.resolve(false);
+      const path = this.remotePath(dirIno);
+      p = this.objects.prefetchPack(path, { maxBytes: PACK_MAX_BYTES }).then(
+        (r) => r.blobs > 0,
+        (err: unknown) => {
+          log.debug("directory pack not used; fetching files one by one", { path, error: err as Error });
+          return false;
+        },
+      );
+      this.packs.set(key, p);
+    }
+    return raceSignal(p, signal).catch(() => false);
   }
 
   private recordSize(node: Node, size: number): number {
@@ -267,17 +310,28 @@ export class DicfuseView {
   /** The shared, unpinned fd of a file's content, for reads by inode (the store owns it). */
   async readContent(node: Node): Promise<Opened> {
     const oid = this.contentOid(node);
-    if (!this.objects.has(oid)) this.readaheadAfter(node);
-    const opened = await this.objects.open(oid, { signal: this.deadline(3) });
+    const signal = this.deadline(3);
+    await this.beforeColdRead(node, oid, signal);
+    const opened = await this.objects.open(oid, { signal });
     if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
     return opened;
   }
 
   /** Opens a file's content like an open file: pinned until the caller closes the handle (overlay opens, copy-ups). */
   async openContent(node: Node): Promise<BlobHandle | null> {
-    const h = await this.objects.openPinned(this.contentOid(node), { signal: this.deadline(3) });
+    const oid = this.contentOid(node);
+    const signal = this.deadline(3);
+    await this.beforeColdRead(node, oid, signal);
+    const h = await this.objects.openPinned(oid, { signal });
     if (h && node.size !== h.size) this.recordSize(node, h.size);
     return h;
+  }
+
+  /** A cold read: the directory comes as one pack when that pays; otherwise read-ahead of its next files. */
+  private async beforeColdRead(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<void> {
+    if (this.objects.has(oid) || this.objects.isFetching(oid)) return;
+    if (node.parent !== 0 && (await this.packDirectory(node.parent, signal)) && this.objects.has(oid)) return;
+    this.readaheadAfter(node);
   }
 
   private contentOid(node: Node): Oid {
@@ -349,7 +403,7 @@ export class DicfuseView {
       if (under.length < 2) continue;
       const path = this.opts.basePath === "/" ? "/" + dir : dir ? `${this.opts.basePath}/${dir}` : this.opts.basePath;
       try {
-        await this.objects.prefetchPack(path, new Set(under.map((f) => f.oid!)));
+        await this.objects.prefetchPack(path, { wanted: new Set(under.map((f) => f.oid!)) });
         for (const f of under) if (this.objects.has(f.oid!)) account(f);
         onProgress?.(progress);
       } catch (err) {

@@ -10,4 +10,4 @@ export { Semaphore, type Release } from "./semaphore.ts";
 export { SingleFlight, raceSignal } from "./single-flight.ts";
 export { normalizeBaseUrl, normalizeRepoPath, encodeQueryValue } from "./url.ts";
 export { clEntryRepoPath, expandRenames } from "./cl-path.ts";
-export { parsePack, applyDelta, type PackObject, type PackObjectType } from "./pack.ts";
+export { parsePack, applyDelta, reachableBlobs, type PackFetch, type PackObject, type PackObjectType } from "./pack.ts";

@@ -7,6 +7,7 @@
  */
 import zlib from "node:zlib";
 import { gitObjectOid, hexOf, type Oid } from "./oid.ts";
+import { parseGitTree } from "./git-tree.ts";
 import { RemoteError } from "./remote-error.ts";
 
 export type PackObjectType = "commit" | "tree" | "blob" | "tag";
@@ -15,6 +16,37 @@ export interface PackObject {
   readonly type: PackObjectType;
   readonly oid: Oid;
   readonly data: Uint8Array;
+}
+
+/** What one pack fetch brought: the commit the path's repository advertised, and every object. */
+export interface PackFetch {
+  readonly head: Oid | null;
+  readonly objects: PackObject[];
+}
+
+/**
+ * The blobs reachable from `head`'s tree inside a pack: a sub-path repository's pack carries the path's
+ * history too, and only the current versions are worth caching.
+ */
+export function reachableBlobs(fetched: PackFetch): Set<Oid> {
+  const byOid = new Map<Oid, PackObject>(fetched.objects.map((o) => [o.oid, o]));
+  const out = new Set<Oid>();
+  const commit = fetched.head ? byOid.get(fetched.head) : undefined;
+  if (!commit || commit.type !== "commit") return out;
+  const m = /^tree ([0-9a-f]{40})/.exec(decoder.decode(commit.data.subarray(0, 46)));
+  const seen = new Set<Oid>();
+  const visit = (tree: Oid) => {
+    if (seen.has(tree)) return;
+    seen.add(tree);
+    const t = byOid.get(tree);
+    if (!t || t.type !== "tree") return;
+    for (const e of parseGitTree(t.data)) {
+      if (e.kind === "tree") visit(e.oid);
+      else if (e.kind === "blob") out.add(e.oid);
+    }
+  };
+  if (m) visit(m[1] as Oid);
+  return out;
 }
 
 const TYPES: Record<number, PackObjectType> = { 1: "commit", 2: "tree", 3: "blob", 4: "tag" };

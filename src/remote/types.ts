@@ -4,7 +4,7 @@
  */
 import type { TreeEntry } from "./git-tree.ts";
 import type { Oid } from "./oid.ts";
-import type { PackObject } from "./pack.ts";
+import type { PackFetch } from "./pack.ts";
 
 export interface MegaClientOptions {
   /** Mega base URL, e.g. `http://127.0.0.1:8000` (a trailing slash is fine). */
@@ -90,10 +90,10 @@ export interface MegaClient {
   blobSize(oid: string, opts?: RequestOptions): Promise<number>;
   /**
    * Every object of `path`'s repository (Mega serves each path as a git repository; the path's current
-   * commit and its history) in one upload-pack exchange, ids computed from the bytes. [] when the
-   * path has no commit.
+   * commit and its history) in one upload-pack exchange, ids computed from the bytes; no objects when
+   * the path has no commit. A response over `maxBytes` is cancelled with EFBIG.
    */
-  fetchPack(path: string, opts?: RequestOptions): Promise<PackObject[]>;
+  fetchPack(path: string, opts?: RequestOptions & { maxBytes?: number }): Promise<PackFetch>;
   /** The newest commit touching `path`. Throws ENOENT if the path does not exist. */
   latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit>;
   /** Files changed by a CL. Throws ENOENT for an unknown CL. */

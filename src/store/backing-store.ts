@@ -37,7 +37,8 @@ export interface BackingStore {
   blobSize(oid: Oid, opts?: FetchOptions): Promise<number>;
   /**
    * Every object of the current commit's subtree at `path`, in one request (Mega serves any path as a
-   * git repository: `{path}.git/git-upload-pack`). Absent when the server cannot do that.
+   * git repository: `{path}.git/git-upload-pack`), with the commit it was taken at. A pack over
+   * `maxBytes` is abandoned (EFBIG). Absent when the server cannot send packs.
    */
-  fetchPack?(path: string, opts?: FetchOptions): Promise<PackObject[]>;
+  fetchPack?(path: string, opts?: FetchOptions & { maxBytes?: number }): Promise<{ head: Oid | null; objects: PackObject[] }>;
 }

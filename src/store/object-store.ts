@@ -16,7 +16,7 @@
  */
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
-import { EMPTY_BLOB_OID, gitBlobOid, parseGitTree, raceSignal, Semaphore, SingleFlight, type TreeEntry } from "../remote/index.ts";
+import { EMPTY_BLOB_OID, gitBlobOid, parseGitTree, raceSignal, reachableBlobs, Semaphore, SingleFlight, type TreeEntry } from "../remote/index.ts";
 import type { BackingStore, FetchOptions } from "./backing-store.ts";
 import type { BlobCache } from "./blob-cache.ts";
 import type { TreeIndex } from "./tree-index.ts";
@@ -372,35 +372,41 @@ export class ObjectStore {
   // ---- pack prefetch ---------------------------------------------------------------------------
 
   /**
-   * Fetches every object of `path` (current commit) in one pack and stores its blobs (verified by
-   * construction: their ids are computed from their bytes) and trees. Only blobs in `wanted` are kept
-   * when given. Throws ENOTSUP when the backing store has no pack support.
+   * Fetches every object of `path` (current commit) in one pack and stores the blobs of the path's
+   * current tree (verified by construction: their ids are computed from their bytes; the pack's older
+   * history is dropped) and its trees. With `wanted`, only those blobs are kept. A pack larger than
+   * `maxBytes` is abandoned (EFBIG) so the caller can fall back to per-blob requests. Throws ENOTSUP
+   * when the backing store cannot send packs.
    */
-  prefetchPack(path: string, wanted?: ReadonlySet<Oid>, opts: FetchOptions = {}): Promise<{ blobs: number; bytes: number; trees: number }> {
+  prefetchPack(path: string, o: { wanted?: ReadonlySet<Oid>; maxBytes?: number; signal?: AbortSignal } = {}): Promise<{ blobs: number; bytes: number; trees: number }> {
     const fetchPack = this.backing.fetchPack?.bind(this.backing);
     if (!fetchPack) return Promise.reject(new FsError(Errno.ENOTSUP, "the server cannot send packs"));
-    return this.#packs.do(path, async () => {
-      const objects = await fetchPack(path, opts);
+    const p = this.#packs.do(`${path}\0${o.maxBytes ?? ""}`, async () => {
+      const fetched = await fetchPack(path, o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {});
       this.counters.packs++;
+      const current = reachableBlobs(fetched);
       let blobs = 0;
       let bytes = 0;
       let trees = 0;
-      for (const o of objects) {
-        if (o.type === "tree") {
-          this.putTree(o.oid, o.data);
+      for (const obj of fetched.objects) {
+        if (obj.type === "tree") {
+          this.putTree(obj.oid, obj.data);
           trees++;
           continue;
         }
-        if (o.type !== "blob" || (wanted && !wanted.has(o.oid)) || this.cache.hasBlob(o.oid)) continue;
+        if (obj.type !== "blob" || !current.has(obj.oid) || (o.wanted && !o.wanted.has(obj.oid)) || this.cache.hasBlob(obj.oid)) continue;
         this.counters.hashed++;
-        await this.cache.putVerified(o.oid, o.data);
+        await this.cache.putVerified(obj.oid, obj.data);
         this.counters.packBlobs++;
         this.counters.downloads++;
-        this.counters.downloadBytes += o.data.byteLength;
+        this.counters.downloadBytes += obj.data.byteLength;
         blobs++;
-        bytes += o.data.byteLength;
+        bytes += obj.data.byteLength;
       }
       return { blobs, bytes, trees };
+    });
+    return raceSignal(p, o.signal).catch((err: unknown) => {
+      throw deadlineError(err, o.signal, `pack of ${path}`);
     });
   }
 

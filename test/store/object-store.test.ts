@@ -264,6 +264,29 @@ describe("over the dev server", () => {
     store.close();
   });
 
+  test("a cold read in a directory of many uncached files fetches the directory as one pack, current versions only", async () => {
+    for (let i = 0; i < 6; i++) repo.commitFile(`packed/f${i}.txt`, `file ${i}\n`);
+    repo.commitFile("packed/f0.txt", "file 0, second version\n");
+    const { store, objects } = await objectStoreOver(client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const dir = (await view.lookup(1, "packed"))!;
+    const files = await view.children(dir.ino);
+    server.stats.reset();
+    const { handle } = await view.readContent(files[3]!);
+    expect(handle!.size).toBe("file 3\n".length);
+    expect(server.stats.get("POST", "/packed.git/git-upload-pack")).toBe(1);
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
+    for (const f of files) expect(objects.has(f.oid!)).toBe(true);
+    // The first version of f0 was in the pack's history, and is not kept.
+    const old = git(repo.path, ["rev-parse", "HEAD~1:packed/f0.txt"]).trim() as Oid;
+    expect(objects.has(old)).toBe(false);
+    // Reading the other files costs nothing more.
+    for (const f of files) await view.readContent(f);
+    expect(server.stats.total("/")).toBe(2); // info/refs + upload-pack
+    objects.close();
+    store.close();
+  });
+
   test("an unreachable server fails an uncached listing within one deadline, with EIO", async () => {
     const hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, open() {} } });
     try {
