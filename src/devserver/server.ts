@@ -24,6 +24,8 @@ export interface DevServerOptions {
   ref?: string;
   /** Require this token for git-receive-pack (Bearer, or Basic password). Default: none required. */
   pushToken?: string;
+  /** Delay every answer by this many ms: a server that far away (benchmarks). Default 0. */
+  latencyMs?: number;
 }
 
 export interface DevServer {
@@ -59,7 +61,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     .all("/*", async ({ request }) => (await smart.handle(request)) ?? notSupported(), { parse: "none" });
 
   const hostname = opts.hostname ?? "127.0.0.1";
-  const server = Bun.serve({ hostname, port: opts.port ?? 0, idleTimeout: 120, fetch: (req) => app.handle(req) });
+  const latency = opts.latencyMs ?? 0;
+  const server = Bun.serve({ hostname, port: opts.port ?? 0, idleTimeout: 120, fetch: latency > 0 ? async (req) => (await Bun.sleep(latency), app.handle(req)) : (req) => app.handle(req) });
   const port = server.port ?? 0;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${port}`;

@@ -12,7 +12,7 @@
  */
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
-import { raceSignal, type TreeEntry } from "../remote/index.ts";
+import { raceSignal, Semaphore, type TreeEntry } from "../remote/index.ts";
 import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type ObjectStore, type Oid, type Opened, type ReplaceDirectoryResult, type ViewTreeStore } from "../store/index.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
 
@@ -23,6 +23,8 @@ const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
 const COMMIT_KEY = "view_commit";
+/** Background directory pre-loads in flight at once: a minority of the client's request slots. */
+const PRELOAD_CONCURRENCY = 3;
 /** A directory with at least this many files not cached is fetched as one pack when one of them is needed. */
 const PACK_MIN_FILES = 4;
 /** A directory pack larger than this is abandoned for per-file requests (history and big files make packs big). */
@@ -203,21 +205,27 @@ export class DicfuseView {
     return changed;
   }
 
-  /** Loads directory listings breadth-first down to `depth` levels (directories only, no contents). */
+  /**
+   * Loads directory listings breadth-first down to `depth` levels (directories only, no contents), a
+   * few at a time (PRELOAD_CONCURRENCY) so the listings a user is waiting for never queue behind it.
+   */
   async preloadDirs(depth: number): Promise<number> {
     let level = [ROOT_INO as number];
     let loaded = 0;
+    const slots = new Semaphore(PRELOAD_CONCURRENCY);
     for (let d = 0; d < depth && level.length > 0; d++) {
       const next: number[] = [];
       await Promise.all(
-        level.map(async (ino) => {
-          try {
-            for (const c of await this.children(ino)) if (c.kind === "dir") next.push(c.ino);
-            loaded++;
-          } catch (err) {
-            log.debug("preload skipped a directory", { path: this.safePath(ino), error: err as Error });
-          }
-        }),
+        level.map((ino) =>
+          slots.run(async () => {
+            try {
+              for (const c of await this.children(ino)) if (c.kind === "dir") next.push(c.ino);
+              loaded++;
+            } catch (err) {
+              log.debug("preload skipped a directory", { path: this.safePath(ino), error: err as Error });
+            }
+          }),
+        ),
       );
       level = next;
     }

@@ -99,7 +99,7 @@ export function advertisedHead(advertisement: Uint8Array, url: string): Oid | nu
 /** The body of an upload-pack request for everything reachable from `want`. */
 export function uploadPackRequest(want: Oid): Uint8Array {
   const parts = [pktLine(`want ${want} side-band-64k ofs-delta no-progress agent=scorpio\n`), encoder.encode("0000"), pktLine("done\n")];
-  return concat(parts);
+  return Buffer.concat(parts);
 }
 
 /** The pack bytes of an upload-pack response (band 1 of side-band-64k, after NAK/ACK lines). */
@@ -114,7 +114,7 @@ export function packFromResponse(body: Uint8Array, url: string): Uint8Array {
     else if (chunks.length === 0) continue; // NAK / ACK lines before the pack
     else throw protocol(url, `unexpected side-band ${band}`);
   }
-  return concat(chunks);
+  return Buffer.concat(chunks);
 }
 
 interface RawEntry {
@@ -251,16 +251,6 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array, url = "pack"): U
     } else throw protocol(url, "delta opcode 0 is reserved");
   }
   if (o !== out.length) throw protocol(url, `delta produced ${o} bytes, expected ${out.length}`);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 
