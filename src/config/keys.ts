@@ -111,7 +111,7 @@ export const KEYS: KeyTable = {
     doc: "Antares job mount records, used to recover mounts after a restart. CLI: `--state-file`." },
   cache_max_bytes: { kind: "size", section: "dicfuse", short: "cache_max_bytes", default: 10 * 1024 ** 3, isNew: true,
     defaultDoc: "10GiB (10737418240)",
-    doc: "Bound of the on-disk blob cache under `store_path`; least recently used blobs are evicted beyond it. 0 = unbounded." },
+    doc: "Bound of the on-disk blob cache under `store_path`, shared by every view of the daemon (workspace, job mounts, checkouts, CL layers); least recently used blobs are evicted as the cache grows past it. Only files held open (overlay opens, copy-ups) may exceed it. 0 = unbounded." },
   prefetch: { kind: "globs", section: "dicfuse", short: "prefetch", default: [], isNew: true, defaultDoc: "[] (nothing)",
     doc: "Monorepo path globs whose file contents are fetched when the daemon starts, e.g. `[\"tools/**\", \"*.md\"]`. Env/CLI: comma-separated." },
   log_format: { kind: "log_format", section: "server", short: "log_format", default: "text", isNew: true,

@@ -115,6 +115,28 @@ describe("a hung server", () => {
   }, 120_000);
 });
 
+describe("the cache bound", () => {
+  test("holds while reading ten times cache_max_bytes, through the mount, with correct bytes", async () => {
+    const size = 16 * 1024;
+    const body = (i: number) => `file ${i} `.padEnd(size, String.fromCharCode(97 + (i % 26)));
+    for (let i = 0; i < 40; i++) repo.commitFile(`bounded/f${String(i).padStart(2, "0")}.txt`, body(i));
+    const bound = 64 * 1024; // 40 x 16 KiB = 10x the bound
+    const sb = writeServeConfig(join(dir, "bound"), proxy.url, { cache_max_bytes: bound });
+    const s = await serve(sb);
+    const cacheBytes = async () => ((await (await fetch(`${s.httpUrl()}/api/v1/cache`)).json()) as { bytes: number }).bytes;
+    let peak = 0;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 40; i++) {
+        expect(await fsp.readFile(join(sb.workspace, `bounded/f${String(i).padStart(2, "0")}.txt`), "utf8")).toBe(body(i));
+        peak = Math.max(peak, await cacheBytes());
+      }
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(bound);
+    await s.stop();
+  }, 120_000);
+});
+
 describe("freshness by invalidation", () => {
   test("an upstream commit shows within the watcher interval, with no stale name, size or content in the kernel", async () => {
     // Default TTL keys: the kernel caches entries for a day; only invalidations can make this pass.
