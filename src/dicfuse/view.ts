@@ -24,7 +24,9 @@ const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
 const COMMIT_KEY = "view_commit";
 /** Background directory pre-loads in flight at once: a minority of the client's request slots. */
-const PRELOAD_CONCURRENCY = 3;
+const PRELOAD_CONCURRENCY = 2;
+/** Background work waits until user-facing fetches have been quiet this long. */
+const IDLE_MS = 50;
 /** A directory with at least this many files not cached is fetched as one pack when one of them is needed. */
 const PACK_MIN_FILES = 4;
 /** A directory pack larger than this is abandoned for per-file requests (history and big files make packs big). */
@@ -42,6 +44,9 @@ export class DicfuseView {
   private readonly changedAt = new Map<number, number>();
   /** Directory packs fetched or tried, by directory and tree id: each is asked for once. */
   private readonly packs = new Map<string, Promise<boolean>>();
+  /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
+  private foreground = 0;
+  private lastForeground = 0;
 
   constructor(tree: ViewTreeStore, objects: ObjectStore, opts: DicfuseOptions) {
     this.tree = tree;
@@ -94,7 +99,7 @@ export class DicfuseView {
     if (dir.kind === "gitlink") return null;
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     if (this.isLoaded(parent)) return this.tree.inodes.lookupChild(parent as Ino, name);
-    return this.loadDir(parent).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
+    return this.asForeground(this.loadDir(parent)).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
   }
 
   /** The children of a directory, in server order, loading the listing on first use. */
@@ -103,7 +108,7 @@ export class DicfuseView {
     if (dir.kind === "gitlink") return [];
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     if (this.isLoaded(dirIno)) return this.tree.inodes.listChildren(dirIno as Ino);
-    return this.loadDir(dirIno).then(() => this.tree.inodes.listChildren(dirIno as Ino));
+    return this.asForeground(this.loadDir(dirIno)).then(() => this.tree.inodes.listChildren(dirIno as Ino));
   }
 
   /** When the listing of `dirIno` last changed, in ms since the epoch (0 = not since start). */
@@ -132,7 +137,23 @@ export class DicfuseView {
 
   /** Makes sure `dirIno` has a listing. A loaded directory costs nothing: freshness comes from the watcher. */
   async ensureLoaded(dirIno: number): Promise<void> {
-    if (!this.isLoaded(dirIno)) await this.loadDir(dirIno);
+    if (!this.isLoaded(dirIno)) await this.asForeground(this.loadDir(dirIno));
+  }
+
+  /** Counts `p` as work a user waits for while it runs. */
+  private async asForeground<T>(p: Promise<T>): Promise<T> {
+    this.foreground++;
+    try {
+      return await p;
+    } finally {
+      this.foreground--;
+      this.lastForeground = Date.now();
+    }
+  }
+
+  /** Resolves once no user-facing fetch has been in flight for IDLE_MS (background work goes then). */
+  private async whenIdle(): Promise<void> {
+    while (this.foreground > 0 || Date.now() - this.lastForeground < IDLE_MS) await Bun.sleep(IDLE_MS / 2);
   }
 
   /**
@@ -207,7 +228,8 @@ export class DicfuseView {
 
   /**
    * Loads directory listings breadth-first down to `depth` levels (directories only, no contents), a
-   * few at a time (PRELOAD_CONCURRENCY) so the listings a user is waiting for never queue behind it.
+   * few at a time (PRELOAD_CONCURRENCY) and only while no user-facing fetch is in flight, so what a
+   * user waits for never queues behind it (on the client or on the server).
    */
   async preloadDirs(depth: number): Promise<number> {
     let level = [ROOT_INO as number];
@@ -219,6 +241,10 @@ export class DicfuseView {
         level.map((ino) =>
           slots.run(async () => {
             try {
+              if (!this.isLoaded(ino)) {
+                await this.whenIdle();
+                await this.loadDir(ino);
+              }
               for (const c of await this.children(ino)) if (c.kind === "dir") next.push(c.ino);
               loaded++;
             } catch (err) {
@@ -250,6 +276,10 @@ export class DicfuseView {
   async sizeOf(node: Node): Promise<number> {
     const known = this.knownSize(node);
     if (known !== null) return this.recordSize(node, known);
+    return this.asForeground(this.fetchSize(node));
+  }
+
+  private async fetchSize(node: Node): Promise<number> {
     const signal = this.deadline();
     if (node.parent !== 0) {
       const siblings: Oid[] = [];
@@ -319,6 +349,13 @@ export class DicfuseView {
   async readContent(node: Node): Promise<Opened> {
     const oid = this.contentOid(node);
     const signal = this.deadline(3);
+    if (!this.objects.has(oid)) return this.asForeground(this.coldReadContent(node, oid, signal));
+    const opened = await this.objects.open(oid, { signal });
+    if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    return opened;
+  }
+
+  private async coldReadContent(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<Opened> {
     await this.beforeColdRead(node, oid, signal);
     const opened = await this.objects.open(oid, { signal });
     if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
@@ -329,7 +366,7 @@ export class DicfuseView {
   async openContent(node: Node): Promise<BlobHandle | null> {
     const oid = this.contentOid(node);
     const signal = this.deadline(3);
-    await this.beforeColdRead(node, oid, signal);
+    if (!this.objects.has(oid)) await this.asForeground(this.beforeColdRead(node, oid, signal));
     const h = await this.objects.openPinned(oid, { signal });
     if (h && node.size !== h.size) this.recordSize(node, h.size);
     return h;

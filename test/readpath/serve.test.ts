@@ -237,10 +237,11 @@ describe("failures", () => {
   });
 
   test("server killed: uncached files give EIO quickly, cached ones still read; a restart serves the cache offline", async () => {
-    const cachedText = await fsp.readFile(join(sb.workspace, "project/foo/Cargo.toml"), "utf8");
     repo.commitFile("late/uncached.txt", "never read before the server died\n");
     // Listed (so the name resolves) but never opened (so its content is not cached).
     await eventually(() => fsp.readdir(join(sb.workspace, "late")).catch(() => [] as string[]), (l) => l.includes("uncached.txt"));
+    // Read once the watcher has applied every earlier commit, so this is the current version, cached.
+    const cachedText = await fsp.readFile(join(sb.workspace, "project/foo/Cargo.toml"), "utf8");
     await dev.stop("SIGKILL");
     const t0 = Date.now();
     await expect(fsp.readFile(join(sb.workspace, "late/uncached.txt"))).rejects.toMatchObject({ code: "EIO" });
