@@ -65,13 +65,15 @@ class HttpMegaClient implements MegaClient {
     );
   }
 
-  async dirHash(path: string, opts?: RequestOptions): Promise<Oid | null> {
+  async dirHash(path: string, opts?: RequestOptions & { refs?: string }): Promise<Oid | null> {
     const p = normalizeRepoPath(path);
     if (p === "/") {
-      // Mega's dir-hash lists the parent, so "/" always answers []; hash the root's raw tree instead.
+      // Mega's dir-hash lists the parent, so "/" always answers []; hash the root's raw tree instead
+      // (the current commit's: raw trees exist for no other).
+      if (opts?.refs) throw FsError.of("EINVAL", "the root's tree id at another commit is not available");
       return (await this.rawTree(p, opts)).oid;
     }
-    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/dir-hash", p);
+    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/dir-hash", p) + (opts?.refs ? `&refs=${encodeQueryValue(opts.refs)}` : "");
     const items = await this.shared(`dh:${url}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeTreeHashItems(url, unwrapCommon(url, await readJson(url, res), res.status)) }),
     );

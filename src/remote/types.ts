@@ -77,7 +77,7 @@ export interface MegaClient {
    * The tree id of a directory, or null when it does not exist. For `/` Mega's dir-hash answers nothing,
    * so the root's id is computed from its raw tree instead (fixes the original's root-watcher blind spot).
    */
-  dirHash(path: string, opts?: RequestOptions): Promise<Oid | null>;
+  dirHash(path: string, opts?: RequestOptions & { refs?: string }): Promise<Oid | null>;
   /** Entries of a directory with git modes, from the raw tree. A missing path gives []. */
   treeEntries(path: string, opts?: RequestOptions): Promise<TreeEntry[]>;
   /** The raw tree body of a directory and its id (empty body = missing path = the empty tree id). */

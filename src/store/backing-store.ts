@@ -29,6 +29,8 @@ export interface BackingStore {
   rawTree(path: string, opts?: FetchOptions): Promise<{ oid: Oid; body: Uint8Array }>;
   /** Children of `path` at commit `refs` (no modes: the server has raw trees for the current commit only). */
   listDir(path: string, opts?: FetchOptions & { refs?: string }): Promise<PlainEntry[]>;
+  /** The tree id of directory `path` (not "/") at commit `refs`; null when it does not exist there. */
+  dirHash(path: string, opts?: FetchOptions & { refs?: string }): Promise<Oid | null>;
   /** The newest commit touching `path`: the watcher's one cheap request per interval. */
   latestCommit(path: string, opts?: FetchOptions): Promise<{ oid: Oid }>;
   /** Blob bytes, unverified (the object store hashes them exactly once). ENOENT if the server lacks it. */

@@ -342,17 +342,18 @@ export class ObjectStore {
    * such entries are plain files and directories.
    */
   async listing(path: string, o: { expected?: Oid | null; commit?: Oid | null; signal?: AbortSignal }): Promise<{ oid: Oid; entries: TreeEntry[]; origin: Origin }> {
-    if (o.expected) {
-      const body = this.tree(o.expected);
-      if (body) return { oid: o.expected, entries: parseGitTree(body), origin: "disk" };
-    }
     const what = `listing of ${path}`;
     const fail = (err: unknown) => {
       throw deadlineError(err, o.signal, what);
     };
+    // A pinned view's root: its tree id at the commit, so a tree seen before (any view) can answer.
+    const expected = o.expected ?? (o.commit ? await this.treeIdAt(path, o.commit, o.signal).catch(fail) : null);
+    if (expected) {
+      const body = this.tree(expected);
+      if (body) return { oid: expected, entries: parseGitTree(body), origin: "disk" };
+    }
     const { oid, body } = await raceSignal(this.backing.rawTree(path), o.signal).catch(fail);
-    const current = !o.commit || (o.expected ? oid === o.expected : (await raceSignal(this.backing.latestCommit(path), o.signal).catch(fail)).oid === o.commit);
-    if (current) {
+    if (!o.commit || oid === expected) {
       this.putTree(oid, body);
       return { oid, entries: parseGitTree(body), origin: "remote" };
     }
@@ -365,8 +366,20 @@ export class ObjectStore {
       mode: e.kind === "directory" ? 0o40000 : 0o100644,
       kind: e.kind === "directory" ? "tree" : "blob",
     }));
-    // The id of a mode-less listing cannot be computed; the parent's id for it is the best we have.
-    return { oid: o.expected ?? oid, entries, origin: "remote" };
+    // The id of a mode-less listing cannot be computed from it; the id the commit gives is the right one.
+    return { oid: expected ?? oid, entries, origin: "remote" };
+  }
+
+  /**
+   * The tree id of `path` at `commit`, for the root of a pinned view (whose parent listing cannot say):
+   * `dir-hash?refs=` for a sub-path; for "/" only whether the server is still at that commit.
+   */
+  async treeIdAt(path: string, commit: Oid, signal?: AbortSignal): Promise<Oid | null> {
+    if (path === "/") {
+      const latest = await raceSignal(this.backing.latestCommit(path), signal);
+      return latest.oid === commit ? (await raceSignal(this.backing.rawTree(path), signal)).oid : null;
+    }
+    return raceSignal(this.backing.dirHash(path, { refs: commit }), signal);
   }
 
   // ---- pack prefetch ---------------------------------------------------------------------------

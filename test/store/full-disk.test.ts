@@ -46,6 +46,10 @@ class Blobs implements BackingStore {
   async listDir(): Promise<never> {
     throw new Error("unused");
   }
+  async dirHash(): Promise<never> {
+    throw new Error("unused");
+  }
+
   async latestCommit(): Promise<never> {
     throw new Error("unused");
   }

@@ -51,6 +51,10 @@ class FakeBacking implements BackingStore {
     throw new Error("no trees in the fake");
   }
 
+  async dirHash(): Promise<never> {
+    throw new Error("unused");
+  }
+
   async latestCommit(): Promise<never> {
     throw new Error("no commits in the fake");
   }
@@ -251,6 +255,16 @@ describe("over the dev server", () => {
     const bar = (await pinned.lookup(1, "bar"))!;
     expect((await pinned.children(bar.ino)).map((c) => c.name)).toEqual(["deep"]);
     expect(await names(follow, ["bar"])).toEqual(["deep", "later.txt"]);
+
+    // A view pinned at the old commit, opened after the server moved on: its root's tree id at that
+    // commit comes from dir-hash, so it is still served from raw trees (with modes).
+    const lateTree = TreeStore.open(join(dir, "late"));
+    const late = new DicfuseView(lateTree, objects, { ...opts, pinnedCommit: pinnedAt });
+    server.stats.reset();
+    expect(await names(late, ["foo"])).toEqual(["Cargo.toml", "src"]);
+    expect(server.stats.total("/api/v1/tree/content-hash")).toBe(0);
+    expect(await names(late, ["bar"])).toEqual(["deep"]);
+    lateTree.close();
 
     // Restart of the following view over the same stores: zero listing requests for what was loaded.
     followTree.close();
