@@ -2,18 +2,17 @@
  * @module antares/dicfuse-pool — which read-only view a job mount sits on (§5.4.2).
  *
  * `/` → the root view (in `scorpio serve` the workspace's own view; in `antares serve` one opened
- * lazily over `store_path`). Any other base path → its own `DicfuseView` over its own store at
- * `{store_path}/dicfuse/{first 16 hex of sha256(path)}`, tuned by the `antares_dicfuse_*` keys,
- * created once per process and shared by every mount of that path. A view is handed out once its
- * root listing is loaded (bounded wait); directory pre-loading and change watching continue in the
- * background. A view whose first load fails is dropped so that a later request can retry.
+ * lazily over `store_path`). Any other base path → its own `DicfuseView` (its own tree store at
+ * `{store_path}/dicfuse/{16 hex of sha256(path)}`; content comes from the process's one object store),
+ * tuned by the `antares_dicfuse_*` keys, created once per process and shared by every mount of that
+ * path. `get(path, { pinnedCommit })` hands out a view pinned at a commit instead (shared by every
+ * mount at the same (path, commit); it never follows the watcher). A view is handed out once its root
+ * listing is loaded (bounded wait); pre-loading and change watching continue in the background. A view
+ * whose first load fails is dropped so that a later request can retry.
  */
-import { createHash } from "node:crypto";
-import { join } from "node:path";
 import type { ScorpioConfig } from "../config/index.ts";
-import { ChangeWatcher, openViewFromConfig, type DicfuseView } from "../dicfuse/index.ts";
-import type { MegaClient } from "../remote/index.ts";
-import { ROOT_INO, type LocalStore } from "../store/index.ts";
+import { ChangeWatcher, treeDirFor, type DicfuseView, type ReadPath } from "../dicfuse/index.ts";
+import { ROOT_INO, type Oid, type ViewTreeStore } from "../store/index.ts";
 import { Errno, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { fuseFailure, invalidRequest, messageOf } from "./errors.ts";
@@ -31,12 +30,12 @@ export interface PooledView {
 
 interface Entry {
   ready: Promise<PooledView>;
-  store?: LocalStore;
+  tree?: ViewTreeStore;
   watcher?: ChangeWatcher;
 }
 
-export function storeDirFor(storePath: string, basePath: string): string {
-  return join(storePath, "dicfuse", createHash("sha256").update(basePath).digest("hex").slice(0, 16));
+export function storeDirFor(storePath: string, basePath: string, pinnedCommit?: Oid | null): string {
+  return treeDirFor(storePath, basePath, pinnedCommit);
 }
 
 export class DicfusePool {
@@ -45,7 +44,8 @@ export class DicfusePool {
 
   constructor(
     private readonly config: ScorpioConfig,
-    private readonly client: MegaClient,
+    /** The process's read path (object store + view factory), opened on first use in `antares serve`. */
+    private readonly readPath: () => Promise<ReadPath>,
     /** The root view: the workspace's, or one opened on first use. */
     private readonly rootView: () => Promise<DicfuseView>,
     private readonly readyTimeoutMs = VIEW_READY_TIMEOUT_MS,
@@ -56,36 +56,42 @@ export class DicfusePool {
     return this.entries.size;
   }
 
-  /** The ready view for a normalised base path. */
-  async get(basePath: string): Promise<PooledView> {
+  /**
+   * The ready view for a normalised base path: following the server, or pinned at `pinnedCommit`
+   * (one line for the caller: pass the commit recorded at mount creation to pin a job's lower layer).
+   */
+  async get(basePath: string, opts: { pinnedCommit?: Oid | null } = {}): Promise<PooledView> {
     if (this.closed) throw fuseFailure("the Dicfuse pool is shut down");
-    let e = this.entries.get(basePath);
+    const pinned = opts.pinnedCommit ?? null;
+    const key = pinned ? `${basePath}@${pinned}` : basePath;
+    let e = this.entries.get(key);
     if (!e) {
       const entry: Entry = { ready: Promise.resolve(undefined as never) };
-      entry.ready = this.open(basePath, entry);
+      entry.ready = this.open(basePath, pinned, entry);
       e = entry;
-      this.entries.set(basePath, e);
+      this.entries.set(key, e);
       // A failed first load must not poison the cache.
       entry.ready.catch(() => {
-        if (this.entries.get(basePath) === entry) this.entries.delete(basePath);
+        if (this.entries.get(key) === entry) this.entries.delete(key);
         void this.closeEntry(entry);
       });
     }
     return e.ready;
   }
 
-  private async open(basePath: string, entry: Entry): Promise<PooledView> {
+  private async open(basePath: string, pinnedCommit: Oid | null, entry: Entry): Promise<PooledView> {
     let view: DicfuseView;
-    if (basePath === "/") view = await this.rootView();
+    if (basePath === "/" && !pinnedCommit) view = await this.rootView();
     else {
-      const opened = await openViewFromConfig(this.config, this.client, { basePath, storePath: storeDirFor(this.config.store_path, basePath), tuning: "subpath" });
-      entry.store = opened.store;
+      const rp = await this.readPath();
+      const opened = rp.openView({ basePath, tuning: "subpath", pinnedCommit });
+      entry.tree = opened.tree;
       view = opened.view;
     }
     await this.waitReady(view, basePath);
-    if (basePath !== "/") {
+    if (entry.tree) {
       const depth = this.config.antares_load_dir_depth;
-      const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs);
+      const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs, view.opts.requestDeadlineMs);
       entry.watcher = watcher;
       void view
         .preloadDirs(depth)
@@ -95,7 +101,7 @@ export class DicfusePool {
           if (!this.closed) watcher.start();
         });
     }
-    return { view, label: basePath === "/" ? "shared" : storeDirFor(this.config.store_path, basePath) };
+    return { view, label: entry.tree ? entry.tree.path : "shared" };
   }
 
   /** Ready = the root listing is loaded (it is what the mount root shows first). */
@@ -108,7 +114,7 @@ export class DicfusePool {
       );
     });
     try {
-      await Promise.race([view.ensureFresh(ROOT_INO), timeout]);
+      await Promise.race([view.ensureLoaded(ROOT_INO), timeout]);
     } catch (err) {
       if (errnoOf(err) === Errno.ENOENT) throw invalidRequest(`path '${basePath}' does not exist in the monorepo`);
       if (err instanceof Error && err.name === "AntaresError") throw err;
@@ -118,8 +124,8 @@ export class DicfusePool {
     }
     if (basePath !== "/") {
       // Mega answers an empty listing for a missing path; tell the two apart once.
-      const root = view.store.inodes.listChildren(ROOT_INO);
-      if (root.length === 0 && (await view.client.dirHash(basePath).catch(() => "unknown")) === null) {
+      const root = view.tree.inodes.listChildren(ROOT_INO);
+      if (root.length === 0 && (await (await this.readPath()).client.dirHash(basePath).catch(() => "unknown")) === null) {
         throw invalidRequest(`path '${basePath}' does not exist in the monorepo`);
       }
     }
@@ -128,13 +134,13 @@ export class DicfusePool {
   private async closeEntry(e: Entry): Promise<void> {
     await e.watcher?.stop();
     try {
-      e.store?.close();
+      e.tree?.close();
     } catch (err) {
       log.warn("closing a Dicfuse store failed", { error: err as Error });
     }
   }
 
-  /** Stops watchers and closes the per-path stores (the root view belongs to its opener). */
+  /** Stops watchers and closes the per-path tree stores (the root view belongs to its opener). */
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.entries.values()];

@@ -25,6 +25,7 @@ import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { findMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
+import type { ObjectStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
 import { buildClLayer } from "./cl-layer.ts";
@@ -77,6 +78,8 @@ interface MountShape {
 export interface AntaresServiceOptions {
   config: ScorpioConfig;
   client: MegaClient;
+  /** The process's object store: CL layers read blobs through it (shared cache, verified once). */
+  objects: () => Promise<ObjectStore>;
   pool: DicfusePool;
   /** Environment for `ANTARES_*` tuning (defaults to process.env). */
   env?: Record<string, string | undefined>;
@@ -298,7 +301,7 @@ export class AntaresService {
       protectLayerRoots(layout);
       try {
         if (cl !== null) {
-          const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
+          const r = await buildClLayer({ client: this.opts.client, objects: await this.opts.objects(), link: cl, mountPath: path, clDir: layout.clDir });
           log.info("CL layer built", { mount_id: id, cl, ...r });
         }
         const pooled = await this.opts.pool.get(path);
@@ -466,7 +469,7 @@ export class AntaresService {
     const staging = `${e.layout.clDir}.staging-${randomUUID().slice(0, 8)}`;
     try {
       await this.grace();
-      await buildClLayer({ client: this.opts.client, link: cl, mountPath: e.path, clDir: staging });
+      await buildClLayer({ client: this.opts.client, objects: await this.opts.objects(), link: cl, mountPath: e.path, clDir: staging });
     } catch (err) {
       await rm(staging, { recursive: true, force: true }).catch(() => {});
       e.state = before === "Ready" ? "Mounted" : before;

@@ -93,7 +93,7 @@ describe("routes over a service with a fake overlay", () => {
   } as unknown as ScorpioConfig;
   const pool = { get: async () => ({ view: {}, label: "shared" }), close: async () => {} } as unknown as DicfusePool;
   const service = new AntaresService({
-    config, client: {} as MegaClient, pool,
+    config, client: {} as MegaClient, objects: async () => { throw new Error("no object store in unit tests"); }, pool,
     mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
     engine: { engine: "fuse-overlay", reason: "unit test" },
   });
