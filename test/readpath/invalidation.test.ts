@@ -76,6 +76,9 @@ describe("persistence across restarts", () => {
     const first = await walk(sb.workspace);
     expect(first.length).toBeGreaterThan(20);
     expect(proxy.count(...LISTING_PATHS)).toBeGreaterThan(0);
+    // The watcher's first round records the commit the tree is at (what a restart compares with).
+    const commitOf = async (p: ServeProc) => ((await (await fetch(`${p.httpUrl()}/api/v1/cache`)).json()) as { commit: string | null }).commit;
+    expect(await eventually(() => commitOf(s), (c) => c !== null)).toBe(repo.revParse("HEAD"));
     expect(await s.stop()).toBe(0);
     proxy.reset();
     s = await serve(sb);
