@@ -5,66 +5,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ObjectStore, openLocalStore, type BackingStore, type LocalStore, type Oid } from "../../src/store/index.ts";
-import { createMegaClient, gitBlobOid, parsePack, applyDelta, type MegaClient } from "../../src/remote/index.ts";
+import { createMegaClient, parsePack, applyDelta, type MegaClient } from "../../src/remote/index.ts";
 import { DicfuseView } from "../../src/dicfuse/index.ts";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
 import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { sizedBlob, useTempDirs } from "./helpers.ts";
+import { FakeBacking, sizedBlob, useTempDirs } from "./helpers.ts";
 import { Errno, errnoOf } from "../../src/util/errno.ts";
 
 const tempDir = useTempDirs();
-
-class FakeBacking implements BackingStore {
-  readonly blobs = new Map<string, Uint8Array>();
-  fetches = new Map<string, number>();
-  heads = 0;
-  /** Resolves held fetches; while set, every fetch waits on it. */
-  gate: Promise<void> | null = null;
-  corrupt = false;
-
-  add(bytes: Uint8Array): Oid {
-    const oid = gitBlobOid(bytes);
-    this.blobs.set(oid, bytes);
-    return oid;
-  }
-
-  async fetchBlob(oid: Oid): Promise<Uint8Array> {
-    this.fetches.set(oid, (this.fetches.get(oid) ?? 0) + 1);
-    if (this.gate) await this.gate;
-    const b = this.blobs.get(oid);
-    if (!b) throw Object.assign(new Error(`no blob ${oid}`), { code: "ENOENT" });
-    if (this.corrupt) return Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x));
-    return b;
-  }
-
-  async blobSize(oid: Oid): Promise<number> {
-    this.heads++;
-    if (this.gate) await this.gate;
-    return this.blobs.get(oid)!.length;
-  }
-
-  async rawTree(): Promise<never> {
-    throw new Error("no trees in the fake");
-  }
-
-  async listDir(): Promise<never> {
-    throw new Error("no trees in the fake");
-  }
-
-  async dirHash(): Promise<never> {
-    throw new Error("unused");
-  }
-
-  async latestCommit(): Promise<never> {
-    throw new Error("no commits in the fake");
-  }
-
-  get totalFetches(): number {
-    let n = 0;
-    for (const v of this.fetches.values()) n += v;
-    return n;
-  }
-}
 
 async function objectStoreOver(backing: BackingStore, maxBytes = 1 << 30): Promise<{ store: LocalStore; objects: ObjectStore }> {
   const store = await openLocalStore({ path: tempDir(), cacheMaxBytes: maxBytes, fsyncBlobs: false });
