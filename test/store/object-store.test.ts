@@ -249,6 +249,30 @@ describe("over the dev server", () => {
     store.close();
   });
 
+  test("a cold read in a second directory of the same parent fetches the parent's whole subtree as one pack", async () => {
+    for (const d of ["x", "y", "z"]) for (let i = 0; i < 5; i++) repo.commitFile(`widen/${d}/f${i}.txt`, `${d} ${i}\n`);
+    const { store, objects } = await objectStoreOver(client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const widen = (await view.lookup(1, "widen"))!;
+    const dirs = await view.children(widen.ino);
+    const filesOf = async (i: number) => view.children(dirs[i]!.ino);
+    const x = await filesOf(0);
+    const y = await filesOf(1);
+    server.stats.reset();
+    await view.readContent(x[0]!);
+    expect(server.stats.get("POST", "/widen/x.git/git-upload-pack")).toBe(1);
+    await view.readContent(y[0]!);
+    expect(server.stats.get("POST", "/widen.git/git-upload-pack")).toBe(1);
+    expect(server.stats.get("POST", "/widen/y.git/git-upload-pack")).toBe(0);
+    // z: its listing and contents came with the parent's pack.
+    const before = server.stats.total("/");
+    for (const f of await filesOf(2)) expect(new TextDecoder().decode((await objects.read(f.oid!)).bytes)).toBe(`z ${f.name.slice(1, 2)}\n`);
+    expect(server.stats.total("/")).toBe(before);
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
+    objects.close();
+    store.close();
+  });
+
   test("an unreachable server fails an uncached listing within one deadline, with EIO", async () => {
     const hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, open() {} } });
     try {
