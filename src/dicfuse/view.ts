@@ -289,7 +289,7 @@ export class DicfuseView {
         if ((s.kind === "file" || s.kind === "symlink") && s.size === null && s.oid && s.oid !== node.oid && this.objects.knownSize(s.oid) === null) siblings.push(s.oid);
       }
       // Many unknown sizes: the directory's pack answers them all (with the contents) in one exchange.
-      if (siblings.length + 1 >= PACK_MIN_FILES && (await this.packDirectory(node.parent, signal))) {
+      if (siblings.length + 1 >= PACK_MIN_FILES && (await this.packFor(node.parent, signal))) {
         const now = this.knownSize(node);
         if (now !== null) return this.recordSize(node, now);
       }
@@ -382,12 +382,15 @@ export class DicfuseView {
   /** A cold read: the directory comes as one pack when that pays; otherwise read-ahead of its next files. */
   private async beforeColdRead(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<void> {
     if (this.objects.has(oid) || this.objects.isFetching(oid)) return;
-    if (node.parent !== 0) {
-      const wider = this.packTarget(node.parent);
-      if (wider !== node.parent && (await this.packDirectory(wider, signal, { subtree: true })) && this.objects.has(oid)) return;
-      if ((await this.packDirectory(node.parent, signal)) && this.objects.has(oid)) return;
-    }
+    if (node.parent !== 0 && (await this.packFor(node.parent, signal)) && this.objects.has(oid)) return;
     this.readaheadAfter(node);
+  }
+
+  /** The pack that brings directory `dirIno`'s files: its parent's subtree when widening applies, else its own. */
+  private async packFor(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const wider = this.packTarget(dirIno);
+    if (wider !== dirIno && (await this.packDirectory(wider, signal, { subtree: true }))) return true;
+    return this.packDirectory(dirIno, signal);
   }
 
   /**
