@@ -44,6 +44,8 @@ export class DicfuseView {
   private readonly changedAt = new Map<number, number>();
   /** Directory packs fetched or tried, by directory and tree id: each is asked for once. */
   private readonly packs = new Map<string, Promise<boolean>>();
+  /** Directories whose pack brought content (a second one under the same parent widens to the parent). */
+  private readonly packedDirs = new Set<number>();
   /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
   private foreground = 0;
   private lastForeground = 0;
@@ -287,7 +289,7 @@ export class DicfuseView {
         if ((s.kind === "file" || s.kind === "symlink") && s.size === null && s.oid && s.oid !== node.oid && this.objects.knownSize(s.oid) === null) siblings.push(s.oid);
       }
       // Many unknown sizes: the directory's pack answers them all (with the contents) in one exchange.
-      if (siblings.length + 1 >= PACK_MIN_FILES && (await this.packDirectory(node.parent, signal))) {
+      if (siblings.length + 1 >= PACK_MIN_FILES && (await this.packFor(node.parent, signal))) {
         const now = this.knownSize(node);
         if (now !== null) return this.recordSize(node, now);
       }
@@ -303,20 +305,25 @@ export class DicfuseView {
    * (no pack support, pack over PACK_MAX_BYTES, server error), and the caller falls back to per-file
    * requests within the same deadline.
    */
-  private packDirectory(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
+  private packDirectory(dirIno: number, signal: AbortSignal | undefined, o: { subtree?: boolean } = {}): Promise<boolean> {
     const dir = this.tree.inodes.getInode(dirIno as Ino);
     if (!dir || dir.kind !== "dir" || !this.isLoaded(dirIno)) return Promise.resolve(false);
     const key = `${dirIno}:${this.loaded.get(dirIno) ?? ""}`;
     let p = this.packs.get(key);
     if (!p) {
-      let missing = 0;
-      for (const c of this.tree.inodes.listChildren(dirIno as Ino)) {
-        if ((c.kind === "file" || c.kind === "symlink") && c.oid && !this.objects.has(c.oid)) missing++;
+      if (!o.subtree) {
+        let missing = 0;
+        for (const c of this.tree.inodes.listChildren(dirIno as Ino)) {
+          if ((c.kind === "file" || c.kind === "symlink") && c.oid && !this.objects.has(c.oid)) missing++;
+        }
+        if (missing < PACK_MIN_FILES) return Promise.resolve(false);
       }
-      if (missing < PACK_MIN_FILES) return Promise.resolve(false);
       const path = this.remotePath(dirIno);
       p = this.objects.prefetchPack(path, { maxBytes: PACK_MAX_BYTES }).then(
-        (r) => r.blobs > 0,
+        (r) => {
+          if (r.blobs > 0) this.packedDirs.add(dirIno);
+          return r.blobs > 0;
+        },
         (err: unknown) => {
           log.debug("directory pack not used; fetching files one by one", { path, error: err as Error });
           return false;
@@ -375,8 +382,33 @@ export class DicfuseView {
   /** A cold read: the directory comes as one pack when that pays; otherwise read-ahead of its next files. */
   private async beforeColdRead(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<void> {
     if (this.objects.has(oid) || this.objects.isFetching(oid)) return;
-    if (node.parent !== 0 && (await this.packDirectory(node.parent, signal)) && this.objects.has(oid)) return;
+    if (node.parent !== 0 && (await this.packFor(node.parent, signal)) && this.objects.has(oid)) return;
     this.readaheadAfter(node);
+  }
+
+  /** The pack that brings directory `dirIno`'s files: its parent's subtree when widening applies, else its own. */
+  private async packFor(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const wider = this.packTarget(dirIno);
+    if (wider !== dirIno && (await this.packDirectory(wider, signal, { subtree: true }))) return true;
+    return this.packDirectory(dirIno, signal);
+  }
+
+  /**
+   * Where a cold read in `dirIno` should fetch from: the directory itself, or — when a sibling
+   * directory was already fetched as a pack (a build is walking the parent) — the parent's whole
+   * subtree in one pack, climbing while that holds. Never the view's root (a whole repository does not
+   * fit a pack); a parent too big for PACK_MAX_BYTES is tried once and the directory's own pack used.
+   */
+  private packTarget(dirIno: number): number {
+    let d = dirIno;
+    for (;;) {
+      const node = this.tree.inodes.getInode(d as Ino);
+      const parent = node?.parent ?? 0;
+      if (parent === 0 || parent === ROOT_INO) return d;
+      const siblingPacked = this.tree.inodes.listChildren(parent as Ino).some((c) => c.ino !== d && c.kind === "dir" && this.packedDirs.has(c.ino));
+      if (!siblingPacked) return d;
+      d = parent;
+    }
   }
 
   private contentOid(node: Node): Oid {

@@ -8,6 +8,7 @@
  */
 import { logger } from "../util/log.ts";
 import { recordWatcherCheck } from "../util/metrics.ts";
+import { ROOT_INO } from "../store/index.ts";
 import type { DicfuseView } from "./view.ts";
 
 const log = logger("dicfuse/watcher");
@@ -48,6 +49,9 @@ export class ChangeWatcher {
   async check(): Promise<void> {
     try {
       if (this.view.pinned) return;
+      // The root listing first (the mount needs it anyway): a commit is only recorded for a tree that is
+      // at least as new as it, so a restart can trust it.
+      await this.view.ensureLoaded(ROOT_INO);
       const commit = await this.view.objects.backing.latestCommit(this.view.opts.basePath, { signal: AbortSignal.timeout(this.deadlineMs) });
       const seen = this.view.commit;
       if (commit.oid !== seen) {

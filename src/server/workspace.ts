@@ -53,6 +53,8 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
     throw err;
   }
   const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs, view.opts.requestDeadlineMs);
+  // The watcher's first round runs at once: a restarted daemon learns whether its tree is behind.
+  watcher.start();
   // Background warm-up: the mount answers right away; these only make later accesses faster. A
   // store that already has the tree (an earlier run) costs no listing request here.
   void (async () => {
@@ -63,7 +65,6 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
     } catch (err) {
       log.warn("warm-up failed; directories load on first use", { error: err as Error });
     }
-    watcher.start();
   })();
   return {
     readPath,
@@ -92,6 +93,8 @@ export function workspaceRoutes(ws: Workspace) {
         return {
           bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs,
           size_only: u.sizeOnly, trees: o.trees.totals().trees, objects: { ...o.counters },
+          // The commit the workspace's tree was last brought up to by the watcher (null before its first round).
+          commit: ws.view.commit,
         };
       },
       { detail: { tags: ["cache"], summary: "Cache usage: bytes and blobs on disk, the bound (cache_max_bytes), pinned blobs, inodes, loaded directories, object store counters" } },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { eventually } from "../support/eventually.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
 import { ensureBuilt, forceUnmount, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { LISTING_PATHS, startRecordingProxy, type RecordingProxy } from "../support/recording-proxy.ts";
@@ -59,15 +60,6 @@ async function walk(root: string): Promise<string[]> {
   return out.sort();
 }
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  let v = await probe();
-  while (!ok(v) && Date.now() < until) {
-    await Bun.sleep(100);
-    v = await probe();
-  }
-  return v;
-}
 
 describe("persistence across restarts", () => {
   test("a restarted daemon walks its warm tree with zero listing requests", async () => {
@@ -76,6 +68,9 @@ describe("persistence across restarts", () => {
     const first = await walk(sb.workspace);
     expect(first.length).toBeGreaterThan(20);
     expect(proxy.count(...LISTING_PATHS)).toBeGreaterThan(0);
+    // The watcher's first round records the commit the tree is at (what a restart compares with).
+    const commitOf = async (p: ServeProc) => ((await (await fetch(`${p.httpUrl()}/api/v1/cache`)).json()) as { commit: string | null }).commit;
+    expect(await eventually(() => commitOf(s), (c) => c !== null, 30_000)).toBe(repo.revParse("HEAD"));
     expect(await s.stop()).toBe(0);
     proxy.reset();
     s = await serve(sb);

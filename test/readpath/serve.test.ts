@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { eventually } from "../support/eventually.ts";
 import { git, makeSampleRepo, SAMPLE, type SampleRepo } from "../support/sample-repo.ts";
 import { ensureBuilt, forceUnmount, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 
@@ -178,15 +179,6 @@ async function fuseReport(p: ServeProc): Promise<{ sessions: Array<{ mountpoint:
   return (await r.json()) as Awaited<ReturnType<typeof fuseReport>>;
 }
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  let v = await probe();
-  while (!ok(v) && Date.now() < until) {
-    await Bun.sleep(100);
-    v = await probe();
-  }
-  return v;
-}
 
 describe("freshness", () => {
   test("upstream commits become visible after the TTL: new, changed and removed files", async () => {

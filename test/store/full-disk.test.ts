@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ObjectStore, openLocalStore, type BackingStore, type Oid } from "../../src/store/index.ts";
+import { ObjectStore, openLocalStore } from "../../src/store/index.ts";
 import { gitBlobOid } from "../../src/remote/index.ts";
 import { Errno, errnoOf } from "../../src/util/errno.ts";
-import { sizedBlob } from "./helpers.ts";
+import { FakeBacking, sizedBlob } from "./helpers.ts";
 const isRoot = process.getuid?.() === 0;
 let mnt = "";
 
@@ -27,37 +27,9 @@ afterAll(() => {
   rmSync(mnt, { recursive: true, force: true });
 });
 
-class Blobs implements BackingStore {
-  readonly map = new Map<string, Uint8Array>();
-  add(bytes: Uint8Array): Oid {
-    const oid = gitBlobOid(bytes);
-    this.map.set(oid, bytes);
-    return oid;
-  }
-  async fetchBlob(oid: Oid) {
-    return this.map.get(oid)!;
-  }
-  async blobSize(oid: Oid) {
-    return this.map.get(oid)!.length;
-  }
-  async rawTree(): Promise<never> {
-    throw new Error("unused");
-  }
-  async listDir(): Promise<never> {
-    throw new Error("unused");
-  }
-  async dirHash(): Promise<never> {
-    throw new Error("unused");
-  }
-
-  async latestCommit(): Promise<never> {
-    throw new Error("unused");
-  }
-}
-
 describe("full disk", () => {
   test.skipIf(!isRoot)("a blob that does not fit is ENOSPC; gc works on the full disk; recovery when space returns", async () => {
-    const backing = new Blobs();
+    const backing = new FakeBacking();
     const cached = Array.from({ length: 4 }, (_, i) => backing.add(sizedBlob(`kept${i}`, 100 * 1024).bytes));
     const big = backing.add(sizedBlob("big", 512 * 1024).bytes);
     const store = await openLocalStore({ path: join(mnt, "store"), cacheMaxBytes: 1 << 30, fsyncBlobs: false });

@@ -5,66 +5,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ObjectStore, openLocalStore, type BackingStore, type LocalStore, type Oid } from "../../src/store/index.ts";
-import { createMegaClient, gitBlobOid, parsePack, applyDelta, type MegaClient } from "../../src/remote/index.ts";
+import { createMegaClient, parsePack, applyDelta, type MegaClient } from "../../src/remote/index.ts";
 import { DicfuseView } from "../../src/dicfuse/index.ts";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
 import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { sizedBlob, useTempDirs } from "./helpers.ts";
+import { FakeBacking, sizedBlob, useTempDirs } from "./helpers.ts";
 import { Errno, errnoOf } from "../../src/util/errno.ts";
 
 const tempDir = useTempDirs();
-
-class FakeBacking implements BackingStore {
-  readonly blobs = new Map<string, Uint8Array>();
-  fetches = new Map<string, number>();
-  heads = 0;
-  /** Resolves held fetches; while set, every fetch waits on it. */
-  gate: Promise<void> | null = null;
-  corrupt = false;
-
-  add(bytes: Uint8Array): Oid {
-    const oid = gitBlobOid(bytes);
-    this.blobs.set(oid, bytes);
-    return oid;
-  }
-
-  async fetchBlob(oid: Oid): Promise<Uint8Array> {
-    this.fetches.set(oid, (this.fetches.get(oid) ?? 0) + 1);
-    if (this.gate) await this.gate;
-    const b = this.blobs.get(oid);
-    if (!b) throw Object.assign(new Error(`no blob ${oid}`), { code: "ENOENT" });
-    if (this.corrupt) return Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x));
-    return b;
-  }
-
-  async blobSize(oid: Oid): Promise<number> {
-    this.heads++;
-    if (this.gate) await this.gate;
-    return this.blobs.get(oid)!.length;
-  }
-
-  async rawTree(): Promise<never> {
-    throw new Error("no trees in the fake");
-  }
-
-  async listDir(): Promise<never> {
-    throw new Error("no trees in the fake");
-  }
-
-  async dirHash(): Promise<never> {
-    throw new Error("unused");
-  }
-
-  async latestCommit(): Promise<never> {
-    throw new Error("no commits in the fake");
-  }
-
-  get totalFetches(): number {
-    let n = 0;
-    for (const v of this.fetches.values()) n += v;
-    return n;
-  }
-}
 
 async function objectStoreOver(backing: BackingStore, maxBytes = 1 << 30): Promise<{ store: LocalStore; objects: ObjectStore }> {
   const store = await openLocalStore({ path: tempDir(), cacheMaxBytes: maxBytes, fsyncBlobs: false });
@@ -297,6 +245,30 @@ describe("over the dev server", () => {
     // Reading the other files costs nothing more.
     for (const f of files) await view.readContent(f);
     expect(server.stats.total("/")).toBe(2); // info/refs + upload-pack
+    objects.close();
+    store.close();
+  });
+
+  test("a cold read in a second directory of the same parent fetches the parent's whole subtree as one pack", async () => {
+    for (const d of ["x", "y", "z"]) for (let i = 0; i < 5; i++) repo.commitFile(`widen/${d}/f${i}.txt`, `${d} ${i}\n`);
+    const { store, objects } = await objectStoreOver(client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const widen = (await view.lookup(1, "widen"))!;
+    const dirs = await view.children(widen.ino);
+    const filesOf = async (i: number) => view.children(dirs[i]!.ino);
+    const x = await filesOf(0);
+    const y = await filesOf(1);
+    server.stats.reset();
+    await view.readContent(x[0]!);
+    expect(server.stats.get("POST", "/widen/x.git/git-upload-pack")).toBe(1);
+    await view.readContent(y[0]!);
+    expect(server.stats.get("POST", "/widen.git/git-upload-pack")).toBe(1);
+    expect(server.stats.get("POST", "/widen/y.git/git-upload-pack")).toBe(0);
+    // z: its listing and contents came with the parent's pack.
+    const before = server.stats.total("/");
+    for (const f of await filesOf(2)) expect(new TextDecoder().decode((await objects.read(f.oid!)).bytes)).toBe(`z ${f.name.slice(1, 2)}\n`);
+    expect(server.stats.total("/")).toBe(before);
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
     objects.close();
     store.close();
   });
