@@ -1,10 +1,15 @@
 /**
  * @module antares/readiness — "Ready" means the mount answers: the mountpoint is a different file
  * system than its parent and its root can be listed through FUSE (QUIRK 10.3.10: the original set
- * Ready right after mounting). Probes use asynchronous calls only — this process serves the mount.
+ * Ready right after mounting). Probes run in a child process: this process serves the mount, and a
+ * request to itself in flight when it is killed would keep it from ever exiting.
  */
-import { readdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { runHelper } from "./kernel-overlay.ts";
+
+/** Exit 0 when "$1" is another file system than its parent (device $2) and its root lists. */
+const PROBE_SCRIPT = '[ "$(stat -c %d -- "$1")" != "$2" ] && ls -a -- "$1" >/dev/null';
 
 export const READY_PROBE_TIMEOUT_MS = 10_000;
 
@@ -15,22 +20,12 @@ export async function probeMount(mountpoint: string, timeoutMs = READY_PROBE_TIM
   while (!signal?.aborted) {
     const left = until - Date.now();
     if (left <= 0) return false;
-    const ok = await withTimeout(
-      (async () => {
-        const st = await stat(mountpoint);
-        if (parentDev !== undefined && st.dev === parentDev) return false;
-        await readdir(mountpoint);
-        return true;
-      })().catch(() => false),
-      left,
+    const ok = await runHelper(["sh", "-c", PROBE_SCRIPT, "sh", mountpoint, String(parentDev ?? -1)], left).then(
+      () => true,
+      () => false,
     );
     if (ok) return true;
     await Bun.sleep(Math.min(50, Math.max(0, until - Date.now())));
   }
   return false;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | false> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer));
 }
