@@ -34,7 +34,7 @@ import type { ObjectStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
 import { buildClLayer } from "./cl-layer.ts";
-import type { DicfusePool } from "./dicfuse-pool.ts";
+import { storeDirFor, type DicfusePool } from "./dicfuse-pool.ts";
 import { diskUse, dirUsage } from "./disk.ts";
 import { chooseEngine, workRootOf, type EngineChoice, type OverlayEngine } from "./engine.ts";
 import { fuseFailure, insufficientStorage, invalidRequest, localCommits, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
@@ -671,7 +671,7 @@ export class AntaresService {
         cl: r.cl,
         layout: { mountpoint: r.mountpoint, upperDir: r.upper_dir, clDir: r.cl_dir ?? layoutFor(this.opts.config, r.mount_id).clDir, workDir: workDirFor(r.upper_dir) },
         clDir: r.cl_dir,
-        dicfuse: r.path === "/" ? "shared" : "",
+        dicfuse: "",
         state: "Provisioning",
         createdAt: r.created_at_epoch_ms,
         lastSeen: Date.now(),
@@ -687,6 +687,7 @@ export class AntaresService {
         baseRootCommit: r.base_root_commit ?? null,
         clLink: r.cl_link ?? null,
       };
+      e.dicfuse = e.pinnedCommit ? storeDirFor(this.opts.config.store_path, e.path, e.pinnedCommit) : e.path === "/" ? "shared" : "";
       this.insert(e);
       entries.push([r, e]);
     }
