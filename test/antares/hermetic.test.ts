@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
 import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
-import { apiClient, waitSettled, type Api } from "./helpers.ts";
+import { apiClient, createMount, waitSettled, type Api } from "./helpers.ts";
 
 const P = "/antares";
 const ENGINES = ["kernel-overlayfs", "fuse-overlay"] as const;
@@ -54,11 +54,7 @@ for (const engine of ENGINES) {
     let sb: ServeSandbox;
     let serve: ServeProc;
     let api: Api;
-    const create = async (body: Record<string, unknown>) => {
-      const r = await api("POST", `${P}/mounts`, body);
-      if (r.status !== 200) throw new Error(`create ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
-      return r.json as { mount_id: string; mountpoint: string };
-    };
+    const create = (body: Record<string, unknown>) => createMount(api, P, body);
     const status = async (id: string) => (await api("GET", `${P}/mounts/${id}`)).json;
     const remove = async (id: string) => expect((await api("DELETE", `${P}/mounts/${id}?purge=true`)).status).toBe(200);
     const restart = async () => {
