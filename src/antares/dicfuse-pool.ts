@@ -15,10 +15,12 @@
  * views stay open for the life of the process (the legacy checkouts take them with `get`).
  */
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { ScorpioConfig } from "../config/index.ts";
 import { ChangeWatcher, treeDirFor, type DicfuseView, type ReadPath } from "../dicfuse/index.ts";
 import { ROOT_INO, type Oid, type ViewTreeStore } from "../store/index.ts";
 import { Errno, errnoOf } from "../util/errno.ts";
+import { writeFileAtomicSync } from "../util/atomic-write.ts";
 import { logger } from "../util/log.ts";
 import { fuseFailure, invalidRequest, messageOf } from "./errors.ts";
 
@@ -45,11 +47,16 @@ interface Entry {
   watcher?: ChangeWatcher;
   /** Leases held (`acquire`); a pinned entry closes when this drops to 0. */
   refs: number;
+  /** A pinned view's tree store directory (known before it is opened). */
+  pinnedDir: string | null;
 }
 
 function keyOf(basePath: string, pinned: Oid | null): string {
   return pinned ? `${basePath}@${pinned}` : basePath;
 }
+
+/** File in a pinned view's tree store naming its (path, commit): how `gc` tells pinned stores from following ones. */
+export const PINNED_STORE_MARKER = "pinned-view";
 
 export function storeDirFor(storePath: string, basePath: string, pinnedCommit?: Oid | null): string {
   return treeDirFor(storePath, basePath, pinnedCommit);
@@ -81,6 +88,17 @@ export class DicfusePool {
    */
   async get(basePath: string, opts: { pinnedCommit?: Oid | null } = {}): Promise<PooledView> {
     return this.entryFor(basePath, opts.pinnedCommit ?? null).ready;
+  }
+
+  /** Tree store directories of the pinned views open, being opened or being closed (gc spares them). */
+  pinnedDirsInUse(): Set<string> {
+    const out = new Set<string>();
+    for (const e of this.entries.values()) if (e.pinnedDir) out.add(e.pinnedDir);
+    for (const key of this.closing.keys()) {
+      const at = key.lastIndexOf("@");
+      out.add(storeDirFor(this.config.store_path, key.slice(0, at), key.slice(at + 1) as Oid));
+    }
+    return out;
   }
 
   /** Pinned views open now (for status and tests). */
@@ -130,7 +148,7 @@ export class DicfusePool {
     const key = keyOf(basePath, pinned);
     let e = this.entries.get(key);
     if (!e) {
-      const entry: Entry = { ready: Promise.resolve(undefined as never), refs: 0 };
+      const entry: Entry = { ready: Promise.resolve(undefined as never), refs: 0, pinnedDir: pinned ? storeDirFor(this.config.store_path, basePath, pinned) : null };
       entry.ready = this.open(basePath, pinned, entry);
       e = entry;
       this.entries.set(key, e);
@@ -151,6 +169,7 @@ export class DicfusePool {
       const opened = rp.openView({ basePath, tuning: "subpath", pinnedCommit });
       entry.tree = opened.tree;
       view = opened.view;
+      if (pinnedCommit) writeFileAtomicSync(join(opened.tree.path, PINNED_STORE_MARKER), `${basePath}@${pinnedCommit}\n`);
     }
     await this.waitReady(view, basePath);
     if (entry.tree) {

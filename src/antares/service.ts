@@ -34,7 +34,7 @@ import type { ObjectStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
 import { buildClLayer } from "./cl-layer.ts";
-import { storeDirFor, type DicfusePool } from "./dicfuse-pool.ts";
+import { PINNED_STORE_MARKER, storeDirFor, type DicfusePool } from "./dicfuse-pool.ts";
 import { diskUse, dirUsage } from "./disk.ts";
 import { chooseEngine, workRootOf, type EngineChoice, type OverlayEngine } from "./engine.ts";
 import { fuseFailure, insufficientStorage, invalidRequest, localCommits, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
@@ -845,8 +845,36 @@ export class AntaresService {
         }
       }
     }
+    await this.collectPinnedStores(result);
     if (result.removed.length > 0) log.info("garbage collection removed orphaned directories", { count: result.removed.length, detached: result.detached.length });
     return result;
+  }
+
+  /**
+   * Pinned views' tree stores (`{store_path}/dicfuse/{hash}` with a marker) that no mount and no open
+   * view uses: normally removed with their last job, left behind only by a crash in between or a
+   * state file removed by hand. Following views' stores (no marker) are never touched.
+   */
+  private async collectPinnedStores(result: GcResult): Promise<void> {
+    const root = join(this.opts.config.store_path, "dicfuse");
+    const used = this.opts.pool.pinnedDirsInUse();
+    for (const e of this.mounts.values()) if (e.pinnedCommit) used.add(storeDirFor(this.opts.config.store_path, e.path, e.pinnedCommit));
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const dir = join(root, name);
+      if (used.has(dir) || !existsSync(join(dir, PINNED_STORE_MARKER))) continue;
+      try {
+        await rm(dir, { recursive: true, force: true });
+        result.removed.push(dir);
+      } catch (err) {
+        log.warn("cannot remove an orphaned pinned view store", { dir, error: err as Error });
+      }
+    }
   }
 
   /** Disk used by each job's upper and CL layers, and by the upper root's filesystem. */

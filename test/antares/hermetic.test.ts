@@ -4,7 +4,8 @@
  * it, while the following workspace view and a new job do see it); `refresh` moves one job to the
  * newest commit and its recorded base with it, keeping the upper layer; jobs at different commits
  * coexist; recovery after `kill -9` reopens the same commit; a pinned view (its FUSE mount on the
- * kernel engine, its tree store on both) goes with its last job.
+ * kernel engine, its tree store on both) goes with its last job, and gc removes a pinned store left
+ * behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
@@ -198,6 +199,25 @@ for (const engine of ENGINES) {
       const again = await create({ job_id: `pin-share-c-${engine}`, path: "/" });
       expect(read(join(again.mountpoint, "README.md"))).toBe(read(join(repo.path, "README.md")));
       await remove(again.mount_id);
+    }, 60_000);
+
+    test("POST /antares/gc removes a pinned view store no job uses, and keeps those in use and following views' stores", async () => {
+      const job = await create({ job_id: `pin-gc-${engine}`, path: "/" });
+      const inUse = (await status(job.mount_id)).layers.dicfuse as string;
+      expect(fs.existsSync(join(inUse, "pinned-view"))).toBe(true);
+      const orphan = join(sb.storePath, "dicfuse", "0123456789abcdef");
+      fs.mkdirSync(orphan, { recursive: true });
+      fs.writeFileSync(join(orphan, "pinned-view"), "/@0000000000000000000000000000000000000000\n");
+      const following = join(sb.storePath, "dicfuse", "fedcba9876543210");
+      fs.mkdirSync(following, { recursive: true });
+      const r = await api("POST", `${P}/gc`);
+      expect(r.status).toBe(200);
+      expect(r.json.removed).toEqual([orphan]);
+      expect(fs.existsSync(inUse)).toBe(true);
+      expect(fs.existsSync(following)).toBe(true);
+      expect(read(join(job.mountpoint, "README.md"))).toBe(read(join(repo.path, "README.md")));
+      fs.rmSync(following, { recursive: true });
+      await remove(job.mount_id);
     }, 60_000);
   });
 }

@@ -91,7 +91,7 @@ describe("routes over a service with a fake overlay", () => {
     antares_dicfuse_reply_ttl_secs: 1, mount_allow_other: false, antares_purge_on_delete: false,
     antares_overlay_engine: "fuse-overlay", antares_disk_max_use_percent: 100, antares_disk_warn_use_percent: 100,
   } as unknown as ScorpioConfig;
-  const pool = { get: async () => ({ view: {}, label: "shared" }), acquire: async () => ({ view: {}, label: "shared", pinnedCommit: null, release: async () => {} }), close: async () => {} } as unknown as DicfusePool;
+  const pool = { get: async () => ({ view: {}, label: "shared" }), acquire: async () => ({ view: {}, label: "shared", pinnedCommit: null, release: async () => {} }), pinnedDirsInUse: () => new Set<string>(), close: async () => {} } as unknown as DicfusePool;
   const service = new AntaresService({
     config, client: {} as MegaClient, objects: async () => { throw new Error("no object store in unit tests"); }, pool,
     mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
