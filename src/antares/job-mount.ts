@@ -21,9 +21,13 @@ export interface JobMount {
   setClDir(dir: string | null): Promise<void>;
   /** Drops everything the mount cached of its lower layers (after a following view moved to a newer commit). */
   refreshLower(): Promise<void>;
-  /** Puts another read-only view under the mount (the upper and CL layers stay). */
-  setLower(lower: JobLowerLayer): Promise<void>;
-  unmount(): Promise<void>;
+  /**
+   * Puts another read-only view under the mount (the upper and CL layers stay). Resolves true when
+   * job processes may still read the old view (a busy kernel overlay was detached, not unmounted).
+   */
+  setLower(lower: JobLowerLayer): Promise<boolean>;
+  /** Resolves true when a busy kernel overlay was detached (its processes may still read its lower). */
+  unmount(): Promise<boolean>;
 }
 
 /** The bottom layer: the view, and its mounted directory for kernel overlayfs (null on the FUSE engine). */
@@ -83,7 +87,7 @@ export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
     },
     async setLower(lower) {
       if (lower.dir === null) throw new Error("a kernel overlay needs the mounted directory of its lower view");
-      await unmountKernelOverlay(spec.mountpoint);
+      const detached = await unmountKernelOverlay(spec.mountpoint);
       try {
         await mountWith(clDir, lower.dir);
       } catch (err) {
@@ -92,6 +96,7 @@ export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
         throw err;
       }
       lowerDir = lower.dir;
+      return detached;
     },
     unmount: () => unmountKernelOverlay(spec.mountpoint),
   };
@@ -108,7 +113,8 @@ export async function mountFuseJob(spec: FuseJobSpec, mount: (opts: OverlayMount
     setClDir: (dir) => overlay.setClDir(dir),
     // Re-setting the same CL layer invalidates every kernel entry and inode the mount handed out.
     refreshLower: () => overlay.setClDir(overlay.fs.clDir),
-    setLower: (lower) => overlay.setLower(lower.view),
-    unmount: () => overlay.unmount(),
+    // Open files of the old view hold their content, not the view: it can go at once.
+    setLower: (lower) => overlay.setLower(lower.view).then(() => false),
+    unmount: () => overlay.unmount().then(() => false),
   };
 }

@@ -49,6 +49,9 @@ import { warmWalk, warmWalkConfigFromEnv, type WarmWalkConfig } from "./warm-wal
 
 const log = logger("antares");
 
+/** How long the views of a deleted job whose kernel overlay was busy (detached) keep being served. */
+const DETACHED_VIEW_GRACE_MS = 5 * 60_000;
+
 interface MountEntry {
   readonly id: string;
   readonly jobId: string | null;
@@ -68,6 +71,8 @@ interface MountEntry {
   overlay: JobMount | null;
   /** The view under the overlay (held while mounted). */
   lower: JobLower | null;
+  /** Views a refresh moved the job off while a detached overlay of it may still read them (released with the job). */
+  retired: JobLower[];
   /** The monorepo commit the lower view is pinned at (null: it follows the server). */
   pinnedCommit: Oid | null;
   warm: AbortController | null;
@@ -333,7 +338,7 @@ export class AntaresService {
     const now = Date.now();
     const e: MountEntry = {
       id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse: lower.label, state: "Mounted", createdAt: now, lastSeen: now,
-      labels: shape.labels, readonly: shape.readonly, engine: overlay.engine, overlay, lower, pinnedCommit: lower.pinnedCommit, warm: null,
+      labels: shape.labels, readonly: shape.readonly, engine: overlay.engine, overlay, lower, retired: [], pinnedCommit: lower.pinnedCommit, warm: null,
       baseCommit: base?.base_commit ?? null, baseTree: base?.base_tree ?? null, baseRootCommit: base?.base_root_commit ?? null, clLink: null,
     };
     this.insert(e);
@@ -453,14 +458,21 @@ export class AntaresService {
     }
     this.cancelWarm(e);
     e.state = "Unmounting";
+    let detached = false;
     try {
-      await e.overlay?.unmount();
+      detached = (await e.overlay?.unmount()) ?? false;
       e.overlay = null;
     } catch (err) {
       e.state = failed(`unmount failed: ${messageOf(err)}`);
       throw fuseFailure(`unmount failed: ${messageOf(err)}`);
     }
-    await this.releaseLower(e);
+    if (detached) {
+      // Processes still in the detached overlay read its views a while longer (shutdown ends them anyway).
+      const lowers = [e.lower, ...e.retired];
+      e.lower = null;
+      e.retired = [];
+      setTimeout(() => void Promise.all(lowers.map((l) => l?.release().catch(() => {}))), DETACHED_VIEW_GRACE_MS).unref?.();
+    } else await this.releaseLower(e);
     e.state = "Unmounted";
     this.unindex(e);
     await this.persist();
@@ -571,8 +583,9 @@ export class AntaresService {
         await e.overlay!.refreshLower();
       } else if (commit !== e.pinnedCommit) {
         const next = await this.lowerFor(e.id, e.path, commit);
+        let oldInUse: boolean;
         try {
-          await e.overlay!.setLower({ view: next.view, dir: e.engine === "kernel-overlayfs" ? await next.mountDir() : null });
+          oldInUse = await e.overlay!.setLower({ view: next.view, dir: e.engine === "kernel-overlayfs" ? await next.mountDir() : null });
         } catch (err) {
           await next.release().catch(() => {});
           throw err;
@@ -581,7 +594,9 @@ export class AntaresService {
         e.lower = next;
         e.pinnedCommit = commit;
         e.dicfuse = next.label;
-        await old?.release().catch((err) => log.warn("releasing the job's old view failed", { mount_id: e.id, error: err as Error }));
+        // Processes of the job still in the detached overlay (a shell's cwd) keep reading the old view.
+        if (old && oldInUse) e.retired.push(old);
+        else await old?.release().catch((err) => log.warn("releasing the job's old view failed", { mount_id: e.id, error: err as Error }));
       }
       if (base) {
         e.baseCommit = base.base_commit;
@@ -604,10 +619,12 @@ export class AntaresService {
     return this.status(e);
   }
 
+  /** Lets go of the job's view and of views it was refreshed off. */
   private async releaseLower(e: MountEntry): Promise<void> {
-    const lower = e.lower;
+    const lowers = [e.lower, ...e.retired];
     e.lower = null;
-    await lower?.release().catch((err) => log.warn("releasing a job's view failed", { mount_id: e.id, error: err as Error }));
+    e.retired = [];
+    await Promise.all(lowers.map((l) => l?.release().catch((err) => log.warn("releasing a job's view failed", { mount_id: e.id, error: err as Error }))));
   }
 
   private rekey(e: MountEntry, cl: string | null): void {
@@ -680,6 +697,7 @@ export class AntaresService {
         engine: "fuse-overlay",
         overlay: null,
         lower: null,
+        retired: [],
         pinnedCommit: pinnedCommitOf(r.path, r.base_commit ? { base_commit: r.base_commit, base_root_commit: r.base_root_commit ?? undefined } : null),
         warm: null,
         baseCommit: r.base_commit ?? null,

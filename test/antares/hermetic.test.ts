@@ -219,5 +219,32 @@ for (const engine of ENGINES) {
       fs.rmSync(following, { recursive: true });
       await remove(job.mount_id);
     }, 60_000);
+
+    // Last in the describe: the old view stays mounted a while after this job is deleted.
+    if (engine === "kernel-overlayfs") {
+      test("refresh while a job process is inside the mount: that process keeps its old tree, and the old view is still served", async () => {
+        const c1 = head();
+        const job = await create({ job_id: `pin-busy-${engine}`, path: "/" });
+        const before = read(join(job.mountpoint, "src/main.rs"));
+        const sleeper = Bun.spawn(["sleep", "120"], { cwd: job.mountpoint });
+        try {
+          const c2 = repo.commitFile("src/main.rs", `busy refresh (${engine})\n`);
+          const r = await api("POST", `${P}/mounts/${job.mount_id}/refresh`);
+          expect(r.status).toBe(200);
+          expect(r.json.pinned_commit).toBe(c2);
+          expect(read(join(job.mountpoint, "src/main.rs"))).toBe(`busy refresh (${engine})\n`);
+          // The busy overlay was detached, not unmounted: through the sleeper's cwd it still shows c1,
+          // read from the c1 view, which is still mounted and served.
+          expect(isMounted(viewDir("/", c1))).toBe(true);
+          const cwd = `/proc/${sleeper.pid}/cwd`;
+          expect(read(join(cwd, "src/main.rs"))).toBe(before);
+          expect(read(join(cwd, "README.md"))).toBe(read(join(repo.path, "README.md")));
+        } finally {
+          sleeper.kill();
+          await sleeper.exited;
+        }
+        await remove(job.mount_id);
+      }, 60_000);
+    }
   });
 }
