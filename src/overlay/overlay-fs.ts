@@ -90,6 +90,15 @@ export class OverlayFs implements LowLevelFs {
     this.layers.invalidate();
   }
 
+  /**
+   * Swaps the lower view (a job moved to a newer commit). Open files keep the content they opened;
+   * the caller drops kernel caches afterwards (`OverlayMount.setLower` does).
+   */
+  setLower(view: DicfuseView): void {
+    this.layers.lower = view;
+    this.layers.invalidate();
+  }
+
   /** Open file handles (for status and leak checks). */
   get openFiles(): number {
     return this.files.size;
