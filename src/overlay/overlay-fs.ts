@@ -24,7 +24,7 @@ import { OverlayInodeTable, ROOT_INO } from "./inode-table.ts";
 import { joinRel, Layers, splitRel, type EntryKind, type Resolved } from "./layers.ts";
 import { Union, type Owner } from "./union.ts";
 import { probeWhiteoutFormat, type WhiteoutFormat } from "./whiteout.ts";
-import { fallocate } from "./host-syscalls.ts";
+import { fallocate, lseek } from "./host-syscalls.ts";
 
 export interface OverlayLayers {
   /** Writable host directory; created if missing. */
@@ -42,14 +42,19 @@ export interface OverlayFsOptions {
   entryTimeout?: number;
 }
 
-type FileHandle = { kind: "host"; fd: number } | { kind: "blob"; blob: BlobHandle | null };
+/** A lower file's handle keeps the attributes it was opened with: fstat answers from them once no name is left. */
+type FileHandle = { kind: "host"; fd: number } | { kind: "blob"; blob: BlobHandle | null; attr: Attr };
 
 interface DirHandle {
   entries: Array<{ name: string; ino: number; mode: number }>;
   parent: number;
+  /** True until the first readdir: a later read from offset 0 is a rewinddir and takes a new snapshot. */
+  fresh: boolean;
 }
 
 const WRITE_ACCESS = O.WRONLY | O.RDWR;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
 
 const KIND_MODE: Record<EntryKind, number> = { dir: S_IF.DIR, file: S_IF.REG, symlink: S_IF.LNK, special: 0 };
 
@@ -59,8 +64,8 @@ export class OverlayFs implements LowLevelFs {
   readonly table = new OverlayInodeTable();
   readonly whiteoutFormat: WhiteoutFormat;
   private readonly files = new Map<number, FileHandle>();
-  /** Open host fds per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
-  private readonly hostFds = new Map<number, Set<number>>();
+  /** Open handles per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
+  private readonly openByIno = new Map<number, Set<FileHandle>>();
   private readonly dirs = new Map<number, DirHandle>();
   private nextFh = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -165,6 +170,8 @@ export class OverlayFs implements LowLevelFs {
     const h = fh !== undefined ? this.files.get(fh) : undefined;
     const fd = h?.kind === "host" ? h.fd : this.orphanFd(ino);
     if (fd !== null) return { attr: hostAttr(fstatSync(fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };
+    const lowerOrphan = this.orphan(ino);
+    if (lowerOrphan?.kind === "blob") return { attr: { ...lowerOrphan.attr, nlink: 0 }, attrTimeout: this.attrTimeout };
     const r = await this.resolveIno(ino);
     return { attr: await attrOfResolved(r, ino, this.layers.lower), attrTimeout: this.attrTimeout };
   }
@@ -276,19 +283,28 @@ export class OverlayFs implements LowLevelFs {
   private addFile(h: FileHandle, ino: number): number {
     const fh = this.nextFh++;
     this.files.set(fh, h);
-    if (h.kind === "host") {
-      let fds = this.hostFds.get(ino);
-      if (!fds) this.hostFds.set(ino, (fds = new Set()));
-      fds.add(h.fd);
-    }
+    let open = this.openByIno.get(ino);
+    if (!open) this.openByIno.set(ino, (open = new Set()));
+    open.add(h);
     return fh;
   }
 
-  /** An open host fd of `ino` when none of its names is left (unlinked while open), else null. */
+  /**
+   * An open handle of `ino` when none of its names is left (unlinked or renamed over while open),
+   * a host one if there is one; else null.
+   */
+  private orphan(ino: number): FileHandle | null {
+    const open = this.openByIno.get(ino);
+    if (!open || open.size === 0 || !this.table.has(ino) || this.table.pathOf(ino) !== null) return null;
+    let found: FileHandle | null = null;
+    for (const h of open) if (h.kind === "host" || !found) found = h;
+    return found;
+  }
+
+  /** An open host fd of an orphaned `ino` (see `orphan`), else null. */
   private orphanFd(ino: number): number | null {
-    const fds = this.hostFds.get(ino);
-    if (!fds || fds.size === 0 || !this.table.has(ino) || this.table.pathOf(ino) !== null) return null;
-    return fds.values().next().value ?? null;
+    const h = this.orphan(ino);
+    return h?.kind === "host" ? h.fd : null;
   }
 
   async open(ino: number, flags: number, ctx: RequestContext): Promise<OpenReply> {
@@ -304,8 +320,9 @@ export class OverlayFs implements LowLevelFs {
     if (r.kind === "dir") throw new FsError(Errno.EISDIR);
     const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
     if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)) }, ino) };
+    const attr = await attrOfResolved(r, ino, this.layers.lower);
     const blob = await this.layers.lower.openContent(r.lower!);
-    return { fh: this.addFile({ kind: "blob", blob }, ino) };
+    return { fh: this.addFile({ kind: "blob", blob, attr }, ino) };
   }
 
   create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
@@ -353,18 +370,31 @@ export class OverlayFs implements LowLevelFs {
   release(ino: number, fi: FileInfo): void {
     const h = this.files.get(fi.fh);
     this.files.delete(fi.fh);
-    if (h?.kind === "host") {
-      const fds = this.hostFds.get(ino);
-      fds?.delete(h.fd);
-      if (fds?.size === 0) this.hostFds.delete(ino);
-      closeSync(h.fd);
-    } else h?.blob?.close();
+    if (!h) return;
+    const open = this.openByIno.get(ino);
+    open?.delete(h);
+    if (open?.size === 0) this.openByIno.delete(ino);
+    if (h.kind === "host") closeSync(h.fd);
+    else h.blob?.close();
   }
 
   fallocate(_ino: number, mode: number, offset: number, length: number, fh: number): void {
     const h = this.files.get(fh);
     if (!h || h.kind !== "host") throw new FsError(Errno.EBADF, "fallocate needs a file opened for writing");
     fallocate(h.fd, mode, offset, length);
+  }
+
+  /**
+   * SEEK_DATA / SEEK_HOLE (the kernel handles the other whences): asked of the host file, so holes
+   * in upper files are found as on the host; a lower file is all data.
+   */
+  lseek(_ino: number, offset: number, whence: number, fh: number): number {
+    const h = this.files.get(fh);
+    if (!h) throw new FsError(Errno.EBADF);
+    const fd = h.kind === "host" ? h.fd : h.blob?.fd;
+    if (fd === undefined) throw new FsError(Errno.ENXIO); // an empty lower file
+    if (whence !== SEEK_DATA && whence !== SEEK_HOLE) throw new FsError(Errno.EINVAL);
+    return lseek(fd, offset, whence);
   }
 
   fsync(_ino: number, datasync: boolean, fh: number): void {
@@ -377,20 +407,30 @@ export class OverlayFs implements LowLevelFs {
   // ---- directories -------------------------------------------------------------------------------
 
   async opendir(ino: number): Promise<OpenReply> {
-    const rel = this.table.livePath(ino);
-    const d = await this.layers.dirLayers(rel);
-    // Snapshot at opendir: offsets stay valid however the directory changes while it is read.
-    const names = await this.layers.list(d);
-    const entries = names.map((n) => ({ name: n.name, ino: this.table.assign(joinRel(rel, n.name)), mode: KIND_MODE[n.kind] }));
-    const parent = rel === "" ? ROOT_INO : this.table.peek(splitRel(rel).parent) ?? ROOT_INO;
     const fh = this.nextFh++;
-    this.dirs.set(fh, { entries, parent });
+    this.dirs.set(fh, await this.snapshot(ino));
     return { fh };
   }
 
-  readdir(ino: number, fh: number, offset: number, max: number): DirEntry[] {
-    const d = this.dirs.get(fh);
+  /**
+   * The listing of directory `ino` now. Snapshot at opendir (and rewinddir): offsets stay valid
+   * however the directory changes while it is read.
+   */
+  private async snapshot(ino: number): Promise<DirHandle> {
+    const rel = this.table.livePath(ino);
+    const d = await this.layers.dirLayers(rel);
+    const names = await this.layers.list(d);
+    const entries = names.map((n) => ({ name: n.name, ino: this.table.assign(joinRel(rel, n.name)), mode: KIND_MODE[n.kind] }));
+    const parent = rel === "" ? ROOT_INO : this.table.peek(splitRel(rel).parent) ?? ROOT_INO;
+    return { entries, parent, fresh: true };
+  }
+
+  async readdir(ino: number, fh: number, offset: number, max: number): Promise<DirEntry[]> {
+    let d = this.dirs.get(fh);
     if (!d) throw new FsError(Errno.EBADF);
+    // Reading from 0 again is rewinddir: POSIX has the stream show the directory as it is now.
+    if (offset === 0 && !d.fresh) this.dirs.set(fh, (d = await this.snapshot(ino)));
+    d.fresh = false;
     const out: DirEntry[] = [];
     // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
     if (offset < 1) out.push({ name: ".", ino, mode: S_IF.DIR, nextOffset: 1 });
