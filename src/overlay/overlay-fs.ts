@@ -42,8 +42,12 @@ export interface OverlayFsOptions {
   entryTimeout?: number;
 }
 
-/** A lower file's handle keeps the attributes it was opened with: fstat answers from them once no name is left. */
-type FileHandle = { kind: "host"; fd: number } | { kind: "blob"; blob: BlobHandle | null; attr: Attr };
+/**
+ * An open file: a host fd (an upper file, or a CL file when `below`) or a lower file's blob, which
+ * keeps the attributes it was opened with (fstat answers from them once no name is left). Handles
+ * reading from below move to the upper copy when the file is copied up (`promoteReaders`).
+ */
+type FileHandle = { kind: "host"; fd: number; below?: boolean } | { kind: "blob"; blob: BlobHandle | null; attr: Attr };
 
 interface DirHandle {
   entries: Array<{ name: string; ino: number; mode: number }>;
@@ -65,7 +69,7 @@ export class OverlayFs implements LowLevelFs {
   readonly whiteoutFormat: WhiteoutFormat;
   private readonly files = new Map<number, FileHandle>();
   /** Open handles per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
-  private readonly openByIno = new Map<number, Set<FileHandle>>();
+  private readonly openByIno = new Map<number, Set<number>>();
   private readonly dirs = new Map<number, DirHandle>();
   private nextFh = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -188,6 +192,7 @@ export class OverlayFs implements LowLevelFs {
       }
       const fd = h?.kind === "host" ? h.fd : null;
       await this.union.setattr(this.table.livePath(ino), allowed, fd);
+      await this.promoteReaders(ino);
       return this.getattr(ino, undefined);
     });
   }
@@ -238,6 +243,7 @@ export class OverlayFs implements LowLevelFs {
       if (ctx.uid !== 0) checkCreate(await this.attrAt(this.table.livePath(newParent)), ctx);
       const { rel, st } = await this.union.link(this.table.livePath(ino), this.table.livePath(newParent), newName);
       this.table.addPath(ino, rel, `${st.dev}:${st.ino}`);
+      await this.promoteReaders(ino);
       return this.entryAt(rel, ino);
     });
   }
@@ -275,6 +281,8 @@ export class OverlayFs implements LowLevelFs {
       if (from === to) return;
       if (flags & RENAME.EXCHANGE) this.table.exchange(from, to);
       else this.table.rename(from, to);
+      await this.promoteReadersUnder(to);
+      if (flags & RENAME.EXCHANGE) await this.promoteReadersUnder(from);
     });
   }
 
@@ -285,7 +293,7 @@ export class OverlayFs implements LowLevelFs {
     this.files.set(fh, h);
     let open = this.openByIno.get(ino);
     if (!open) this.openByIno.set(ino, (open = new Set()));
-    open.add(h);
+    open.add(fh);
     return fh;
   }
 
@@ -297,8 +305,44 @@ export class OverlayFs implements LowLevelFs {
     const open = this.openByIno.get(ino);
     if (!open || open.size === 0 || !this.table.has(ino) || this.table.pathOf(ino) !== null) return null;
     let found: FileHandle | null = null;
-    for (const h of open) if (h.kind === "host" || !found) found = h;
+    for (const fh of open) {
+      const h = this.files.get(fh);
+      if (h && (h.kind === "host" || !found)) found = h;
+    }
     return found;
+  }
+
+  /**
+   * Moves the read handles of `ino` that still read a CL or lower file to its upper copy, once there
+   * is one: as on a native filesystem (and kernel overlayfs), a file opened before another open
+   * copied it up sees what is written through the other.
+   */
+  private async promoteReaders(ino: number | undefined): Promise<void> {
+    const open = ino === undefined ? undefined : this.openByIno.get(ino);
+    if (!open) return;
+    let upper: string | null | undefined;
+    for (const fh of open) {
+      const h = this.files.get(fh);
+      if (!h || (h.kind === "host" && !h.below)) continue;
+      if (upper === undefined) {
+        const rel = this.table.pathOf(ino!);
+        const r = rel === null ? null : await this.union.resolve(rel);
+        upper = r?.top === "upper" && r.kind === "file" ? r.upper!.path : null;
+      }
+      if (upper === null) return;
+      const fd = openSync(fsPath(upper), O.RDONLY);
+      if (h.kind === "blob") h.blob?.close();
+      else closeSync(h.fd);
+      this.files.set(fh, { kind: "host", fd });
+    }
+  }
+
+  /** `promoteReaders` for every open file at `rel` or under it (a renamed tree was copied up). */
+  private async promoteReadersUnder(rel: string): Promise<void> {
+    for (const ino of [...this.openByIno.keys()]) {
+      const p = this.table.pathOf(ino);
+      if (p !== null && (p === rel || p.startsWith(rel + "/"))) await this.promoteReaders(ino);
+    }
   }
 
   /** An open host fd of an orphaned `ino` (see `orphan`), else null. */
@@ -313,13 +357,14 @@ export class OverlayFs implements LowLevelFs {
         const r = await this.resolveIno(ino);
         if (ctx.uid !== 0) checkAccess(await attrOfResolved(r, ino, this.layers.lower), ACCESS.W_OK, ctx);
         const fd = await this.union.openWrite(r, flags);
+        await this.promoteReaders(ino);
         return { fh: this.addFile({ kind: "host", fd }, ino) };
       });
     }
     const r = await this.resolveIno(ino);
     if (r.kind === "dir") throw new FsError(Errno.EISDIR);
     const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
-    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)) }, ino) };
+    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)), below: r.top === "cl" }, ino) };
     const attr = await attrOfResolved(r, ino, this.layers.lower);
     const blob = await this.layers.lower.openContent(r.lower!);
     return { fh: this.addFile({ kind: "blob", blob, attr }, ino) };
@@ -337,6 +382,7 @@ export class OverlayFs implements LowLevelFs {
       const { rel, fd } = await this.union.create(parentRel, name, n.mode, flags, n.owner);
       try {
         const e = await this.entryAt(rel);
+        if (existing) await this.promoteReaders(e.ino);
         return { ...e, fh: this.addFile({ kind: "host", fd }, e.ino) };
       } catch (err) {
         closeSync(fd);
@@ -372,7 +418,7 @@ export class OverlayFs implements LowLevelFs {
     this.files.delete(fi.fh);
     if (!h) return;
     const open = this.openByIno.get(ino);
-    open?.delete(h);
+    open?.delete(fi.fh);
     if (open?.size === 0) this.openByIno.delete(ino);
     if (h.kind === "host") closeSync(h.fd);
     else h.blob?.close();
@@ -470,6 +516,7 @@ export class OverlayFs implements LowLevelFs {
     return this.serial(async () => {
       await this.checkXattrWrite(ino, name, ctx);
       await this.union.setxattr(this.table.livePath(ino), name, value, flags);
+      await this.promoteReaders(ino);
     });
   }
 
@@ -477,6 +524,7 @@ export class OverlayFs implements LowLevelFs {
     return this.serial(async () => {
       await this.checkXattrWrite(ino, name, ctx);
       await this.union.removexattr(this.table.livePath(ino), name);
+      await this.promoteReaders(ino);
     });
   }
 

@@ -178,6 +178,10 @@ def aged(path):
 
 def rule_hardlink(r):
     f, f2, f3 = f"{r}/f", f"{r}/f2", f"{r}/sub-link"
+    # Readers opened before the copy-up: one has the data cached, one has never read.
+    cached = os.open(f, os.O_RDONLY)
+    os.read(cached, 100)
+    uncached = os.open(f, os.O_RDONLY)
     attempt("link lower file", lambda: os.link(f, f2))
     out("names share an inode", same_inode(f, f2))
     out("f", desc(f))
@@ -185,6 +189,22 @@ def rule_hardlink(r):
     with open(f2, "ab") as w:
         w.write(b"via f2\n")
     out("read through f after append through f2", content(f))
+    out("read through an fd of f opened (and read) before the link", show(os.pread(cached, 100, 0)))
+    out("read through an fd of f opened before the link", show(os.pread(uncached, 100, 0)))
+    out("fstat through it", os.fstat(uncached).st_nlink, )
+    os.close(cached)
+    os.close(uncached)
+    # The same for a file copied up by a write-open rather than by a link.
+    ro = os.open(f"{r}/e/c", os.O_RDONLY)
+    with open(f"{r}/e/c", "ab") as w:
+        w.write(b"appended\n")
+    out("read through an fd opened before another fd wrote", show(os.pread(ro, 100, 0)))
+    mapped = mmap.mmap(ro, 0, mmap.MAP_SHARED, mmap.PROT_READ)
+    with open(f"{r}/e/c", "r+b") as w:
+        w.write(b"L")
+    out("a read-only mapping sees a later write", mapped[:8])
+    mapped.close()
+    os.close(ro)
     with open(f, "r+b") as w:
         w.write(b"LOWER")
     out("read through f2 after write through f", content(f2))
