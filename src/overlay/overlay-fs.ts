@@ -71,6 +71,8 @@ export class OverlayFs implements LowLevelFs {
   /** Open handles per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
   private readonly openByIno = new Map<number, Set<number>>();
   private readonly dirs = new Map<number, DirHandle>();
+  /** Attributes of removed directories the kernel still holds (a process's cwd), until forgotten. */
+  private readonly removedDirs = new Map<number, Attr>();
   private nextFh = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly attrTimeout: number;
@@ -168,12 +170,15 @@ export class OverlayFs implements LowLevelFs {
 
   forget(ino: number, nlookup: number): void {
     this.table.forget(ino, nlookup);
+    if (!this.table.has(ino)) this.removedDirs.delete(ino);
   }
 
   async getattr(ino: number, fh: number | undefined): Promise<AttrReply & { attr: Attr }> {
     const h = fh !== undefined ? this.files.get(fh) : undefined;
     const fd = h?.kind === "host" ? h.fd : this.orphanFd(ino);
     if (fd !== null) return { attr: hostAttr(fstatSync(fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };
+    const removedDir = this.removedDirs.get(ino);
+    if (removedDir && this.table.pathOf(ino) === null) return { attr: removedDir, attrTimeout: this.attrTimeout };
     const lowerOrphan = this.orphan(ino);
     if (lowerOrphan?.kind === "blob") return { attr: { ...lowerOrphan.attr, nlink: 0 }, attrTimeout: this.attrTimeout };
     const r = await this.resolveIno(ino);
@@ -184,10 +189,14 @@ export class OverlayFs implements LowLevelFs {
     return this.serial(async () => {
       const h = fh !== undefined ? this.files.get(fh) : undefined;
       const allowed = checkSetattr((await this.getattr(ino, fh)).attr, changes, ctx, h !== undefined);
-      const orphan = this.orphanFd(ino);
+      const orphan = this.orphan(ino);
       if (orphan !== null) {
-        // Unlinked but open: only its open fds reach it now.
-        applyToFd(orphan, allowed);
+        // Unlinked but open: only its open handles reach it now (a lower file's: its attributes).
+        if (orphan.kind === "host") applyToFd(orphan.fd, allowed);
+        else for (const other of this.openByIno.get(ino) ?? []) {
+          const b = this.files.get(other);
+          if (b?.kind === "blob") b.attr = applyToAttr(b.attr, allowed);
+        }
         return this.getattr(ino, undefined);
       }
       const fd = h?.kind === "host" ? h.fd : null;
@@ -259,8 +268,12 @@ export class OverlayFs implements LowLevelFs {
   rmdir(parent: number, name: string, ctx: RequestContext): Promise<void> {
     return this.serial(async () => {
       const rel = await this.removable(this.table.livePath(parent), name, ctx);
+      const ino = this.table.peek(rel);
+      const attr = ino !== undefined ? await this.attrAt(rel) : null;
       await this.union.rmdir(rel);
       this.table.dropSubtree(rel);
+      // It may be someone's cwd: fstat of it keeps working (nlink 0), as natively.
+      if (ino !== undefined && attr && this.table.has(ino)) this.removedDirs.set(ino, { ...attr, ino, nlink: 0 });
     });
   }
 
@@ -463,6 +476,8 @@ export class OverlayFs implements LowLevelFs {
    * however the directory changes while it is read.
    */
   private async snapshot(ino: number): Promise<DirHandle> {
+    // A removed directory that is still open (a cwd) lists as empty, as natively.
+    if (this.table.has(ino) && this.table.pathOf(ino) === null) return { entries: [], parent: ROOT_INO, fresh: true };
     const rel = this.table.livePath(ino);
     const d = await this.layers.dirLayers(rel);
     const names = await this.layers.list(d);
@@ -547,6 +562,26 @@ export class OverlayFs implements LowLevelFs {
     this.files.clear();
     this.dirs.clear();
   }
+}
+
+/** setattr on a lower file that has no name left: only its open handles' attributes can change. */
+function applyToAttr(a: Attr, ch: SetattrChanges): Attr {
+  if (ch.size !== undefined) throw new FsError(Errno.EINVAL, "a lower file without a name cannot be truncated");
+  const now = Date.now();
+  const nowSpec = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 };
+  const t = (v: SetattrChanges["atime"]) => (v === "now" ? nowSpec : v);
+  const atime = t(ch.atime);
+  const mtime = t(ch.mtime);
+  return {
+    ...a,
+    mode: ch.mode !== undefined ? (a.mode & S_IF.MT) | (ch.mode & 0o7777) : a.mode,
+    uid: ch.uid ?? a.uid,
+    gid: ch.gid ?? a.gid,
+    ...(atime ? { atimeSec: atime.sec, atimeNsec: atime.nsec } : {}),
+    ...(mtime ? { mtimeSec: mtime.sec, mtimeNsec: mtime.nsec } : {}),
+    ctimeSec: nowSpec.sec,
+    ctimeNsec: nowSpec.nsec,
+  };
 }
 
 /** setattr on an fd alone (an unlinked open file): the changes node:fs can apply by descriptor. */

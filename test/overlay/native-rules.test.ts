@@ -84,7 +84,9 @@ test("hard links across copy-up: one inode, shared content and link count, unlin
 });
 
 test("renames: lower-only and merged directories, over empty and non-empty directories, NOREPLACE and EXCHANGE", () => {
-  differential("rename");
+  const { native: n, overlay: o } = differential("rename");
+  expect(n.get("RENAME_WHITEOUT")).toBe("ok");
+  expect(o.get("RENAME_WHITEOUT")).toBe("EINVAL");
 });
 
 test("user xattrs on lower-origin, upper and directory entries: ENODATA, XATTR_CREATE/REPLACE, list, remove", () => {
