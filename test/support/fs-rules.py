@@ -202,7 +202,8 @@ def rule_hardlink(r):
     mapped = mmap.mmap(ro, 0, mmap.MAP_SHARED, mmap.PROT_READ)
     with open(f"{r}/e/c", "r+b") as w:
         w.write(b"L")
-    out("a read-only mapping sees a later write", mapped[:8])
+    # Kernel overlayfs keeps such a mapping on the lower file (its documented non-standard behaviour).
+    out("~read-only mapping made before a copy-up", mapped[:8])
     mapped.close()
     os.close(ro)
     with open(f, "r+b") as w:
@@ -325,8 +326,8 @@ def rule_xattr(r):
         attempt(f"{name}: get", lambda: os.getxattr(p, "user.a"))
         attempt(f"{name}: set empty value", lambda: os.setxattr(p, "user.empty", b""))
         attempt(f"{name}: get empty value", lambda: os.getxattr(p, "user.empty"))
-        attempt(f"{name}: set 4000 bytes", lambda: os.setxattr(p, "user.big", bytes(range(250)) * 16))
-        attempt(f"{name}: get 4000 bytes", lambda: show(os.getxattr(p, "user.big")))
+        attempt(f"{name}: set 2000 bytes", lambda: os.setxattr(p, "user.big", bytes(range(250)) * 8))
+        attempt(f"{name}: get 2000 bytes", lambda: show(os.getxattr(p, "user.big")))
         out(f"{name}: list after sets", sorted(os.listxattr(p)))
         attempt(f"{name}: remove", lambda: os.removexattr(p, "user.a"))
         out(f"{name}: list after remove", sorted(os.listxattr(p)))
@@ -349,7 +350,8 @@ def rule_xattr(r):
     p = f"{r}/f".encode()
     out("getxattr size query", libc.getxattr(p, b"user.big", None, 0))
     out("getxattr into a small buffer", name_of(ctypes.get_errno()) if libc.getxattr(p, b"user.big", buf, 64) < 0 else "fits")
-    out("listxattr size query", libc.listxattr(p, None, 0))
+    # Kernel overlayfs counts its hidden trusted.overlay.* names in the size (an upper bound).
+    out("~listxattr size query", libc.listxattr(p, None, 0))
     out("listxattr into a 4-byte buffer", name_of(ctypes.get_errno()) if libc.listxattr(p, buf, 4) < 0 else "fits")
     # POSIX ACLs are stored (on the upper file); the FUSE engine does not enforce named entries
     # (see docs/overlay.md). user::rw- user:65534:rwx group::r-- mask::rwx other::---
