@@ -44,10 +44,11 @@ export interface OverlayFsOptions {
 
 /**
  * An open file: a host fd (an upper file, or a CL file when `below`) or a lower file's blob, which
- * keeps the attributes it was opened with (fstat answers from them once no name is left). Handles
- * reading from below move to the upper copy when the file is copied up (`promoteReaders`).
+ * keeps the entry it was opened from (fstat answers from it once no name is left; `attr` once
+ * changed through the handle). Handles reading from below move to the upper copy when the file is
+ * copied up (`promoteReaders`).
  */
-type FileHandle = { kind: "host"; fd: number; below?: boolean } | { kind: "blob"; blob: BlobHandle | null; attr: Attr };
+type FileHandle = { kind: "host"; fd: number; below?: boolean } | { kind: "blob"; blob: BlobHandle | null; entry: Resolved; attr?: Attr };
 
 interface DirHandle {
   entries: Array<{ name: string; ino: number; mode: number }>;
@@ -180,7 +181,7 @@ export class OverlayFs implements LowLevelFs {
     const removedDir = this.removedDirs.get(ino);
     if (removedDir && this.table.pathOf(ino) === null) return { attr: removedDir, attrTimeout: this.attrTimeout };
     const lowerOrphan = this.orphan(ino);
-    if (lowerOrphan?.kind === "blob") return { attr: { ...lowerOrphan.attr, nlink: 0 }, attrTimeout: this.attrTimeout };
+    if (lowerOrphan?.kind === "blob") return { attr: { ...(await this.blobAttr(lowerOrphan, ino)), nlink: 0 }, attrTimeout: this.attrTimeout };
     const r = await this.resolveIno(ino);
     return { attr: await attrOfResolved(r, ino, this.layers.lower), attrTimeout: this.attrTimeout };
   }
@@ -195,7 +196,7 @@ export class OverlayFs implements LowLevelFs {
         if (orphan.kind === "host") applyToFd(orphan.fd, allowed);
         else for (const other of this.openByIno.get(ino) ?? []) {
           const b = this.files.get(other);
-          if (b?.kind === "blob") b.attr = applyToAttr(b.attr, allowed);
+          if (b?.kind === "blob") b.attr = applyToAttr(await this.blobAttr(b, ino), allowed);
         }
         return this.getattr(ino, undefined);
       }
@@ -358,6 +359,10 @@ export class OverlayFs implements LowLevelFs {
     }
   }
 
+  private async blobAttr(h: Extract<FileHandle, { kind: "blob" }>, ino: number): Promise<Attr> {
+    return h.attr ?? attrOfResolved(h.entry, ino, this.layers.lower);
+  }
+
   /** An open host fd of an orphaned `ino` (see `orphan`), else null. */
   private orphanFd(ino: number): number | null {
     const h = this.orphan(ino);
@@ -378,9 +383,8 @@ export class OverlayFs implements LowLevelFs {
     if (r.kind === "dir") throw new FsError(Errno.EISDIR);
     const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
     if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)), below: r.top === "cl" }, ino) };
-    const attr = await attrOfResolved(r, ino, this.layers.lower);
     const blob = await this.layers.lower.openContent(r.lower!);
-    return { fh: this.addFile({ kind: "blob", blob, attr }, ino) };
+    return { fh: this.addFile({ kind: "blob", blob, entry: r }, ino) };
   }
 
   create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
