@@ -46,9 +46,8 @@ test("hard links across copy-up: one inode, shared content and link count, unlin
 });
 
 test("renames: lower-only and merged directories, over empty and non-empty directories, NOREPLACE and EXCHANGE", () => {
-  const { native: n, overlay: o } = differential("rename");
-  expect(n.get("RENAME_WHITEOUT")).toBe("ok");
-  expect(o.get("RENAME_WHITEOUT")).toBe("EINVAL");
+  // RENAME_WHITEOUT: EINVAL here (FUSE_OVERLAY_DIFFERENCES), whatever the host says.
+  differential("rename");
 });
 
 test("user xattrs on lower-origin, upper and directory entries: ENODATA, XATTR_CREATE/REPLACE, list, remove", () => {
@@ -82,11 +81,8 @@ test("sparse files: SEEK_DATA and SEEK_HOLE find the real holes", () => {
 });
 
 test("fallocate: preallocate, KEEP_SIZE, punch holes, zero ranges, errors", () => {
-  const { native: n, overlay: o } = differential("fallocate");
-  for (const mode of ["COLLAPSE_RANGE", "INSERT_RANGE"]) {
-    expect(n.get(mode)).toBe("ok");
-    expect(o.get(mode)).toBe("EOPNOTSUPP");
-  }
+  // COLLAPSE_RANGE / INSERT_RANGE: EOPNOTSUPP here (FUSE_OVERLAY_DIFFERENCES), whatever the host supports.
+  differential("fallocate");
 });
 
 test("utimensat: UTIME_NOW, UTIME_OMIT, nanoseconds, symlinks; the timestamps each operation moves", () => {
