@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { checkoutRuleTrees, commitRuleTrees, expectNative, FUSE_OVERLAY_DIFFERENCES, runRule, type Rule } from "../support/fs-rules.ts";
+import { checkoutRuleTrees, commitRuleTrees, expectNative, FUSE_OVERLAY_DIFFERENCES, RULES, runRule, type Rule } from "../support/fs-rules.ts";
 import { serveOverlays, startEnv, type OverlayEnv, type ServedOverlays } from "./helpers.ts";
 
 let env: OverlayEnv;
@@ -29,74 +29,34 @@ afterAll(async () => {
   await env?.close();
 }, 60_000);
 
+/** What each rule proves (docs/overlay.md, "Native semantics"). */
+const TITLES: Record<Rule, string> = {
+  hardlink: "hard links across copy-up: one inode, shared content and link count, unlink of one name, readers opened before",
+  rename: "renames: lower-only and merged directories, over empty and non-empty directories, NOREPLACE and EXCHANGE",
+  xattr: "user xattrs on lower-origin, upper and directory entries: ENODATA, XATTR_CREATE/REPLACE, list, remove, ACLs",
+  tmpfile: "O_TMPFILE fails with EOPNOTSUPP (as on a filesystem without it) and tools fall back; linkat of /proc/self/fd works",
+  mmap: "mmap: MAP_SHARED writes seen by read(2), by other fds and after reopening; MAP_PRIVATE writes are not",
+  locks: "locks: flock and POSIX/OFD fcntl locks conflict between open files and processes as natively",
+  append: "O_APPEND: appends whatever the offset, across fds and behind a growing write",
+  truncate: "truncate and ftruncate: shrink, grow, errors, O_TRUNC, times; fd ops on read-only lower fds",
+  sparse: "sparse files: SEEK_DATA and SEEK_HOLE find the real holes",
+  fallocate: "fallocate: preallocate, KEEP_SIZE, punch holes, zero ranges, errors",
+  utimens: "utimensat: UTIME_NOW, UTIME_OMIT, nanoseconds, symlinks; the timestamps each operation moves",
+  readdir: "readdir while entries are unlinked and created: no survivor missed or repeated, rewinddir sees the present",
+  "rename-open": "rename over an open file: the open fd keeps the old file, with nlink 0; removed and renamed cwds",
+  statfs: "statfs reports the upper filesystem: block size, size, inode count, name length, free space",
+};
+
 /**
- * Runs `rule` natively and through the overlay: every line must be equal but the documented
- * differences (FUSE_OVERLAY_DIFFERENCES, asserted to be what docs/overlay.md says) and free-space
- * counts (within 1%). Returns the "~" lines, for the test to assert what the native side did.
+ * Each rule natively and through the overlay: every line must be equal but the documented
+ * differences (FUSE_OVERLAY_DIFFERENCES: O_TMPFILE, RENAME_WHITEOUT, COLLAPSE/INSERT_RANGE, whatever
+ * the host says) and free-space counts (within 1%).
  */
-function differential(rule: Rule): { native: Map<string, string>; overlay: Map<string, string> } {
-  const run = runRule(rule, native, ov.mounts[0]!.mountpoint);
-  expectNative(run, FUSE_OVERLAY_DIFFERENCES, expect, rule);
-  return { native: run.judgedNative, overlay: run.judgedMount };
+for (const rule of RULES) {
+  test(TITLES[rule], () => {
+    const run = runRule(rule, native, ov.mounts[0]!.mountpoint);
+    expectNative(run, FUSE_OVERLAY_DIFFERENCES, expect, rule);
+    if (rule === "hardlink") expect(run.judgedMount.get("read-only mapping made before a copy-up")).toBe("b'Lower c\\n'");
+    if (rule === "tmpfile") expect(run.judgedNative.get("O_TMPFILE")).toBe("ok");
+  });
 }
-
-test("hard links across copy-up: one inode, shared content and link count, unlink of one name", () => {
-  const { overlay: o } = differential("hardlink");
-  expect(o.get("read-only mapping made before a copy-up")).toBe("b'Lower c\\n'");
-});
-
-test("renames: lower-only and merged directories, over empty and non-empty directories, NOREPLACE and EXCHANGE", () => {
-  // RENAME_WHITEOUT: EINVAL here (FUSE_OVERLAY_DIFFERENCES), whatever the host says.
-  differential("rename");
-});
-
-test("user xattrs on lower-origin, upper and directory entries: ENODATA, XATTR_CREATE/REPLACE, list, remove", () => {
-  differential("xattr");
-});
-
-test("O_TMPFILE fails with EOPNOTSUPP (as on a filesystem without it) and tools fall back; linkat of /proc/self/fd works", () => {
-  const { native: n, overlay: o } = differential("tmpfile");
-  expect(n.get("O_TMPFILE")).toBe("ok");
-  expect(o.get("O_TMPFILE")).toBe("EOPNOTSUPP");
-});
-
-test("mmap: MAP_SHARED writes seen by read(2), by other fds and after reopening; MAP_PRIVATE writes are not", () => {
-  differential("mmap");
-});
-
-test("locks: flock and POSIX/OFD fcntl locks conflict between open files and processes as natively", () => {
-  differential("locks");
-});
-
-test("O_APPEND: appends whatever the offset, across fds and behind a growing write", () => {
-  differential("append");
-});
-
-test("truncate and ftruncate: shrink, grow, errors, O_TRUNC, times", () => {
-  differential("truncate");
-});
-
-test("sparse files: SEEK_DATA and SEEK_HOLE find the real holes", () => {
-  differential("sparse");
-});
-
-test("fallocate: preallocate, KEEP_SIZE, punch holes, zero ranges, errors", () => {
-  // COLLAPSE_RANGE / INSERT_RANGE: EOPNOTSUPP here (FUSE_OVERLAY_DIFFERENCES), whatever the host supports.
-  differential("fallocate");
-});
-
-test("utimensat: UTIME_NOW, UTIME_OMIT, nanoseconds, symlinks; the timestamps each operation moves", () => {
-  differential("utimens");
-});
-
-test("readdir while entries are unlinked and created: no survivor missed or repeated, rewinddir sees the present", () => {
-  differential("readdir");
-});
-
-test("rename over an open file: the open fd keeps the old file, with nlink 0", () => {
-  differential("rename-open");
-});
-
-test("statfs reports the upper filesystem: block size, size, inode count, name length, free space", () => {
-  differential("statfs");
-});
