@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeTempDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, type Api } from "./helpers.ts";
 
 const NOBODY = 65534;
@@ -33,12 +33,7 @@ beforeAll(async () => {
   api = apiClient(serve.httpUrl());
 }, 120_000);
 
-afterAll(async () => {
-  await serve?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  removeDir(dir);
-}, 120_000);
+afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
 function sh(cwd: string, script: string, asNobody: boolean): string {
   const priv = asNobody ? ["setpriv", "--reuid", String(NOBODY), "--regid", String(NOBODY), "--clear-groups"] : [];

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { isMounted, makeTempDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, spawnDist, startDevServerProcess, writeServeConfig, type DevServerProc, type Proc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, spawnDist, startDevServerProcess, writeServeConfig, type DevServerProc, type Proc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient } from "./helpers.ts";
 
 const TOKEN = "s3cret-token";
@@ -28,12 +28,7 @@ beforeAll(async () => {
   base = `http://${/http_addr\s*=\s*"([^"]+)"/.exec(fs.readFileSync(sb.stateFile, "utf8"))![1]}`;
 }, 60_000);
 
-afterAll(async () => {
-  await daemon?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  removeDir(dir);
-}, 60_000);
+afterAll(() => tearDown({ daemon: daemon, dev, sb, dir }), 60_000);
 
 describe("antares serve", () => {
   test("routes at the root, token required except for /health, clean SIGTERM", async () => {

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { isMounted, makeTempDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, SCORPIO, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, SCORPIO, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, waitSettled, type Api } from "./helpers.ts";
 
 export type Engine = "kernel-overlayfs" | "fuse-overlay";
@@ -44,12 +44,7 @@ export function antaresSuite(engine: Engine): void {
     api = apiClient(serve.httpUrl());
   }, 120_000);
 
-  afterAll(async () => {
-    await serve?.stop();
-    await dev?.stop();
-    if (sb) cleanupServeMounts(sb);
-    removeDir(dir);
-  }, 120_000);
+  afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
   describe("job mounts", () => {
     test("two jobs on the same path are isolated; copy-up and whiteouts land in each job's upper", async () => {

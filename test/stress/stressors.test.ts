@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeTempDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { missingTools, runStressor, type StressorSpec } from "../../bench/stress/run.ts";
 
 /** Seconds per stressor: 18 stressors × 3 s keeps the file near a minute. */
@@ -88,12 +88,7 @@ for (const engine of ENGINES) describe(engine, () => {
     await fs.promises.mkdir(tempPath);
   }, 120_000);
 
-  afterAll(async () => {
-    await serve?.stop();
-    await dev?.stop();
-    if (sb) cleanupServeMounts(sb);
-    if (dir) removeDir(dir);
-  }, 120_000);
+  afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
   describe("stress-ng --verify in a job mount", () => {
     for (const spec of STRESSORS) {

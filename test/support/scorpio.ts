@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { isMounted } from "./mount-fixture.ts";
+import { isMounted, removeDir } from "./mount-fixture.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const SCORPIO = join(ROOT, "dist/scorpio");
@@ -129,6 +129,18 @@ export function cleanupServeMounts(sb: ServeSandbox): void {
     .map((l) => l.split(" ")[4] ?? "")
     .filter((p) => p.startsWith(sb.dir + "/"));
   for (const p of under.sort((a, b) => b.length - a.length)) forceUnmount(p);
+}
+
+/**
+ * The end of a test file that ran a daemon over a dev server: stop the daemon, then the server, detach
+ * whatever the daemon left mounted under the sandbox and remove the temp dir. Any part may be missing
+ * (a `beforeAll` that failed half-way).
+ */
+export async function tearDown(parts: { daemon?: { stop(): Promise<unknown> }; dev?: { stop(): Promise<unknown> }; sb?: ServeSandbox; dir?: string }): Promise<void> {
+  await parts.daemon?.stop();
+  await parts.dev?.stop();
+  if (parts.sb) cleanupServeMounts(parts.sb);
+  if (parts.dir) removeDir(parts.dir);
 }
 
 /** Last resort after a failed test: detach a mount left behind. */

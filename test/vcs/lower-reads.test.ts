@@ -7,9 +7,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmod, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
-import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeTempDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, SCORPIO, startServe, writeServeConfig, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, SCORPIO, startServe, writeServeConfig, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 
 let dir: string;
 let repo: SampleRepo;
@@ -26,12 +26,7 @@ beforeAll(async () => {
   serve = await startServe(sb);
 }, 120_000);
 
-afterAll(async () => {
-  await serve?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  removeDir(dir);
-}, 120_000);
+afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
 test("status reads tree objects only, plus the deleted file that is a rename candidate", async () => {
   const r = await fetch(`${serve.httpUrl()}/antares/mounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: "reads", path: "/" }) });

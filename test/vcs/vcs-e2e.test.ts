@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeTempDir } from "../support/mount-fixture.ts";
 import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, SCORPIO, spawnScorpio, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, SCORPIO, spawnScorpio, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, type Api } from "../antares/helpers.ts";
 
 const TOKEN = "t0k3n-alice";
@@ -105,12 +105,7 @@ beforeAll(async () => {
   api = apiClient(serve.httpUrl());
 }, 120_000);
 
-afterAll(async () => {
-  await serve?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  removeDir(dir);
-}, 120_000);
+afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
 describe("a job mount of the monorepo root", () => {
   let m: { mount_id: string; mountpoint: string };
