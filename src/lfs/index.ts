@@ -14,6 +14,6 @@ export {
 export { directoryAttributeSource } from "./attribute-sources.ts";
 export { wildmatch } from "./wildmatch.ts";
 export { resolveLfs, resolveLfsBytes, type LfsResolution, type LfsBlobRef, type LfsPathTest } from "./resolve.ts";
-export { toPointer, cleanedBlob, LfsCommitFilter, type CleanResult, type FileContent } from "./clean.ts";
+export { toPointer, cleanedBlob, LfsCommitFilter, type CleanResult, type FileContent, type FileStream } from "./clean.ts";
 export { LfsObjectDir, type LfsObjectInfo } from "./object-dir.ts";
 export { lfsClientFor } from "./from-config.ts";
