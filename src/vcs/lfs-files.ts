@@ -1,38 +1,13 @@
 /**
- * @module vcs/lfs-files — Git LFS in a mount's commits. Which files are LFS files is decided by the
- * attribute files (`.gitattributes`, then `.libra_attributes`) of the tree being committed, carried down
- * a tree walk like `.gitignore` rules (`AttrStack`): the scan reads them from the upper layer, then the CL
- * layer, then the base tree, never through the mount. A push uploads the LFS objects that the new trees
- * point to (`lfsObjectsOf`) before it sends the pack.
+ * @module vcs/lfs-files — Git LFS in a mount's commits, the push side: the LFS objects that a commit's
+ * new trees point to (`lfsObjectsOf`), found with the attribute files (`.gitattributes`, then
+ * `.libra_attributes`) of the committed tree carried down the walk (`AttrStack`). The scan (vcs/scan.ts)
+ * makes the pointers in the first place, with the same rules.
  */
-import { checkAttr, parseAttributeFile, ATTRIBUTE_FILE_NAMES, type AttributeFile, type AttributeFileName } from "../lfs/attributes.ts";
+import { AttrStack } from "../lfs/attr-stack.ts";
 import { parseLfsPointer, type LfsPointer } from "../lfs/pointer.ts";
 import { isTreeMode, type ObjectStore } from "./objects.ts";
 import type { BaseTreeSource } from "./tree-source.ts";
-
-/** The attribute files that apply below a directory, root first. */
-export class AttrStack {
-  private constructor(private readonly files: readonly AttributeFile[]) {}
-
-  static empty(): AttrStack {
-    return new AttrStack([]);
-  }
-
-  /** This stack plus directory `dir`'s attribute files (`read` gives a file's bytes, or null: no file). */
-  async with(dir: string, read: (name: AttributeFileName) => Promise<Uint8Array | null>): Promise<AttrStack> {
-    const added: AttributeFile[] = [];
-    for (const name of ATTRIBUTE_FILE_NAMES) {
-      const bytes = await read(name);
-      if (bytes !== null && bytes.byteLength > 0) added.push(parseAttributeFile(bytes, dir, `${dir ? dir + "/" : ""}${name}`));
-    }
-    return added.length === 0 ? this : new AttrStack([...this.files, ...added]);
-  }
-
-  /** `git check-attr filter -- path` is `lfs` (path relative to the stack's root). */
-  isLfsPath(path: string): boolean {
-    return this.files.length > 0 && checkAttr(this.files, path, "filter") === "lfs";
-  }
-}
 
 /** An LFS object a commit points to, with the paths that name it. */
 export interface CommittedLfsObject {

@@ -19,7 +19,7 @@ import { fsPath, readDirNames } from "../util/names.ts";
 import type { HashCache } from "./hash-cache.ts";
 import { LayerReader } from "./host-read.ts";
 import { IgnoreStack } from "./ignore-rules.ts";
-import { AttrStack } from "./lfs-files.ts";
+import { AttrStack } from "../lfs/attr-stack.ts";
 import { EMPTY_TREE_ID, encodeTree, isTreeMode, objectId, type TreeItem } from "./objects.ts";
 import { VcsError, type MountTreeSource } from "./tree-source.ts";
 
