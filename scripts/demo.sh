@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: installs what is missing, builds dist/scorpio, starts the bundled
 # Mega-compatible dev server on a sample git repository, mounts it with `scorpio serve`, and shows
-# the mount in use. Set DEMO_KEEP=1 to leave it running until Ctrl-C.
+# the mount in use, then edits in a job mount and sends them back as a change list (status, diff,
+# commit, push, merge). Set DEMO_KEEP=1 to leave it running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -62,8 +63,8 @@ step "8. a new upstream commit shows up after the directory TTL"
 (cd "$work/repo" && echo "hello from upstream" > UPSTREAM.md && git add UPSTREAM.md && git -c user.name=demo -c user.email=demo@example.com commit -qm "upstream change")
 for _ in $(seq 1 100); do [ -e "$work/workspace/UPSTREAM.md" ] && break; sleep 0.1; done
 cat "$work/workspace/UPSTREAM.md"
-step "9. scorpio status"
-./dist/scorpio status -c "$work/scorpio.toml"
+step "9. scorpio info (the daemon's summary)"
+./dist/scorpio info -c "$work/scorpio.toml"
 
 step "10. a writable job mount (Antares): edits land in the job's own upper layer"
 job_mnt=$(./dist/scorpio mount demo-job -c "$work/scorpio.toml" | sed -n 's/^mounted job demo-job at //p')
@@ -73,6 +74,21 @@ mkdir -p "$job_mnt/build" && echo "artifact" > "$job_mnt/build/out.txt"
 echo "--- README.md in the job:"; cat "$job_mnt/README.md"
 echo "--- README.md in the shared workspace (unchanged):"; cat "$work/workspace/README.md"
 ./dist/scorpio list -c "$work/scorpio.toml"
+
+step "11. version control from the job mount: status, diff, commit, push to a change list (CL)"
+printf 'build/\n' > "$job_mnt/.gitignore"
+./dist/scorpio status -c "$work/scorpio.toml" --mount demo-job
+./dist/scorpio diff -c "$work/scorpio.toml" --mount demo-job
+./dist/scorpio commit -c "$work/scorpio.toml" --mount demo-job -m "Edit README from a job mount"
+push_out=$(./dist/scorpio push -c "$work/scorpio.toml" --mount demo-job)
+echo "$push_out"
+link=$(printf '%s\n' "$push_out" | sed -n 's/^CL \([A-Z0-9]*\):.*/\1/p')
+[ -n "$link" ] || { echo "push printed no CL link"; exit 1; }
+
+step "12. merge the CL on the server; the workspace shows it after the watcher's next round"
+curl -fsS -X POST "$url/api/v1/cl/$link/merge-no-auth"; echo
+for _ in $(seq 1 300); do grep -qs "edited in the job" "$work/workspace/README.md" && break; sleep 0.1; done
+echo "--- README.md in the workspace:"; cat "$work/workspace/README.md"
 ./dist/scorpio umount demo-job -c "$work/scorpio.toml"
 
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
