@@ -1,6 +1,7 @@
 /**
  * @module antares/cl-layer — builds a CL layer directory from `GET /api/v1/cl/{link}/files-list`
- * (§5.4.4): new/modified files are downloaded (verified against their blob id) to their path
+ * (§5.4.4): new/modified files are read through the process's object store (so they land in, and come
+ * from, the one shared blob cache, verified once) and copied to their path
  * relative to the mount's base path; deletions become whiteouts (the overlay's on-disk format);
  * renames are a deletion plus a new file. Entry paths may be monorepo-absolute or relative to the
  * CL's path (Mega sends the latter for sub-path CLs); the mount path is taken as the CL's path.
@@ -9,7 +10,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { WHITEOUT } from "../overlay/index.ts";
-import { clEntryRepoPath, expandRenames, Semaphore, type ClFile, type MegaClient } from "../remote/index.ts";
+import { clEntryRepoPath, expandRenames, parseOid, Semaphore, type ClFile, type MegaClient } from "../remote/index.ts";
+import type { ObjectStore } from "../store/index.ts";
 import { Errno, errnoOf } from "../util/errno.ts";
 import { internalError, invalidRequest, messageOf } from "./errors.ts";
 import { checkClId } from "./paths.ts";
@@ -29,7 +31,7 @@ export function relativeToMount(entryPath: string, mountPath: string): string | 
   return repoPath.slice(mountPath.length + 1) || null;
 }
 
-export async function buildClLayer(opts: { client: MegaClient; link: string; mountPath: string; clDir: string; concurrency?: number }): Promise<ClBuildResult> {
+export async function buildClLayer(opts: { client: MegaClient; objects: ObjectStore; link: string; mountPath: string; clDir: string; concurrency?: number }): Promise<ClBuildResult> {
   const link = checkClId(opts.link);
   let files: ClFile[];
   try {
@@ -71,7 +73,7 @@ export async function buildClLayer(opts: { client: MegaClient; link: string; mou
       }
       const release = await sem.acquire();
       try {
-        const bytes = await opts.client.fetchBlobVerified(f.sha);
+        const { bytes } = await opts.objects.read(parseOid(f.sha));
         await mkdir(dirname(target), { recursive: true });
         await writeFile(target, bytes);
         result.files++;

@@ -14,6 +14,7 @@ export const mountNotFound = (id: string) => new AntaresError(404, "NOT_FOUND", 
 export const taskNotFound = (id: string) => new AntaresError(404, "NOT_FOUND", `mount for task ${id} not found`);
 export const fuseFailure = (msg: string) => new AntaresError(500, "FUSE_ERROR", msg);
 export const internalError = (msg: string) => new AntaresError(500, "INTERNAL_ERROR", msg);
+export const localCommits = (msg: string) => new AntaresError(409, "LOCAL_COMMITS", msg);
 export const insufficientStorage = (msg: string) => new AntaresError(507, "INSUFFICIENT_STORAGE", msg);
 export const shuttingDown = () => new AntaresError(503, "SHUTDOWN", "server is shutting down");
 

@@ -5,7 +5,9 @@
  *
  * CL swap on kernel overlayfs: overlayfs cannot change its layers in place, so the overlay is
  * unmounted (detached if a job process still holds files in it: those keep the old tree until
- * they close them) and mounted again with the new `lowerdir` over the same upper.
+ * they close them) and mounted again with the new `lowerdir` over the same upper. Moving a job to
+ * another pinned view (`setLower`, refresh) is the same remount with another bottom layer; on the
+ * FUSE overlay it swaps the view the overlay reads and drops the kernel's caches of the mount.
  */
 import { mkdirSync } from "node:fs";
 import type { DicfuseView } from "../dicfuse/index.ts";
@@ -17,9 +19,21 @@ export interface JobMount {
   readonly engine: OverlayEngine;
   /** Swaps the CL layer (null = none); the upper layer is kept. */
   setClDir(dir: string | null): Promise<void>;
-  /** Drops everything the mount cached of its lower layers (after the view moved to a newer commit). */
+  /** Drops everything the mount cached of its lower layers (after a following view moved to a newer commit). */
   refreshLower(): Promise<void>;
-  unmount(): Promise<void>;
+  /**
+   * Puts another read-only view under the mount (the upper and CL layers stay). Resolves true when
+   * job processes may still read the old view (a busy kernel overlay was detached, not unmounted).
+   */
+  setLower(lower: JobLowerLayer): Promise<boolean>;
+  /** Resolves true when a busy kernel overlay was detached (its processes may still read its lower). */
+  unmount(): Promise<boolean>;
+}
+
+/** The bottom layer: the view, and its mounted directory for kernel overlayfs (null on the FUSE engine). */
+export interface JobLowerLayer {
+  view: DicfuseView;
+  dir: string | null;
 }
 
 export interface KernelJobSpec {
@@ -46,11 +60,12 @@ function lowerDirsOf(spec: KernelJobSpec, clDir: string | null): string[] {
 
 export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
   let clDir = spec.clDir;
-  const mountWith = async (cl: string | null) => {
+  let lowerDir = spec.lowerDir;
+  const mountWith = async (cl: string | null, lower = lowerDir) => {
     mkdirSync(spec.workDir, { recursive: true });
     await mountKernelOverlay({
       mountpoint: spec.mountpoint,
-      lowerDirs: lowerDirsOf(spec, cl),
+      lowerDirs: lowerDirsOf({ ...spec, lowerDir: lower }, cl),
       upperDir: spec.readOnly ? null : spec.upperDir,
       workDir: spec.readOnly ? null : spec.workDir,
       source: spec.source,
@@ -70,6 +85,19 @@ export async function mountKernelJob(spec: KernelJobSpec): Promise<JobMount> {
       await unmountKernelOverlay(spec.mountpoint);
       await mountWith(clDir);
     },
+    async setLower(lower) {
+      if (lower.dir === null) throw new Error("a kernel overlay needs the mounted directory of its lower view");
+      const detached = await unmountKernelOverlay(spec.mountpoint);
+      try {
+        await mountWith(clDir, lower.dir);
+      } catch (err) {
+        // Put the job back on its old view rather than leave it unmounted.
+        await mountWith(clDir).catch(() => {});
+        throw err;
+      }
+      lowerDir = lower.dir;
+      return detached;
+    },
     unmount: () => unmountKernelOverlay(spec.mountpoint),
   };
 }
@@ -85,6 +113,8 @@ export async function mountFuseJob(spec: FuseJobSpec, mount: (opts: OverlayMount
     setClDir: (dir) => overlay.setClDir(dir),
     // Re-setting the same CL layer invalidates every kernel entry and inode the mount handed out.
     refreshLower: () => overlay.setClDir(overlay.fs.clDir),
-    unmount: () => overlay.unmount(),
+    // Open files of the old view hold their content, not the view: it can go at once.
+    setLower: (lower) => overlay.setLower(lower.view).then(() => false),
+    unmount: () => overlay.unmount().then(() => false),
   };
 }

@@ -94,15 +94,18 @@ export async function mountKernelOverlay(spec: KernelOverlaySpec): Promise<void>
 
 /**
  * Unmounts; a mount still in use (open files, a shell's cwd) is detached instead: its users keep
- * the old tree until they let go, new opens see whatever is mounted next.
+ * the old tree until they let go, new opens see whatever is mounted next. Resolves true when it had
+ * to detach (the old layers may still be read through the detached mount).
  */
-export async function unmountKernelOverlay(mountpoint: string): Promise<void> {
+export async function unmountKernelOverlay(mountpoint: string): Promise<boolean> {
   try {
     await runHelper(["umount", "-n", mountpoint]);
+    return false;
   } catch (err) {
     const msg = (err as Error).message;
-    if (/not mounted|no mount point/i.test(msg)) return;
+    if (/not mounted|no mount point/i.test(msg)) return false;
     log.info("overlay busy; detaching it", { mountpoint, reason: msg });
     await runHelper(["umount", "-n", "-l", mountpoint]);
+    return true;
   }
 }

@@ -85,6 +85,8 @@ export const MountStatusSchema = t.Object({
   base_commit: t.Nullable(t.String({ description: "Head of {path}.git when the mount was created: what status/commit/push are against" })),
   base_tree: t.Nullable(t.String({ description: "Tree id of the mounted path in base_commit" })),
   cl_link: t.Optional(t.Nullable(t.String({ description: "The Mega CL this mount's commits were pushed to" }))),
+  pinned: t.Boolean({ description: "The lower view is pinned at pinned_commit (false: Mega could not tell the commit at creation; the view follows the server)" }),
+  pinned_commit: t.Nullable(t.String({ description: "The monorepo commit the job's lower view is pinned at (base_commit for /, base_root_commit for a sub-path)" })),
 });
 export type MountStatus = typeof MountStatusSchema.static;
 

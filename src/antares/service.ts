@@ -15,7 +15,10 @@
  *  - an unmount failure is a 500 `FUSE_ERROR` (the mount stays listed as Failed);
  *  - `purge` (or `antares_purge_on_delete`) deletes the mount's directories;
  *  - hygiene: `gc()` removes directories no record owns (also after recovery at start); creates are
- *    refused with 507 while the upper root's filesystem is fuller than `antares_disk_max_use_percent`.
+ *    refused with 507 while the upper root's filesystem is fuller than `antares_disk_max_use_percent`;
+ *  - hermetic: a job's lower view is pinned at the monorepo commit resolved at creation (recorded as
+ *    its base; recovery reopens the same commit), shared by the jobs at the same (path, commit) and
+ *    closed with its last job; `refresh` moves one job to the newest commit (job-lower.ts).
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
@@ -25,13 +28,17 @@ import { mountSettings, type ScorpioConfig } from "../config/index.ts";
 import { findMount, lazyUnmount } from "../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../overlay/index.ts";
 import type { MegaClient } from "../remote/index.ts";
+import type { Oid } from "../remote/oid.ts";
+import type { ObjectStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
+import { readVcsState } from "../vcs/repo.ts";
 import { buildClLayer } from "./cl-layer.ts";
-import type { DicfusePool, PooledView } from "./dicfuse-pool.ts";
+import { PINNED_STORE_MARKER, storeDirFor, type DicfusePool } from "./dicfuse-pool.ts";
 import { diskUse, dirUsage } from "./disk.ts";
 import { chooseEngine, workRootOf, type EngineChoice, type OverlayEngine } from "./engine.ts";
-import { fuseFailure, insufficientStorage, invalidRequest, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
+import { fuseFailure, insufficientStorage, invalidRequest, localCommits, messageOf, mountNotFound, shuttingDown, taskNotFound } from "./errors.ts";
+import { acquireLower, pinnedCommitOf, type JobLower } from "./job-lower.ts";
 import { mountFuseJob, mountKernelJob, type JobMount } from "./job-mount.ts";
 import { debugState, failed, type CreateMountRequest, type DiskUse, type GcResult, type MountCreated, type MountLifecycle, type MountReadyResponse, type MountStatus, type UsageReport } from "./model.ts";
 import { checkClId, layoutFor, MOUNT_ID_NAME, normalizeMountPath, taskIdOf, workDirFor, type MountLayout } from "./paths.ts";
@@ -41,6 +48,9 @@ import { ViewMounts, viewsRootOf } from "./view-mounts.ts";
 import { warmWalk, warmWalkConfigFromEnv, type WarmWalkConfig } from "./warm-walk.ts";
 
 const log = logger("antares");
+
+/** How long the views of a deleted job whose kernel overlay was busy (detached) keep being served. */
+const DETACHED_VIEW_GRACE_MS = 5 * 60_000;
 
 interface MountEntry {
   readonly id: string;
@@ -59,6 +69,12 @@ interface MountEntry {
   /** The engine serving it (the daemon's choice, or FUSE after a kernel mount failed under `auto`). */
   engine: OverlayEngine;
   overlay: JobMount | null;
+  /** The view under the overlay (held while mounted). */
+  lower: JobLower | null;
+  /** Views a refresh moved the job off while a detached overlay of it may still read them (released with the job). */
+  retired: JobLower[];
+  /** The monorepo commit the lower view is pinned at (null: it follows the server). */
+  pinnedCommit: Oid | null;
   warm: AbortController | null;
   /** The fixed base of status/commit/push (null when Mega could not tell at creation). */
   baseCommit: string | null;
@@ -77,6 +93,8 @@ interface MountShape {
 export interface AntaresServiceOptions {
   config: ScorpioConfig;
   client: MegaClient;
+  /** The process's object store: CL layers read blobs through it (shared cache, verified once). */
+  objects: () => Promise<ObjectStore>;
   pool: DicfusePool;
   /** Environment for `ANTARES_*` tuning (defaults to process.env). */
   env?: Record<string, string | undefined>;
@@ -194,6 +212,8 @@ export class AntaresService {
       base_commit: e.baseCommit,
       base_tree: e.baseTree,
       cl_link: e.clLink,
+      pinned: e.pinnedCommit !== null,
+      pinned_commit: e.pinnedCommit,
     };
   }
 
@@ -292,22 +312,23 @@ export class AntaresService {
     const cleanup = () => Promise.all([layout.mountpoint, layout.upperDir, layout.clDir, layout.workDir].map((d) => rm(d, { recursive: true, force: true }))).catch(() => {});
     this.reserved.add(id);
     let overlay: JobMount;
-    let dicfuse: string;
+    let lower: JobLower | null = null;
     let base: MountBase | null = null;
     try {
       protectLayerRoots(layout);
       try {
         if (cl !== null) {
-          const r = await buildClLayer({ client: this.opts.client, link: cl, mountPath: path, clDir: layout.clDir });
+          const r = await buildClLayer({ client: this.opts.client, objects: await this.opts.objects(), link: cl, mountPath: path, clDir: layout.clDir });
           log.info("CL layer built", { mount_id: id, cl, ...r });
         }
-        const pooled = await this.opts.pool.get(path);
-        dicfuse = pooled.label;
+        // The base first: the view is pinned at the commit it names, so the job never sees a later one.
         base = await this.resolveBase(path);
+        lower = await this.lowerFor(id, path, pinnedCommitOf(path, base));
         await mkdir(layout.mountpoint, { recursive: true });
         if (this.stopping) throw shuttingDown();
-        overlay = await this.mountAt(id, layout, cl !== null ? layout.clDir : null, pooled, path, shape.readonly);
+        overlay = await this.mountAt(id, layout, cl !== null ? layout.clDir : null, lower, path, shape.readonly);
       } catch (err) {
+        await lower?.release().catch((e2) => log.warn("releasing a job's view failed", { mount_id: id, error: e2 as Error }));
         await cleanup();
         throw err;
       }
@@ -316,22 +337,28 @@ export class AntaresService {
     }
     const now = Date.now();
     const e: MountEntry = {
-      id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse, state: "Mounted", createdAt: now, lastSeen: now,
-      labels: shape.labels, readonly: shape.readonly, engine: overlay.engine, overlay, warm: null,
+      id, jobId, path, cl, layout, clDir: cl !== null ? layout.clDir : null, dicfuse: lower.label, state: "Mounted", createdAt: now, lastSeen: now,
+      labels: shape.labels, readonly: shape.readonly, engine: overlay.engine, overlay, lower, retired: [], pinnedCommit: lower.pinnedCommit, warm: null,
       baseCommit: base?.base_commit ?? null, baseTree: base?.base_tree ?? null, baseRootCommit: base?.base_root_commit ?? null, clLink: null,
     };
     this.insert(e);
     await this.persist();
     await this.becomeReady(e);
-    log.info("job mount created", { mount_id: id, job_id: jobId, path, cl, mountpoint: layout.mountpoint, engine: e.engine, readonly: e.readonly });
+    log.info("job mount created", { mount_id: id, job_id: jobId, path, cl, mountpoint: layout.mountpoint, engine: e.engine, readonly: e.readonly, pinned_commit: e.pinnedCommit });
     return { mount_id: id, mountpoint: layout.mountpoint };
+  }
+
+  /** The view a job stands on: pinned at `commit`, or following the server (said in the log) when there is none. */
+  private lowerFor(id: string, path: string, commit: Oid | null): Promise<JobLower> {
+    if (commit === null) log.warn("Mega did not tell the commit of the path: this job follows the server (not hermetic; MountStatus.pinned = false)", { mount_id: id, path });
+    return acquireLower(this.opts.pool, this.views, path, commit);
   }
 
   /**
    * Mounts the job with the daemon's engine. Under `auto`, a kernel mount that fails (an odd lower
    * path, a kernel that refuses this FUSE lower) falls back to the FUSE overlay for this job.
    */
-  private async mountAt(id: string, layout: MountLayout, clDir: string | null, pooled: PooledView, path: string, readonly: boolean): Promise<JobMount> {
+  private async mountAt(id: string, layout: MountLayout, clDir: string | null, lower: JobLower, path: string, readonly: boolean): Promise<JobMount> {
     const choice = await this.engine();
     // The mount's root takes this directory's mode: without mount_allow_other only the daemon's
     // user may enter, as with a FUSE mount without allow_other (kernel overlayfs has no such option).
@@ -341,7 +368,7 @@ export class AntaresService {
     if (choice.engine === "kernel-overlayfs") {
       if (choice.unusable) throw fuseFailure(`kernel overlayfs is forced by antares_overlay_engine but cannot be used: ${choice.unusable}`);
       try {
-        const lowerDir = await this.views.dirFor(path, pooled.view);
+        const lowerDir = await lower.mountDir();
         return await mountKernelJob({
           mountpoint: layout.mountpoint,
           upperDir: layout.upperDir,
@@ -364,7 +391,7 @@ export class AntaresService {
           // A read-only FUSE mount still needs an upper directory to stand on: an empty one nothing writes to.
           upperDir: readonly ? layout.workDir : layout.upperDir,
           clDir,
-          lower: pooled.view,
+          lower: lower.view,
           ...mountSettings(this.opts.config),
           readOnly: readonly,
           fsname: `antares:${path}`,
@@ -431,13 +458,21 @@ export class AntaresService {
     }
     this.cancelWarm(e);
     e.state = "Unmounting";
+    let detached = false;
     try {
-      await e.overlay?.unmount();
+      detached = (await e.overlay?.unmount()) ?? false;
       e.overlay = null;
     } catch (err) {
       e.state = failed(`unmount failed: ${messageOf(err)}`);
       throw fuseFailure(`unmount failed: ${messageOf(err)}`);
     }
+    if (detached) {
+      // Processes still in the detached overlay read its views a while longer (shutdown ends them anyway).
+      const lowers = [e.lower, ...e.retired];
+      e.lower = null;
+      e.retired = [];
+      setTimeout(() => void Promise.all(lowers.map((l) => l?.release().catch(() => {}))), DETACHED_VIEW_GRACE_MS).unref?.();
+    } else await this.releaseLower(e);
     e.state = "Unmounted";
     this.unindex(e);
     await this.persist();
@@ -466,7 +501,7 @@ export class AntaresService {
     const staging = `${e.layout.clDir}.staging-${randomUUID().slice(0, 8)}`;
     try {
       await this.grace();
-      await buildClLayer({ client: this.opts.client, link: cl, mountPath: e.path, clDir: staging });
+      await buildClLayer({ client: this.opts.client, objects: await this.opts.objects(), link: cl, mountPath: e.path, clDir: staging });
     } catch (err) {
       await rm(staging, { recursive: true, force: true }).catch(() => {});
       e.state = before === "Ready" ? "Mounted" : before;
@@ -520,28 +555,76 @@ export class AntaresService {
   }
 
   /**
-   * Moves a job's lower view to the newest commit of its path now (instead of at the view's next
-   * change check) and drops what the mount cached of it; the upper and CL layers are kept. While
-   * views are not pinned per job, this refreshes the view every job on that path shares.
+   * Moves one job to the newest commit of its path: a view pinned at the new head goes under the
+   * mount (kernel overlayfs: remounted over the new view's mount; FUSE overlay: the lower swapped
+   * live), the upper and CL layers are kept, and the recorded base moves with it — status and
+   * commit are then against the new base, like a rebase without conflict detection. Refused (409)
+   * while the mount has local commits: their trees are built on the old base. A job that follows
+   * the server (Mega could not tell its commit) is pinned now when Mega can tell, else its view is
+   * brought up to date as before.
    */
   async refresh(id: string): Promise<MountStatus> {
     const e = this.entry(id);
     if (!isActive(e.state)) throw invalidRequest(`mount ${e.id} is currently in state ${debugState(e.state)}; cannot refresh`);
+    const vcs = e.readonly ? null : readVcsState(`${e.layout.upperDir}.vcs`);
+    if (vcs?.head) {
+      throw localCommits(`mount ${e.id} has ${vcs.commits.length} local commit(s) on base ${e.baseCommit}; refresh would move the base under them. Push them (and remount), or delete the mount's VCS state, first`);
+    }
     this.cancelWarm(e);
     e.state = "Quiescing";
+    const from = e.pinnedCommit;
     try {
-      const pooled = await this.opts.pool.get(e.path);
-      const changed = await pooled.view.refreshChanged();
-      await e.overlay!.refreshLower();
-      log.info("job mount refreshed", { mount_id: e.id, directories_changed: changed });
+      const base = await this.resolveBase(e.path);
+      const commit = pinnedCommitOf(e.path, base);
+      if (commit === null && e.pinnedCommit !== null) throw fuseFailure(`Mega did not tell the newest commit of ${e.path}; the job stays at ${e.pinnedCommit}`);
+      if (commit === null) {
+        log.warn("Mega did not tell the commit of the path: refreshing the following view instead of pinning", { mount_id: e.id, path: e.path });
+        await e.lower!.view.refreshChanged();
+        await e.overlay!.refreshLower();
+      } else if (commit !== e.pinnedCommit) {
+        const next = await this.lowerFor(e.id, e.path, commit);
+        let oldInUse: boolean;
+        try {
+          oldInUse = await e.overlay!.setLower({ view: next.view, dir: e.engine === "kernel-overlayfs" ? await next.mountDir() : null });
+        } catch (err) {
+          await next.release().catch(() => {});
+          throw err;
+        }
+        const old = e.lower;
+        e.lower = next;
+        e.pinnedCommit = commit;
+        e.dicfuse = next.label;
+        // Processes of the job still in the detached overlay (a shell's cwd) keep reading the old view.
+        if (old && oldInUse) e.retired.push(old);
+        else await old?.release().catch((err) => log.warn("releasing the job's old view failed", { mount_id: e.id, error: err as Error }));
+      }
+      if (base) {
+        e.baseCommit = base.base_commit;
+        e.baseTree = base.base_tree;
+        e.baseRootCommit = base.base_root_commit ?? null;
+      }
     } catch (err) {
-      e.state = failed(`refresh failed: ${messageOf(err)}`);
+      // Still mounted (on its old view): the job carries on; gone: Failed.
+      e.state = findMount(e.layout.mountpoint) ? "Mounted" : failed(`refresh failed: ${messageOf(err)}`);
+      await this.persist();
+      if (e.state === "Mounted") await this.becomeReady(e);
+      if (err instanceof Error && err.name === "AntaresError") throw err;
       throw fuseFailure(`refresh failed: ${messageOf(err)}`);
     }
     e.lastSeen = Date.now();
     e.state = "Mounted";
+    await this.persist();
     await this.becomeReady(e);
+    log.info("job mount refreshed", { mount_id: e.id, from_commit: from, to_commit: e.pinnedCommit, base_commit: e.baseCommit });
     return this.status(e);
+  }
+
+  /** Lets go of the job's view and of views it was refreshed off. */
+  private async releaseLower(e: MountEntry): Promise<void> {
+    const lowers = [e.lower, ...e.retired];
+    e.lower = null;
+    e.retired = [];
+    await Promise.all(lowers.map((l) => l?.release().catch((err) => log.warn("releasing a job's view failed", { mount_id: e.id, error: err as Error }))));
   }
 
   private rekey(e: MountEntry, cl: string | null): void {
@@ -605,7 +688,7 @@ export class AntaresService {
         cl: r.cl,
         layout: { mountpoint: r.mountpoint, upperDir: r.upper_dir, clDir: r.cl_dir ?? layoutFor(this.opts.config, r.mount_id).clDir, workDir: workDirFor(r.upper_dir) },
         clDir: r.cl_dir,
-        dicfuse: r.path === "/" ? "shared" : "",
+        dicfuse: "",
         state: "Provisioning",
         createdAt: r.created_at_epoch_ms,
         lastSeen: Date.now(),
@@ -613,12 +696,16 @@ export class AntaresService {
         readonly: r.readonly,
         engine: "fuse-overlay",
         overlay: null,
+        lower: null,
+        retired: [],
+        pinnedCommit: pinnedCommitOf(r.path, r.base_commit ? { base_commit: r.base_commit, base_root_commit: r.base_root_commit ?? undefined } : null),
         warm: null,
         baseCommit: r.base_commit ?? null,
         baseTree: r.base_tree ?? null,
         baseRootCommit: r.base_root_commit ?? null,
         clLink: r.cl_link ?? null,
       };
+      e.dicfuse = e.pinnedCommit ? storeDirFor(this.opts.config.store_path, e.path, e.pinnedCommit) : e.path === "/" ? "shared" : "";
       this.insert(e);
       entries.push([r, e]);
     }
@@ -651,12 +738,17 @@ export class AntaresService {
       // stale FUSE mount) is detached: processes that hold it keep it, new opens see the remount.
       if (findMount(e.layout.mountpoint)) lazyUnmount(e.layout.mountpoint);
       mkdirSync(e.layout.mountpoint, { recursive: true });
-      const pooled = await this.opts.pool.get(e.path);
-      e.dicfuse = pooled.label;
-      if (this.stopping) return fail("daemon stopped during recovery");
-      e.overlay = await this.mountAt(e.id, e.layout, e.clDir, pooled, e.path, e.readonly);
+      // The same commit as before the restart: the job's view does not move under it.
+      e.lower = await this.lowerFor(e.id, e.path, e.pinnedCommit);
+      e.dicfuse = e.lower.label;
+      if (this.stopping) {
+        await this.releaseLower(e);
+        return fail("daemon stopped during recovery");
+      }
+      e.overlay = await this.mountAt(e.id, e.layout, e.clDir, e.lower, e.path, e.readonly);
       e.engine = e.overlay.engine;
     } catch (err) {
+      await this.releaseLower(e);
       return fail(`recovery failed: ${messageOf(err)}`);
     }
     e.state = "Mounted";
@@ -771,8 +863,36 @@ export class AntaresService {
         }
       }
     }
+    await this.collectPinnedStores(result);
     if (result.removed.length > 0) log.info("garbage collection removed orphaned directories", { count: result.removed.length, detached: result.detached.length });
     return result;
+  }
+
+  /**
+   * Pinned views' tree stores (`{store_path}/dicfuse/{hash}` with a marker) that no mount and no open
+   * view uses: normally removed with their last job, left behind only by a crash in between or a
+   * state file removed by hand. Following views' stores (no marker) are never touched.
+   */
+  private async collectPinnedStores(result: GcResult): Promise<void> {
+    const root = join(this.opts.config.store_path, "dicfuse");
+    const used = this.opts.pool.pinnedDirsInUse();
+    for (const e of this.mounts.values()) if (e.pinnedCommit) used.add(storeDirFor(this.opts.config.store_path, e.path, e.pinnedCommit));
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const dir = join(root, name);
+      if (used.has(dir) || !existsSync(join(dir, PINNED_STORE_MARKER))) continue;
+      try {
+        await rm(dir, { recursive: true, force: true });
+        result.removed.push(dir);
+      } catch (err) {
+        log.warn("cannot remove an orphaned pinned view store", { dir, error: err as Error });
+      }
+    }
   }
 
   /** Disk used by each job's upper and CL layers, and by the upper root's filesystem. */

@@ -2,11 +2,9 @@
  * @module antares/warm-walk — the best-effort background walk over a new mount (through FUSE) that
  * fills the kernel's dentry/attr caches (§5.4.5). Parallel BFS bounded by depth, time and a worker
  * count, configured by `ANTARES_DEEP_PRELOAD_*`; cancellable (delete, CL change, shutdown). It never
- * affects readiness. Every file-system call is asynchronous: the daemon serves the mount it walks.
+ * affects readiness. The walk runs in a child process: the daemon serves the mount it walks.
  */
-import { readdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { logger } from "../util/log.ts";
 
 const log = logger("antares/warm");
@@ -66,57 +64,59 @@ export function warmWalkConfigFromEnv(env: Record<string, string | undefined> = 
   };
 }
 
-/** Walks `root` until done, out of budget, or `signal` fires. Never throws. */
+/** The `find` expression selecting the entries whose metadata the walk touches (a `stat`), per mode. */
+function touchExpression(mode: WarmMode): string[] | null {
+  if (mode === "scan_only") return null;
+  if (mode === "full") return ["-true"];
+  const hot = [...HOT_FILES].flatMap((n) => ["-o", "-name", n]).concat(["-o", "-name", "*.bzl", "-o", "-name", "*.bxl"]);
+  return mode === "dirs_only" ? ["-type", "d"] : ["(", "-type", "d", ...hot, ")"];
+}
+
+/** The argv of the child that walks `root` (exported for tests). */
+export function warmWalkArgv(root: string, cfg: Pick<WarmWalkConfig, "mode" | "maxDepth">): string[] {
+  const touch = touchExpression(cfg.mode);
+  // `%m` needs a stat of the entry (a metadata touch); a plain line needs only the directory listing.
+  const print = touch ? ["(", ...touch, "-printf", "t%m\\n", "-o", "-printf", "e\\n", ")"] : ["-printf", "e\\n"];
+  return ["find", root, "-mindepth", "1", "-maxdepth", String(cfg.maxDepth), ...print];
+}
+
+/**
+ * Walks `root` until done, out of budget, or `signal` fires. Never throws. The walk runs in a child
+ * process (`find`): a request this daemon must answer for itself would, if it were in flight when the
+ * daemon is killed, keep the dying daemon from ever exiting (FUSE waits for the answer uninterruptibly).
+ * One walker: `workers` is not used by the child.
+ */
 export async function warmWalk(root: string, cfg: WarmWalkConfig, signal: AbortSignal): Promise<WarmWalkStats> {
   const started = Date.now();
   const stats: WarmWalkStats = { entries_visited: 0, metadata_touches: 0, budget_exhausted: false, cancelled: false, elapsed_ms: 0 };
-  const queue: Array<{ dir: string; depth: number }> = [{ dir: root, depth: 0 }];
-  const outOfBudget = () => cfg.maxMs > 0 && Date.now() - started > cfg.maxMs;
-  let active = 0;
-  let parked: Array<() => void> = [];
-  const wakeAll = () => {
-    const w = parked;
-    parked = [];
-    for (const f of w) f();
-  };
-
-  const worker = async () => {
-    for (;;) {
-      if (signal.aborted) return;
-      if (outOfBudget()) {
-        stats.budget_exhausted = true;
-        return;
-      }
-      const item = queue.shift();
-      if (!item) {
-        if (active === 0) return;
-        await new Promise<void>((r) => parked.push(r));
-        continue;
-      }
-      active++;
+  if (cfg.maxDepth > 0 && !signal.aborted) {
+    let proc: ReturnType<typeof Bun.spawn> | null = null;
+    try {
+      proc = Bun.spawn(warmWalkArgv(root, cfg), { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    } catch (err) {
+      log.debug("warm walk could not start", { root, error: err as Error });
+    }
+    if (proc) {
+      const child = proc;
+      const stop = () => child.kill("SIGKILL");
+      signal.addEventListener("abort", stop, { once: true });
+      const timer = cfg.maxMs > 0 ? setTimeout(() => ((stats.budget_exhausted = true), stop()), cfg.maxMs) : undefined;
       try {
-        const entries = await readdir(item.dir, { withFileTypes: true });
-        for (const e of entries) {
-          if (signal.aborted) break;
+        const out = await new Response(child.stdout as ReadableStream<Uint8Array>).text();
+        for (const line of out.split("\n")) {
+          if (line === "") continue;
           stats.entries_visited++;
-          const p = join(item.dir, e.name);
-          const isDir = e.isDirectory();
-          const touch = cfg.mode === "full" || (isDir && cfg.mode !== "scan_only") || (cfg.mode === "hotset" && !isDir && isHotFile(e.name));
-          if (touch) {
-            await stat(p).catch(() => {});
-            stats.metadata_touches++;
-          }
-          if (isDir && item.depth + 1 < cfg.maxDepth) queue.push({ dir: p, depth: item.depth + 1 });
+          if (line.startsWith("t")) stats.metadata_touches++;
         }
+        await child.exited;
       } catch {
-        // Best effort: a vanished or unreadable directory is skipped.
+        // Best effort.
       } finally {
-        active--;
-        wakeAll();
+        clearTimeout(timer);
+        signal.removeEventListener("abort", stop);
       }
     }
-  };
-  if (cfg.maxDepth > 0) await Promise.all(Array.from({ length: cfg.workers }, worker));
+  }
   stats.cancelled = signal.aborted;
   stats.elapsed_ms = Date.now() - started;
   return stats;

@@ -35,6 +35,8 @@ export interface DevServerOptions {
   tokens?: Record<string, string>;
   /** Refuse pushes without a token. Default: true when a token is configured, else false ("anonymous"). */
   requireAuth?: boolean;
+  /** Delay every answer by this many ms: a server that far away (benchmarks). Default 0. */
+  latencyMs?: number;
 }
 
 export interface DevServer {
@@ -79,7 +81,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     .all("/*", async ({ request }) => (await lfs.handle(request)) ?? (await smart.handle(request)) ?? notSupported(), { parse: "none" });
 
   const hostname = opts.hostname ?? "127.0.0.1";
-  const server = Bun.serve({ hostname, port: opts.port ?? 0, idleTimeout: 120, fetch: (req) => app.handle(req) });
+  const latency = opts.latencyMs ?? 0;
+  const server = Bun.serve({ hostname, port: opts.port ?? 0, idleTimeout: 120, fetch: latency > 0 ? async (req) => (await Bun.sleep(latency), app.handle(req)) : (req) => app.handle(req) });
   const port = server.port ?? 0;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   url = `http://${host}:${port}`;

@@ -1,34 +1,36 @@
 /**
  * @module dicfuse/fuse-adapter — the view as a read-only FUSE filesystem: shapes view results into
- * replies, keeps the kernel's lookup counts, serves reads from pinned blob files (read by libfuse
- * straight from the fd) and answers every write with EROFS.
+ * replies, keeps the kernel's lookup counts, serves reads from blob files (read straight from the fd)
+ * and answers every write with EROFS. Warm requests (loaded directory, known size) are answered
+ * synchronously: nothing on the request path waits for the server to confirm data the view has.
  *
  * Files use the kernel's no-open mode: `open` answers ENOSYS once, after which the kernel sends no
- * open/release for files at all and keeps their page cache, so a warm read costs no round trip.
- * Reads then arrive by inode and find their blob through `ContentHandles`.
+ * open/release for files at all and keeps their page cache, so a warm read costs no round trip. Reads
+ * then arrive by inode and use the object store's shared, unpinned fds. On kernels without no-open
+ * support, each open pins its blob until the matching release.
  */
 import { Errno, FsError } from "../util/errno.ts";
-import { CAP, checkAccess, O, type ConnectionInfo, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
+import { CAP, checkAccess, O, type ConnectionInfo, type FileInfo, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
 import type { BlobHandle, Ino } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
 import type { DicfuseView } from "./view.ts";
-import { ContentHandles } from "./content-handles.ts";
 import { logger } from "../util/log.ts";
 
 const log = logger("dicfuse");
 
-/** Blob files kept open for reads without an open (each pins its blob in the cache). */
-const MAX_OPEN_BLOBS = 256;
-
 const WRITE_FLAGS = O.WRONLY | O.RDWR | O.APPEND | O.CREAT | O.TRUNC;
 const erofs = () => new FsError(Errno.EROFS, "the monorepo view is read-only");
+
+type Maybe<T> = T | Promise<T>;
+const then = <T, U>(v: Maybe<T>, f: (t: T) => Maybe<U>): Maybe<U> => (v instanceof Promise ? v.then(f) : f(v));
 
 export class DicfuseFs implements LowLevelFs {
   private readonly owner: Owner;
   private readonly lookups = new Map<number, number>();
-  private readonly byIno = new ContentHandles(MAX_OPEN_BLOBS);
-  private readonly unsubscribe: () => void;
+  /** Blobs pinned by kernel opens (only without no-open support), by file handle. */
+  private readonly pinned = new Map<number, BlobHandle | null>();
+  private nextFh = 1;
   /** What the kernel offered at INIT: whether ENOSYS on open/opendir switches it to no-open modes. */
   private noOpen = false;
   private noOpendir = false;
@@ -41,9 +43,6 @@ export class DicfuseFs implements LowLevelFs {
 
   constructor(private readonly view: DicfuseView) {
     this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
-    this.unsubscribe = view.onChange((changes) => {
-      for (const c of changes) if (c.kind === "inode") this.byIno.drop(c.ino);
-    });
   }
 
   /** Inodes the kernel currently holds references to (for status and leak checks). */
@@ -51,8 +50,9 @@ export class DicfuseFs implements LowLevelFs {
     return this.lookups.size;
   }
 
+  /** Files the kernel holds open (each pins its blob); 0 in no-open mode. */
   get openFiles(): number {
-    return this.byIno.size;
+    return this.pinned.size;
   }
 
   private ttl(node: Node): number {
@@ -66,19 +66,23 @@ export class DicfuseFs implements LowLevelFs {
     return { ino: node.ino, attr: attrOf(node, this.owner), attrTimeout: ttl, entryTimeout: this.view.opts.replyTtlSecs };
   }
 
-  async lookup(parent: number, name: string): Promise<EntryReply | NegativeEntryReply> {
-    const found = await this.view.lookup(parent, name);
-    if (!found) return { ino: 0, entryTimeout: this.view.opts.negativeTtlSecs };
-    const node = this.view.opts.statMode === "accurate" || found.kind === "symlink" ? await this.view.withSize(found) : found;
-    if (node.kind === "symlink" && node.target === null) {
-      try {
-        const target = await this.view.readlink(node);
-        return this.entryOf({ ...node, target });
-      } catch {
-        // Fall through with the blob size; readlink will report the error.
-      }
+  lookup(parent: number, name: string): Maybe<EntryReply | NegativeEntryReply> {
+    return then(this.view.lookup(parent, name), (found) => {
+      if (!found) return { ino: 0, entryTimeout: this.view.opts.negativeTtlSecs };
+      if (found.kind === "symlink" && found.target === null) return this.symlinkEntry(found);
+      if (this.view.opts.statMode !== "accurate") return this.entryOf(found);
+      return then(this.view.withSize(found), (n) => this.entryOf(n));
+    });
+  }
+
+  private async symlinkEntry(found: Node): Promise<EntryReply> {
+    const node = await this.view.withSize(found);
+    try {
+      return this.entryOf({ ...node, target: await this.view.readlink(node) });
+    } catch {
+      // Fall through with the blob size; readlink will report the error.
+      return this.entryOf(node);
     }
-    return this.entryOf(node);
   }
 
   forget(ino: number, nlookup: number): void {
@@ -88,23 +92,18 @@ export class DicfuseFs implements LowLevelFs {
     else this.lookups.set(ino, n);
   }
 
-  async getattr(ino: number): Promise<AttrReply> {
-    let node = this.view.node(ino);
-    if (node.kind === "dir") {
-      // The kernel asks for a directory's attributes before reusing its cached listing: re-check the
-      // listing first (when older than the dir TTL), so a changed directory shows a new mtime.
-      await this.view.ensureFresh(ino).catch(() => {});
-      node = this.view.node(ino);
-    }
-    node = await this.view.withSize(node);
-    const childDirs = node.kind === "dir" ? this.view.subdirCount(ino) : 0;
-    const attr = attrOf(node, this.owner, childDirs);
-    const changedMs = node.kind === "dir" ? this.view.listingChangedAt(ino) : 0;
-    if (changedMs > attr.mtimeSec * 1000) {
-      attr.mtimeSec = attr.ctimeSec = Math.floor(changedMs / 1000);
-      attr.mtimeNsec = attr.ctimeNsec = (changedMs % 1000) * 1e6;
-    }
-    return { attr, attrTimeout: this.ttl(node) };
+  getattr(ino: number): Maybe<AttrReply> {
+    return then(this.view.withSize(this.view.node(ino)), (node) => {
+      const childDirs = node.kind === "dir" ? this.view.subdirCount(ino) : 0;
+      const attr = attrOf(node, this.owner, childDirs);
+      // A changed listing moves the directory's mtime, so a kernel's cached readdir is dropped.
+      const changedMs = node.kind === "dir" ? this.view.listingChangedAt(ino) : 0;
+      if (changedMs > attr.mtimeSec * 1000) {
+        attr.mtimeSec = attr.ctimeSec = Math.floor(changedMs / 1000);
+        attr.mtimeNsec = attr.ctimeNsec = (changedMs % 1000) * 1e6;
+      }
+      return { attr, attrTimeout: this.ttl(node) };
+    });
   }
 
   async readlink(ino: number): Promise<string> {
@@ -113,25 +112,33 @@ export class DicfuseFs implements LowLevelFs {
 
   async open(ino: number, flags: number): Promise<OpenReply> {
     if (flags & WRITE_FLAGS) throw erofs();
-    // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
-    // kernel switch to no-open mode for every later open.
-    await this.contentOf(this.view.node(ino));
-    // Without no-open support: blob content never changes under an inode without an invalidation,
-    // so the page cache may stay; reads find the blob by inode either way.
-    if (!this.noOpen) return { fh: 0, keepCache: true };
-    throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
+    const node = this.view.node(ino);
+    if (this.noOpen) {
+      // Fetch now so that open (not a later read) reports a missing or corrupt blob, then let the
+      // kernel switch to no-open mode for every later open.
+      await this.view.readContent(node);
+      throw new FsError(Errno.ENOSYS, "no open needed: reads are served by inode");
+    }
+    // A real open: pin the blob until release. Content never changes under an inode without an
+    // invalidation, so the page cache may stay.
+    const handle = await this.view.openContent(node);
+    const fh = this.nextFh++;
+    this.pinned.set(fh, handle);
+    return { fh, keepCache: true };
   }
 
-  read(ino: number, size: number, offset: number): Promise<ReadReply> {
-    return this.contentOf(this.view.node(ino)).then((h) => sliceOf(h, size, offset));
+  release(_ino: number, fi: FileInfo): void {
+    const h = this.pinned.get(fi.fh);
+    if (h === undefined) return;
+    this.pinned.delete(fi.fh);
+    // The last read's reply may still be on its way from this fd: close in the next macrotask.
+    setImmediate(() => h?.close());
   }
 
-  /** The open blob of a file; a cold one also starts read-ahead of the directory's next files. */
-  private contentOf(node: Node): Promise<BlobHandle | null> {
-    return this.byIno.get(node.ino, () => {
-      if (node.oid && !this.view.store.blobs.hasBlob(node.oid)) this.view.readaheadAfter(node);
-      return this.view.openContent(node);
-    });
+  read(ino: number, size: number, offset: number, fh: number): Promise<ReadReply> | ReadReply {
+    const own = this.pinned.get(fh);
+    if (own !== undefined) return sliceOf(own, size, offset);
+    return this.view.readContent(this.view.node(ino)).then((o) => sliceOf(o.handle, size, offset));
   }
 
   fsync(): void {}
@@ -139,14 +146,13 @@ export class DicfuseFs implements LowLevelFs {
   /**
    * Directories use the kernel's no-opendir mode: the first opendir loads the listing and answers
    * ENOSYS, after which the kernel opens directories itself and keeps their listings cached
-   * (cache_readdir). Freshness then rides on getattr: a directory's attributes are only served after
-   * its listing was re-checked (dir TTL), and its mtime moves whenever the listing changed, which
-   * makes the kernel drop its cached listing (auto_inval_data) at the next readdir from the start.
+   * (cache_readdir). When the watcher changes a listing, the directory's inode is invalidated and its
+   * mtime moves, so the kernel drops its cached listing (auto_inval_data) at the next readdir.
    */
   async opendir(ino: number): Promise<OpenReply> {
     const node = this.view.node(ino);
     if (node.kind !== "dir" && node.kind !== "gitlink") throw new FsError(Errno.ENOTDIR);
-    await this.view.children(ino);
+    if (node.kind === "dir") await this.view.ensureLoaded(ino);
     // Kernels without no-opendir support would fail the open on ENOSYS: answer it there instead.
     if (!this.noOpendir) return { fh: 0, cacheReaddir: true };
     throw new FsError(Errno.ENOSYS, "no opendir needed: listings are served by inode");
@@ -155,18 +161,14 @@ export class DicfuseFs implements LowLevelFs {
   /** Children of `ino` from `offset` on, with "." and ".." first; refreshed when read from the start. */
   private async listing(ino: number, offset: number, max: number): Promise<Array<{ e: DirEntryPlus; node: Node | null }>> {
     const dir = this.view.node(ino);
-    if (offset === 0) {
-      await this.view.children(ino).catch((err) => {
-        if (!this.view.isLoaded(ino)) throw err;
-      });
-    }
+    if (dir.kind === "dir") await this.view.ensureLoaded(ino);
     const out: Array<{ e: DirEntryPlus; node: Node | null }> = [];
     // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
     if (offset < 1) out.push({ e: { name: ".", ino, mode: modeOf(dir), nextOffset: 1 }, node: null });
     if (offset < 2) out.push({ e: { name: "..", ino: dir.parent === 0 ? dir.ino : dir.parent, mode: 0o040000, nextOffset: 2 }, node: null });
     if (dir.kind !== "dir") return out;
     const start = Math.max(0, offset - 2);
-    for (const c of this.view.store.inodes.listChildren(ino as Ino, { offset: start, limit: Math.max(0, max - out.length) })) {
+    for (const c of this.view.tree.inodes.listChildren(ino as Ino, { offset: start, limit: Math.max(0, max - out.length) })) {
       out.push({ e: { name: c.name, ino: c.ino, mode: modeOf(c), nextOffset: c.position + 3 }, node: c });
     }
     return out;
@@ -181,7 +183,7 @@ export class DicfuseFs implements LowLevelFs {
     if (this.view.opts.statMode === "accurate") {
       await Promise.all(
         items.map(async (x) => {
-          if (x.node) x.node = await this.view.withSize(x.node).catch(() => x.node);
+          if (x.node && x.node.size === null) x.node = await Promise.resolve(this.view.withSize(x.node)).catch(() => x.node);
         }),
       );
     }
@@ -193,8 +195,9 @@ export class DicfuseFs implements LowLevelFs {
   fsyncdir(): void {}
 
   statfs(): StatfsReply {
-    const usage = this.view.store.du();
-    return { bsize: 4096, blocks: Math.ceil(Math.max(usage.maxBytes, usage.bytes) / 4096), bfree: Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096)), bavail: Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096)), files: usage.inodes + 1_000_000, ffree: 1_000_000, namemax: 255 };
+    const usage = this.view.objects.du();
+    const free = Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096));
+    return { bsize: 4096, blocks: Math.ceil(Math.max(usage.maxBytes, usage.bytes) / 4096), bfree: free, bavail: free, files: this.view.tree.inodes.count() + 1_000_000, ffree: 1_000_000, namemax: 255 };
   }
 
   async access(ino: number, mask: number, ctx: RequestContext): Promise<void> {
@@ -224,15 +227,10 @@ export class DicfuseFs implements LowLevelFs {
   removexattr(): never { throw erofs(); }
   fallocate(): never { throw erofs(); }
 
-  /** Unpins the blobs kept open for reads (before a cache gc); the next read reopens them. */
-  releaseIdleHandles(): Promise<void> {
-    return this.byIno.closeAll();
-  }
-
-  /** Closes every open blob handle (at unmount). */
+  /** Lets go of the blobs pinned by kernel opens (at unmount). */
   destroy(): void {
-    this.unsubscribe();
-    void this.byIno.closeAll();
+    for (const h of this.pinned.values()) h?.close();
+    this.pinned.clear();
   }
 }
 

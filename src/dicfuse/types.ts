@@ -2,17 +2,22 @@
  * @module dicfuse/types — the vocabulary of the read-only monorepo view: options, the node shape the
  * view hands to its adapters (FUSE, overlay lower layer), and change events. No FUSE structs here.
  */
-import type { InodeRecord } from "../store/index.ts";
+import type { InodeRecord, Oid } from "../store/index.ts";
 
 export type StatMode = "fast" | "accurate";
 
 export interface DicfuseOptions {
   /** Monorepo path this view shows at its root ("/" for the whole repository). */
   basePath: string;
-  /** A directory listing older than this is re-checked with the server before use. */
-  dirSyncTtlMs: number;
-  /** Kernel entry/attr cache lifetime, seconds. */
+  /**
+   * Pin the view at this commit: it never follows new commits (job views whose lower layer must not
+   * move under a running build). Null/absent = follow the server (the workspace): the watcher moves it.
+   */
+  pinnedCommit?: Oid | null;
+  /** Kernel entry/attr cache lifetime of loaded entries, seconds. Long: changes are pushed as invalidations. */
   replyTtlSecs: number;
+  /** Deadline of one FUSE request's wait for the server (listing, size); content downloads get 3×. 0 = none. */
+  requestDeadlineMs?: number;
   /**
    * "accurate": every attribute carries the true size (unknown sizes are asked of the server, also
    * for each entry of a listing). "fast": listings never go to the network; entries of unknown size
@@ -21,7 +26,7 @@ export interface DicfuseOptions {
   statMode: StatMode;
   /** Pre-load directory listings (not file contents) this many levels deep at start; 0 = none. */
   loadDirDepth: number;
-  /** How often the background watcher checks the server for new commits; 0 = never. */
+  /** How often the watcher of a following view checks the server for a new commit; 0 = never. */
   watchIntervalMs: number;
   /** Seconds the kernel may remember a name that does not exist. */
   negativeTtlSecs: number;

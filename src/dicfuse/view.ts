@@ -1,49 +1,58 @@
 /**
- * @module dicfuse/view — the lazily loaded, read-only view of the monorepo (or of one sub-path).
+ * @module dicfuse/view — the lazily loaded, read-only view of the monorepo (or of one sub-path): a
+ * (path, commit) pair. It holds its tree store (names, inode numbers, which directories are loaded) and
+ * its policy; all content, sizes and listings come from the process's one `ObjectStore`.
  *
- * Owns: when a directory listing is fetched or re-checked (TTL), applying it to the store, sizes,
- * file contents (fetched on first open, verified, cached), symlink targets, and telling listeners
- * what changed so they can drop kernel caches. Knows nothing of FUSE structs: it returns store rows
- * and throws FsError. Every network wait is bounded by the Mega client's deadlines; when the server
- * is unreachable, what is cached is still served.
+ * Freshness is by invalidation, not by TTL: a loaded directory is served from the tree store without
+ * asking the server again — its listing is content-addressed (tree id), so it cannot change while the
+ * view's commit does not. A *following* view (the workspace) moves to new commits when its watcher
+ * sees one (`refreshChanged`), and tells listeners exactly what changed so they can invalidate the
+ * kernel's caches. A *pinned* view (`pinnedCommit`) never moves. No request waits on a revalidation
+ * of data the view already has; an uncached request waits at most one deadline of its own.
  */
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
-import { parseGitTree, Semaphore, type MegaClient, type TreeEntry } from "../remote/index.ts";
-import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type LocalStore, type Oid, type ReplaceDirectoryResult } from "../store/index.ts";
+import { raceSignal, Semaphore, type TreeEntry } from "../remote/index.ts";
+import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type ObjectStore, type Oid, type Opened, type ReplaceDirectoryResult, type ViewTreeStore } from "../store/index.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
-import { recordCacheLookup } from "../util/metrics.ts";
 
 const log = logger("dicfuse");
 
 const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 /** Directory read-ahead skips files known to be larger than this. */
 const READAHEAD_MAX_FILE = 1024 * 1024;
-/** Read-ahead downloads at once, so they never crowd out the downloads a reader is waiting for. */
-const READAHEAD_CONCURRENCY = 4;
-
-interface DirFreshness {
-  loaded: boolean;
-  syncedAt: number;
-  dirOid: Oid | null;
-}
+/** The tree store's meta key for the commit a following view's listings were last brought up to. */
+const COMMIT_KEY = "view_commit";
+/** Background directory pre-loads in flight at once: a minority of the client's request slots. */
+const PRELOAD_CONCURRENCY = 2;
+/** Background work waits until user-facing fetches have been quiet this long. */
+const IDLE_MS = 50;
+/** A directory with at least this many files not cached is fetched as one pack when one of them is needed. */
+const PACK_MIN_FILES = 4;
+/** A directory pack larger than this is abandoned for per-file requests (history and big files make packs big). */
+const PACK_MAX_BYTES = 8 * 1024 * 1024;
 
 export class DicfuseView {
-  readonly store: LocalStore;
-  readonly client: MegaClient;
+  readonly tree: ViewTreeStore;
+  readonly objects: ObjectStore;
   readonly opts: DicfuseOptions;
-  private readonly fresh = new Map<number, DirFreshness>();
+  /** Loaded directories (listing applied) and the tree id each was taken at. */
+  private readonly loaded = new Map<number, Oid | null>();
   private readonly loading = new Map<number, Promise<void>>();
-  private readonly sizing = new Map<string, Promise<number>>();
-  private readonly fetching = new Map<string, Promise<void>>();
   private readonly listeners = new Set<ChangeListener>();
   /** When each directory's listing last changed (ms): its mtime, so the kernel knows its cached copy is stale. */
   private readonly changedAt = new Map<number, number>();
-  private readonly readaheadSlots = new Semaphore(READAHEAD_CONCURRENCY);
+  /** Directory packs fetched or tried, by directory and tree id: each is asked for once. */
+  private readonly packs = new Map<string, Promise<boolean>>();
+  /** Directories whose pack brought content (a second one under the same parent widens to the parent). */
+  private readonly packedDirs = new Set<number>();
+  /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
+  private foreground = 0;
+  private lastForeground = 0;
 
-  constructor(store: LocalStore, client: MegaClient, opts: DicfuseOptions) {
-    this.store = store;
-    this.client = client;
+  constructor(tree: ViewTreeStore, objects: ObjectStore, opts: DicfuseOptions) {
+    this.tree = tree;
+    this.objects = objects;
     this.opts = { ...opts, basePath: normalizeBase(opts.basePath) };
   }
 
@@ -52,11 +61,26 @@ export class DicfuseView {
     return () => this.listeners.delete(listener);
   }
 
+  /** True when the view never moves from the commit it was opened at. */
+  get pinned(): boolean {
+    return !!this.opts.pinnedCommit;
+  }
+
+  /** The commit the view shows: its pin, or the last one a following view's watcher applied (null = not yet known). */
+  get commit(): Oid | null {
+    return this.opts.pinnedCommit ?? (this.tree.inodes.getMeta(COMMIT_KEY) as Oid | null);
+  }
+
+  /** Records the commit a following view was brought up to (persisted: a restart starts from it). */
+  setCommit(oid: Oid): void {
+    this.tree.inodes.setMeta(COMMIT_KEY, oid);
+  }
+
   // ---- paths -----------------------------------------------------------------------------------
 
   /** The monorepo path of an inode of this view. */
   remotePath(ino: number): string {
-    const rel = this.store.inodes.pathOf(ino as Ino);
+    const rel = this.tree.inodes.pathOf(ino as Ino);
     if (rel === null) throw new FsError(Errno.ESTALE, `inode ${ino} is no longer in the tree`);
     const r = rel === "/" || rel === "" ? "" : rel.startsWith("/") ? rel : `/${rel}`;
     if (this.opts.basePath === "/") return r || "/";
@@ -66,27 +90,27 @@ export class DicfuseView {
   // ---- nodes -----------------------------------------------------------------------------------
 
   node(ino: number): Node {
-    const n = this.store.inodes.getInode(ino as Ino);
+    const n = this.tree.inodes.getInode(ino as Ino);
     if (!n) throw new FsError(Errno.ESTALE, `inode ${ino} is no longer in the tree`);
     return n;
   }
 
-  /** The child `name` of directory `parent`, loading or refreshing the listing first when needed. */
-  async lookup(parent: number, name: string): Promise<Node | null> {
+  /** The child `name` of directory `parent`; null (ENOENT) when the listing does not have it. */
+  lookup(parent: number, name: string): Node | null | Promise<Node | null> {
     const dir = this.node(parent);
     if (dir.kind === "gitlink") return null;
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
-    await this.ensureFresh(parent);
-    return this.store.inodes.lookupChild(parent as Ino, name);
+    if (this.isLoaded(parent)) return this.tree.inodes.lookupChild(parent as Ino, name);
+    return this.asForeground(this.loadDir(parent)).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
   }
 
-  /** The children of a directory, in server order, after loading or refreshing it when needed. */
-  async children(dirIno: number): Promise<Node[]> {
+  /** The children of a directory, in server order, loading the listing on first use. */
+  children(dirIno: number): Node[] | Promise<Node[]> {
     const dir = this.node(dirIno);
     if (dir.kind === "gitlink") return [];
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
-    await this.ensureFresh(dirIno);
-    return this.store.inodes.listChildren(dirIno as Ino);
+    if (this.isLoaded(dirIno)) return this.tree.inodes.listChildren(dirIno as Ino);
+    return this.asForeground(this.loadDir(dirIno)).then(() => this.tree.inodes.listChildren(dirIno as Ino));
   }
 
   /** When the listing of `dirIno` last changed, in ms since the epoch (0 = not since start). */
@@ -94,73 +118,68 @@ export class DicfuseView {
     return this.changedAt.get(dirIno) ?? 0;
   }
 
-  /** Whether `dirIno` has a listing (possibly stale) to serve. */
+  /** Whether `dirIno` has a listing to serve (in this run or persisted by an earlier one). */
   isLoaded(dirIno: number): boolean {
-    return this.freshness(dirIno).loaded;
+    if (this.loaded.has(dirIno)) return true;
+    const s = this.tree.inodes.getDirState(dirIno as Ino);
+    if (!s?.loaded) return false;
+    this.loaded.set(dirIno, s.dirOid);
+    return true;
   }
 
   /** Number of sub-directories of a loaded directory (for nlink); 0 when not loaded. */
   subdirCount(dirIno: number): number {
-    if (!this.fresh.get(dirIno)?.loaded) return 0;
+    if (!this.isLoaded(dirIno)) return 0;
     let n = 0;
-    for (const c of this.store.inodes.listChildren(dirIno as Ino)) if (c.kind === "dir" || c.kind === "gitlink") n++;
+    for (const c of this.tree.inodes.listChildren(dirIno as Ino)) if (c.kind === "dir" || c.kind === "gitlink") n++;
     return n;
   }
 
   // ---- directory listings ----------------------------------------------------------------------
 
-  private freshness(ino: number): DirFreshness {
-    let f = this.fresh.get(ino);
-    if (!f) {
-      const s = this.store.inodes.getDirState(ino as Ino);
-      f = { loaded: s?.loaded ?? false, syncedAt: s?.syncedAt ?? 0, dirOid: s?.dirOid ?? null };
-      this.fresh.set(ino, f);
+  /** Makes sure `dirIno` has a listing. A loaded directory costs nothing: freshness comes from the watcher. */
+  async ensureLoaded(dirIno: number): Promise<void> {
+    if (!this.isLoaded(dirIno)) await this.asForeground(this.loadDir(dirIno));
+  }
+
+  /** Counts `p` as work a user waits for while it runs. */
+  private async asForeground<T>(p: Promise<T>): Promise<T> {
+    this.foreground++;
+    try {
+      return await p;
+    } finally {
+      this.foreground--;
+      this.lastForeground = Date.now();
     }
-    return f;
+  }
+
+  /** Resolves once no user-facing fetch has been in flight for IDLE_MS (background work goes then). */
+  private async whenIdle(): Promise<void> {
+    while (this.foreground > 0 || Date.now() - this.lastForeground < IDLE_MS) await Bun.sleep(IDLE_MS / 2);
   }
 
   /**
-   * Makes sure `dirIno` has a listing no older than the TTL. A stale but loaded directory whose
-   * refresh fails (server down) keeps serving what it has; a never-loaded one fails with the error.
+   * Fetches the listing of `dirIno` (single-flight per directory, bounded by one request deadline) and
+   * applies it. The tree id expected from the parent's listing lets the object store answer from trees
+   * seen before.
    */
-  async ensureFresh(dirIno: number): Promise<void> {
-    const f = this.freshness(dirIno);
-    if (f.loaded && Date.now() - f.syncedAt < this.opts.dirSyncTtlMs) return;
-    try {
-      await this.loadDir(dirIno);
-    } catch (err) {
-      if (!f.loaded) throw err;
-      log.warn("directory refresh failed; serving the cached listing", { path: this.safePath(dirIno), error: err as Error });
-      // Do not retry on every request while the server is away: back off one TTL.
-      f.syncedAt = Date.now();
-    }
-  }
-
-  /** Fetches the listing of `dirIno` (single-flight per directory) and applies it. */
-  loadDir(dirIno: number): Promise<void> {
+  loadDir(dirIno: number, o: { byPath?: boolean } = {}): Promise<void> {
     let p = this.loading.get(dirIno);
     if (!p) {
-      p = this.fetchAndApply(dirIno).finally(() => this.loading.delete(dirIno));
+      p = this.fetchAndApply(dirIno, o.byPath ?? false).finally(() => this.loading.delete(dirIno));
       this.loading.set(dirIno, p);
     }
     return p;
   }
 
-  private async fetchAndApply(dirIno: number): Promise<void> {
+  private async fetchAndApply(dirIno: number, byPath: boolean): Promise<void> {
     const path = this.remotePath(dirIno);
-    const f = this.freshness(dirIno);
-    const { oid, body } = await this.client.rawTree(path);
-    const now = Date.now();
-    if (f.loaded && f.dirOid === oid) {
-      this.store.inodes.markSynced(dirIno as Ino, { dirOid: oid, syncedAt: now, loaded: true });
-      f.syncedAt = now;
-      return;
-    }
-    const entries = parseGitTree(body).map(toEntryInput);
-    const result = this.store.inodes.replaceDirectory(dirIno as Ino, entries, { dirOid: oid, syncedAt: now });
-    f.loaded = true;
-    f.syncedAt = now;
-    f.dirOid = oid;
+    const node = this.node(dirIno);
+    const expected = byPath || dirIno === ROOT_INO ? null : node.oid;
+    const { oid, entries } = await this.objects.listing(path, { expected, commit: this.opts.pinnedCommit ?? null, signal: this.deadline() });
+    if (this.isLoaded(dirIno) && this.loaded.get(dirIno) === oid) return;
+    const result = this.tree.inodes.replaceDirectory(dirIno as Ino, entries.map(toEntryInput), { dirOid: oid, syncedAt: Date.now() });
+    this.loaded.set(dirIno, oid);
     this.afterReplace(dirIno, result);
   }
 
@@ -170,14 +189,9 @@ export class DicfuseView {
     for (const c of r.changed) {
       changes.push({ kind: "inode", ino: c.ino });
       changes.push({ kind: "entry", parent: dirIno, name: c.name });
-      if (c.kind === "dir") {
-        // Its listing is out of date: re-check on next use even within the TTL.
-        const cf = this.fresh.get(c.ino);
-        if (cf) cf.syncedAt = 0;
-      }
     }
     for (const rm of r.removed) {
-      this.fresh.delete(rm.ino);
+      this.loaded.delete(rm.ino);
       changes.push({ kind: "entry", parent: rm.parent, name: rm.name });
     }
     if (changes.length > 0) {
@@ -195,42 +209,51 @@ export class DicfuseView {
   }
 
   /**
-   * Re-checks every loaded directory whose tree changed on the server, top-down, using the tree ids in
-   * each parent's listing so unchanged subtrees cost nothing. Returns how many directories changed.
+   * Brings a following view to the server's current commit: re-lists the root by path, then walks down
+   * only into loaded directories whose tree id changed (unchanged subtrees cost nothing), applying each
+   * diff and telling listeners exactly what changed. Returns how many directories changed.
    */
   async refreshChanged(): Promise<number> {
+    if (this.pinned) return 0;
     let changed = 0;
-    const walk = async (dirIno: number): Promise<void> => {
-      const f = this.freshness(dirIno);
-      if (!f.loaded) return;
-      const before = f.dirOid;
-      await this.loadDir(dirIno);
-      if (this.freshness(dirIno).dirOid !== before) changed++;
-      for (const child of this.store.inodes.listChildren(dirIno as Ino)) {
-        if (child.kind !== "dir") continue;
-        const cf = this.freshness(child.ino);
-        if (cf.loaded && cf.dirOid !== child.oid) await walk(child.ino);
-      }
+    const walk = async (dirIno: number, byPath: boolean): Promise<void> => {
+      if (!this.isLoaded(dirIno)) return;
+      const before = this.loaded.get(dirIno);
+      await this.loadDir(dirIno, { byPath });
+      if (this.loaded.get(dirIno) !== before) changed++;
+      const stale = this.tree.inodes.listChildren(dirIno as Ino).filter((c) => c.kind === "dir" && this.isLoaded(c.ino) && this.loaded.get(c.ino) !== c.oid);
+      await Promise.all(stale.map((c) => walk(c.ino, false)));
     };
-    await walk(ROOT_INO);
+    await walk(ROOT_INO, true);
     return changed;
   }
 
-  /** Loads directory listings breadth-first down to `depth` levels (directories only, no contents). */
+  /**
+   * Loads directory listings breadth-first down to `depth` levels (directories only, no contents), a
+   * few at a time (PRELOAD_CONCURRENCY) and only while no user-facing fetch is in flight, so what a
+   * user waits for never queues behind it (on the client or on the server).
+   */
   async preloadDirs(depth: number): Promise<number> {
     let level = [ROOT_INO as number];
     let loaded = 0;
+    const slots = new Semaphore(PRELOAD_CONCURRENCY);
     for (let d = 0; d < depth && level.length > 0; d++) {
       const next: number[] = [];
       await Promise.all(
-        level.map(async (ino) => {
-          try {
-            for (const c of await this.children(ino)) if (c.kind === "dir") next.push(c.ino);
-            loaded++;
-          } catch (err) {
-            log.debug("preload skipped a directory", { path: this.safePath(ino), error: err as Error });
-          }
-        }),
+        level.map((ino) =>
+          slots.run(async () => {
+            try {
+              if (!this.isLoaded(ino)) {
+                await this.whenIdle();
+                await this.loadDir(ino);
+              }
+              for (const c of await this.children(ino)) if (c.kind === "dir") next.push(c.ino);
+              loaded++;
+            } catch (err) {
+              log.debug("preload skipped a directory", { path: this.safePath(ino), error: err as Error });
+            }
+          }),
+        ),
       );
       level = next;
     }
@@ -239,122 +262,197 @@ export class DicfuseView {
 
   // ---- sizes and contents ----------------------------------------------------------------------
 
-  /** The byte size of a file or symlink, asking the server (HEAD) when it is not known yet. */
-  async sizeOf(node: Node): Promise<number> {
+  /** A size known without a request (recorded in the tree or in the object store), else null. */
+  knownSize(node: Node): number | null {
     if (node.kind === "dir" || node.kind === "gitlink") return 0;
     if (node.size !== null) return node.size;
-    if (!node.oid || node.oid === EMPTY_BLOB) return this.recordSize(node, 0);
-    const cached = this.store.blobs.blobSize(node.oid);
-    if (cached !== null) return this.recordSize(node, cached);
-    let p = this.sizing.get(node.oid);
-    if (!p) {
-      const oid = node.oid;
-      p = this.client.blobSize(oid).then((s) => {
-        this.store.blobs.recordSize(oid, s);
-        return s;
-      }).finally(() => this.sizing.delete(oid));
-      this.sizing.set(oid, p);
+    if (!node.oid || node.oid === EMPTY_BLOB) return 0;
+    return this.objects.knownSize(node.oid);
+  }
+
+  /**
+   * The byte size of a file or symlink, asking the server (HEAD) when it is not known yet. A miss also
+   * asks for every other unknown size of the same directory at once (bounded concurrency): a `stat` of
+   * one file is usually followed by the others.
+   */
+  async sizeOf(node: Node): Promise<number> {
+    const known = this.knownSize(node);
+    if (known !== null) return this.recordSize(node, known);
+    return this.asForeground(this.fetchSize(node));
+  }
+
+  private async fetchSize(node: Node): Promise<number> {
+    const signal = this.deadline();
+    if (node.parent !== 0) {
+      const siblings: Oid[] = [];
+      for (const s of this.tree.inodes.listChildren(node.parent)) {
+        if ((s.kind === "file" || s.kind === "symlink") && s.size === null && s.oid && s.oid !== node.oid && this.objects.knownSize(s.oid) === null) siblings.push(s.oid);
+      }
+      // Many unknown sizes: the directory's pack answers them all (with the contents) in one exchange.
+      if (siblings.length + 1 >= PACK_MIN_FILES && (await this.packFor(node.parent, signal))) {
+        const now = this.knownSize(node);
+        if (now !== null) return this.recordSize(node, now);
+      }
+      if (siblings.length > 0) void this.objects.sizes(siblings);
     }
-    return this.recordSize(node, await p);
+    return this.recordSize(node, await this.objects.size(node.oid!, { signal }));
+  }
+
+  /**
+   * Fetches directory `dirIno` (and what is under it) as one pack when at least PACK_MIN_FILES of its
+   * files are not cached: one request instead of one per file, as a build reading a directory usually
+   * reads all of it. Tried once per (directory, tree id); false when not worth it or not possible
+   * (no pack support, pack over PACK_MAX_BYTES, server error), and the caller falls back to per-file
+   * requests within the same deadline.
+   */
+  private packDirectory(dirIno: number, signal: AbortSignal | undefined, o: { subtree?: boolean } = {}): Promise<boolean> {
+    const dir = this.tree.inodes.getInode(dirIno as Ino);
+    if (!dir || dir.kind !== "dir" || !this.isLoaded(dirIno)) return Promise.resolve(false);
+    const key = `${dirIno}:${this.loaded.get(dirIno) ?? ""}`;
+    let p = this.packs.get(key);
+    if (!p) {
+      if (!o.subtree) {
+        let missing = 0;
+        for (const c of this.tree.inodes.listChildren(dirIno as Ino)) {
+          if ((c.kind === "file" || c.kind === "symlink") && c.oid && !this.objects.has(c.oid)) missing++;
+        }
+        if (missing < PACK_MIN_FILES) return Promise.resolve(false);
+      }
+      const path = this.remotePath(dirIno);
+      p = this.objects.prefetchPack(path, { maxBytes: PACK_MAX_BYTES }).then(
+        (r) => {
+          if (r.blobs > 0) this.packedDirs.add(dirIno);
+          return r.blobs > 0;
+        },
+        (err: unknown) => {
+          log.debug("directory pack not used; fetching files one by one", { path, error: err as Error });
+          return false;
+        },
+      );
+      this.packs.set(key, p);
+    }
+    return raceSignal(p, signal).catch(() => false);
   }
 
   private recordSize(node: Node, size: number): number {
-    if (node.size !== size) this.store.inodes.setSize(node.ino, size);
+    if (node.size !== size) this.tree.inodes.setSize(node.ino, size);
     return size;
   }
 
   /** The node with its size resolved (accurate attributes). */
-  async withSize(node: Node): Promise<Node> {
+  withSize(node: Node): Node | Promise<Node> {
     if (node.size !== null || node.kind === "dir" || node.kind === "gitlink") return node;
-    const size = await this.sizeOf(node);
-    return { ...node, size };
+    const known = this.knownSize(node);
+    if (known !== null) return { ...node, size: this.recordSize(node, known) };
+    return this.sizeOf(node).then((size) => ({ ...node, size }));
   }
 
-  /** Makes sure the blob of `oid` is in the local cache: downloaded once, verified, stored. */
-  ensureBlob(oid: Oid): Promise<void> {
-    if (this.store.blobs.hasBlob(oid)) {
-      recordCacheLookup("disk");
-      return Promise.resolve();
-    }
-    recordCacheLookup("remote");
-    let p = this.fetching.get(oid);
-    if (!p) {
-      p = (async () => {
-        try {
-          const bytes = await this.client.fetchBlobVerified(oid);
-          await this.store.blobs.putBlob(oid, bytes);
-        } catch (err) {
-          // Readers only see EIO; the daemon log says why (corrupt data, server down, timeout).
-          log.warn("cannot fetch file content", { oid, error: err as Error });
-          throw err;
-        }
-      })().finally(() => this.fetching.delete(oid));
-      this.fetching.set(oid, p);
-    }
-    return p;
+  /** Makes sure a file's content is in the cache. */
+  async ensureBlob(oid: Oid): Promise<void> {
+    await this.objects.ensure(oid, { signal: this.deadline(3) });
   }
 
-  /** Opens the content of a file for reading: a pinned local blob file. */
+  /** The shared, unpinned fd of a file's content, for reads by inode (the store owns it). */
+  async readContent(node: Node): Promise<Opened> {
+    const oid = this.contentOid(node);
+    const signal = this.deadline(3);
+    if (!this.objects.has(oid)) return this.asForeground(this.coldReadContent(node, oid, signal));
+    const opened = await this.objects.open(oid, { signal });
+    if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    return opened;
+  }
+
+  private async coldReadContent(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<Opened> {
+    await this.beforeColdRead(node, oid, signal);
+    const opened = await this.objects.open(oid, { signal });
+    if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    return opened;
+  }
+
+  /** Opens a file's content like an open file: pinned until the caller closes the handle (overlay opens, copy-ups). */
   async openContent(node: Node): Promise<BlobHandle | null> {
-    if (node.kind !== "file" && node.kind !== "symlink") throw new FsError(node.kind === "dir" ? Errno.EISDIR : Errno.EINVAL);
-    if (!node.oid) throw new FsError(Errno.ENOENT, `no content for ${node.name}`);
-    if (node.oid === EMPTY_BLOB) return null;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      await this.ensureBlob(node.oid);
-      const h = this.store.blobs.openBlob(node.oid);
-      if (h) {
-        if (node.size !== h.size) this.recordSize(node, h.size);
-        return h;
-      }
-      // Evicted or found damaged between store and open: fetch again once.
-    }
-    throw new FsError(Errno.EIO, `blob ${node.oid} could not be cached`);
+    const oid = this.contentOid(node);
+    const signal = this.deadline(3);
+    if (!this.objects.has(oid)) await this.asForeground(this.beforeColdRead(node, oid, signal));
+    const h = await this.objects.openPinned(oid, { signal });
+    if (h && node.size !== h.size) this.recordSize(node, h.size);
+    return h;
+  }
+
+  /** A cold read: the directory comes as one pack when that pays; otherwise read-ahead of its next files. */
+  private async beforeColdRead(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<void> {
+    if (this.objects.has(oid) || this.objects.isFetching(oid)) return;
+    if (node.parent !== 0 && (await this.packFor(node.parent, signal)) && this.objects.has(oid)) return;
+    this.readaheadAfter(node);
+  }
+
+  /** The pack that brings directory `dirIno`'s files: its parent's subtree when widening applies, else its own. */
+  private async packFor(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const wider = this.packTarget(dirIno);
+    if (wider !== dirIno && (await this.packDirectory(wider, signal, { subtree: true }))) return true;
+    return this.packDirectory(dirIno, signal);
   }
 
   /**
-   * Directory read-ahead, after a cold read of `node`: fetches the next `dirReadahead` files of its
-   * directory (in listing order) in the background. Failures are ignored; a reader will retry.
+   * Where a cold read in `dirIno` should fetch from: the directory itself, or — when a sibling
+   * directory was already fetched as a pack (a build is walking the parent) — the parent's whole
+   * subtree in one pack, climbing while that holds. Never the view's root (a whole repository does not
+   * fit a pack); a parent too big for PACK_MAX_BYTES is tried once and the directory's own pack used.
+   */
+  private packTarget(dirIno: number): number {
+    let d = dirIno;
+    for (;;) {
+      const node = this.tree.inodes.getInode(d as Ino);
+      const parent = node?.parent ?? 0;
+      if (parent === 0 || parent === ROOT_INO) return d;
+      const siblingPacked = this.tree.inodes.listChildren(parent as Ino).some((c) => c.ino !== d && c.kind === "dir" && this.packedDirs.has(c.ino));
+      if (!siblingPacked) return d;
+      d = parent;
+    }
+  }
+
+  private contentOid(node: Node): Oid {
+    if (node.kind !== "file" && node.kind !== "symlink") throw new FsError(node.kind === "dir" ? Errno.EISDIR : Errno.EINVAL);
+    if (!node.oid) throw new FsError(Errno.ENOENT, `no content for ${node.name}`);
+    return node.oid;
+  }
+
+  /**
+   * Directory read-ahead, after a cold read of `node`: the next `dirReadahead` files of its directory
+   * (in listing order, ≤ 1 MiB each) are fetched in the background through the object store.
    */
   readaheadAfter(node: Node): void {
     const n = this.opts.dirReadahead ?? 0;
     if (n <= 0 || node.parent === 0) return;
-    for (const s of this.store.inodes.listChildren(node.parent, { offset: node.position + 1, limit: n })) {
+    const oids: Oid[] = [];
+    for (const s of this.tree.inodes.listChildren(node.parent, { offset: node.position + 1, limit: n })) {
       if (s.kind !== "file" || !s.oid || s.oid === EMPTY_BLOB || (s.size !== null && s.size > READAHEAD_MAX_FILE)) continue;
-      if (this.store.blobs.hasBlob(s.oid) || this.fetching.has(s.oid)) continue;
-      const oid = s.oid;
-      void (async () => {
-        const release = await this.readaheadSlots.acquire();
-        try {
-          if (!this.store.blobs.hasBlob(oid)) await this.ensureBlob(oid);
-        } catch {
-          // Only a guess at what will be read; the real read reports its own error.
-        } finally {
-          release();
-        }
-      })();
+      oids.push(s.oid);
     }
+    this.objects.readahead(oids);
   }
 
-  /** A symlink's target, fetched once and kept in the inode table. */
+  /** A symlink's target. */
   async readlink(node: Node): Promise<string> {
     if (node.kind !== "symlink") throw new FsError(Errno.EINVAL);
     if (node.target !== null) return node.target;
     if (!node.oid) throw new FsError(Errno.EIO, "symlink without a blob");
-    await this.ensureBlob(node.oid);
-    const bytes = await this.store.blobs.readBlob(node.oid);
-    if (!bytes) throw new FsError(Errno.EIO, `symlink blob ${node.oid} vanished from the cache`);
+    const { bytes } = await this.objects.read(node.oid, { signal: this.deadline() });
     return new TextDecoder().decode(bytes);
   }
 
   // ---- prefetch --------------------------------------------------------------------------------
 
   /**
-   * Downloads the contents of every file matching one of `patterns` (globs relative to the view's
-   * root, e.g. `src/**\/*.ts`). Walks only directories that can contain matches.
+   * Downloads the contents of every file matching one of `patterns` (globs relative to the view's root,
+   * e.g. `src/**\/*.ts`; a plain directory means everything under it). Directories named by a pattern's
+   * literal prefix are fetched first as one pack each (`{path}.git/git-upload-pack`); what a pack did
+   * not bring (or every file, when the server sends no packs) is fetched per blob.
    */
   async prefetch(patterns: readonly string[], onProgress?: (p: { matched: number; fetched: number; bytes: number; failed: number }) => void, concurrency = 8): Promise<{ matched: number; fetched: number; bytes: number; failed: number }> {
-    const globs = patterns.map((p) => new Bun.Glob(p.replace(/^\/+/, "")));
-    const prefixes = patterns.map((p) => staticPrefix(p.replace(/^\/+/, "")));
+    const expanded = await Promise.all(patterns.map((p) => this.expandDirPattern(p.replace(/^\/+/, "").replace(/\/+$/, ""))));
+    const globs = expanded.map((p) => new Bun.Glob(p));
+    const prefixes = expanded.map(staticPrefix);
     const files: Node[] = [];
     const walk = async (ino: number, rel: string): Promise<void> => {
       for (const c of await this.children(ino)) {
@@ -367,14 +465,36 @@ export class DicfuseView {
     await walk(ROOT_INO, "");
     const progress = { matched: files.length, fetched: 0, bytes: 0, failed: 0 };
     onProgress?.(progress);
+    const done = new Set<number>();
+    const account = (f: Node) => {
+      done.add(f.ino);
+      progress.fetched++;
+      progress.bytes += f.size ?? (f.oid ? this.objects.knownSize(f.oid) : null) ?? 0;
+    };
+    for (const f of files) if (!f.oid || this.objects.has(f.oid)) account(f);
+    onProgress?.(progress);
+    // One pack per directory prefix that still has files to fetch (outermost prefixes only).
+    const dirs = [...new Set(prefixes)].filter((p, _, all) => !all.some((q) => q !== p && (q === "" || p.startsWith(q + "/"))));
+    for (const dir of dirs) {
+      const under = files.filter((f) => !done.has(f.ino) && f.oid && (dir === "" || this.relPath(f.ino).startsWith(dir + "/")));
+      if (under.length < 2) continue;
+      const path = this.opts.basePath === "/" ? "/" + dir : dir ? `${this.opts.basePath}/${dir}` : this.opts.basePath;
+      try {
+        await this.objects.prefetchPack(path, { wanted: new Set(under.map((f) => f.oid!)) });
+        for (const f of under) if (this.objects.has(f.oid!)) account(f);
+        onProgress?.(progress);
+      } catch (err) {
+        log.info("pack prefetch unavailable; fetching files one by one", { path, error: err as Error });
+      }
+    }
+    const rest = files.filter((f) => !done.has(f.ino));
     let next = 0;
     const worker = async () => {
-      while (next < files.length) {
-        const f = files[next++]!;
+      while (next < rest.length) {
+        const f = rest[next++]!;
         try {
-          if (f.oid && f.oid !== EMPTY_BLOB) await this.ensureBlob(f.oid);
-          progress.fetched++;
-          progress.bytes += f.size ?? (f.oid ? this.store.blobs.blobSize(f.oid) : null) ?? 0;
+          await this.objects.ensure(f.oid!);
+          account(f);
         } catch (err) {
           progress.failed++;
           log.warn("prefetch failed", { name: f.name, error: err as Error });
@@ -384,6 +504,29 @@ export class DicfuseView {
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
     return progress;
+  }
+
+  /** A pattern without glob characters that names a directory means everything under it. */
+  private async expandDirPattern(p: string): Promise<string> {
+    if (/[*?[\]{}]/.test(p)) return p;
+    if (p === "") return "**";
+    let ino: number = ROOT_INO;
+    for (const part of p.split("/")) {
+      const next = await Promise.resolve().then(() => this.lookup(ino, part)).catch(() => null);
+      if (!next) return p;
+      ino = next.ino;
+    }
+    return this.node(ino).kind === "dir" ? `${p}/**` : p;
+  }
+
+  private relPath(ino: number): string {
+    return (this.tree.inodes.pathOf(ino as Ino) ?? "").replace(/^\/+/, "");
+  }
+
+  /** One request's deadline (`factor` × the configured request deadline for content downloads). */
+  private deadline(factor = 1): AbortSignal | undefined {
+    const ms = this.opts.requestDeadlineMs;
+    return ms && ms > 0 ? AbortSignal.timeout(ms * factor) : undefined;
   }
 
   private safePath(ino: number): string {

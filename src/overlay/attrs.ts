@@ -13,7 +13,16 @@ const NS = 1_000_000_000n;
 /** Shown for lower entries the server gave no time for (the root): when this module loaded. */
 const FALLBACK_MTIME = Math.floor(Date.now() / 1000);
 
+/** Seconds and nanoseconds (0..999,999,999) of a time in ns: times before 1970 round towards -∞. */
+function split(ns: bigint): [number, number] {
+  const nsec = ((ns % NS) + NS) % NS;
+  return [Number((ns - nsec) / NS), Number(nsec)];
+}
+
 export function hostAttr(st: BigIntStats, ino: number): Attr {
+  const [atimeSec, atimeNsec] = split(st.atimeNs);
+  const [mtimeSec, mtimeNsec] = split(st.mtimeNs);
+  const [ctimeSec, ctimeNsec] = split(st.ctimeNs);
   return {
     ino,
     mode: Number(st.mode),
@@ -24,12 +33,12 @@ export function hostAttr(st: BigIntStats, ino: number): Attr {
     size: Number(st.size),
     blocks: Number(st.blocks),
     blksize: Number(st.blksize),
-    atimeSec: Number(st.atimeNs / NS),
-    atimeNsec: Number(st.atimeNs % NS),
-    mtimeSec: Number(st.mtimeNs / NS),
-    mtimeNsec: Number(st.mtimeNs % NS),
-    ctimeSec: Number(st.ctimeNs / NS),
-    ctimeNsec: Number(st.ctimeNs % NS),
+    atimeSec,
+    atimeNsec,
+    mtimeSec,
+    mtimeNsec,
+    ctimeSec,
+    ctimeNsec,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * @module overlay/host-syscalls — the few host system calls node:fs does not offer, through libc:
  * mknod (whiteouts, FIFOs), the l*xattr family (opaque markers, user xattrs), renameat2 (NOREPLACE,
- * EXCHANGE), utimensat with nanoseconds and UTIME_NOW, and fallocate, over the binding in util/libc. Every call acts on a host path in the upper
+ * EXCHANGE), utimensat with nanoseconds and UTIME_NOW, fallocate and lseek (SEEK_DATA/SEEK_HOLE), over the binding in util/libc. Every call acts on a host path in the upper
  * or CL directory, never on a FUSE mount. Pointers stay inside this file; failures throw `FsError`
  * with the errno libc reported.
  */
@@ -72,6 +72,13 @@ export function renameat2(from: string, to: string, flags: number): void {
 /** fallocate(2) on an open host fd (preallocate, punch holes, zero ranges: whatever the host supports). */
 export function fallocate(fd: number, mode: number, offset: number, length: number): void {
   if (libc.fallocate(fd, mode, offset, length) !== 0) fail("fallocate", `fd ${fd}`);
+}
+
+/** lseek(2) on a host fd: the overlay asks only for SEEK_DATA / SEEK_HOLE, the host knows the holes. */
+export function lseek(fd: number, offset: number, whence: number): number {
+  const r = Number(libc.lseek(fd, offset, whence));
+  if (r < 0) fail("lseek", `fd ${fd}`);
+  return r;
 }
 
 export type TimeSpec = { sec: number; nsec: number } | "now" | "omit";

@@ -75,7 +75,7 @@ export class Layers {
   /** DirLayers of merged directories by path; cleared by every mutation (`invalidate`). */
   private readonly dirCache = new Map<string, DirLayers>();
 
-  constructor(readonly upperDir: string, public clDir: string | null, readonly lower: DicfuseView) {}
+  constructor(readonly upperDir: string, public clDir: string | null, public lower: DicfuseView) {}
 
   invalidate(): void {
     this.dirCache.clear();

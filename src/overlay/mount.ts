@@ -36,6 +36,8 @@ export interface OverlayMount {
   readonly fs: OverlayFs;
   /** Swaps the CL layer (null = none) and invalidates what the kernel cached of the old one. */
   setClDir(dir: string | null): Promise<void>;
+  /** Swaps the lower view (the upper and CL layers stay) and invalidates every kernel cache of the mount. */
+  setLower(view: DicfuseView): Promise<void>;
   unmount(): Promise<void>;
 }
 
@@ -92,35 +94,55 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<OverlayMo
     const pino = fs.table.peek(parent);
     return pino === undefined ? [] : [quiet(session.invalidateEntry(pino, name))];
   };
-  const unsubscribe = opts.lower.onChange((changes) => {
-    fs.layers.invalidate();
-    for (const c of changes) {
-      if (c.kind === "entry") {
-        const prel = lowerRel(opts.lower, c.parent);
-        if (prel !== null) void Promise.all(invalidatePath(joinRel(prel, c.name)));
-      } else {
-        const rel = lowerRel(opts.lower, c.ino);
-        const ino = rel === null ? undefined : fs.table.peek(rel);
-        if (ino !== undefined) void quiet(session.invalidateInode(ino));
+  const follow = (lower: DicfuseView) =>
+    lower.onChange((changes) => {
+      fs.layers.invalidate();
+      for (const c of changes) {
+        if (c.kind === "entry") {
+          const prel = lowerRel(lower, c.parent);
+          if (prel !== null) void Promise.all(invalidatePath(joinRel(prel, c.name)));
+        } else {
+          const rel = lowerRel(lower, c.ino);
+          const ino = rel === null ? undefined : fs.table.peek(rel);
+          if (ino !== undefined) void quiet(session.invalidateInode(ino));
+        }
       }
+    });
+  let unsubscribe = follow(opts.lower);
+  void session.closed.then(() => unsubscribe());
+  /** Drops every kernel entry and inode the mount handed out, and the entries at `changed` paths. */
+  const invalidateAll = async (changed: Set<string>) => {
+    const pending: Promise<unknown>[] = [];
+    for (const p of changed) pending.push(...invalidatePath(p));
+    for (const { path, ino } of fs.table.referencedPaths()) {
+      pending.push(quiet(session.invalidateInode(ino)));
+      if (changed.has(path)) continue;
+      pending.push(...invalidatePath(path));
     }
-  });
-  void session.closed.then(unsubscribe);
+    pending.push(quiet(session.invalidateInode(ROOT_INO)));
+    await Promise.all(pending);
+  };
   return {
     session,
     fs,
     async setClDir(dir) {
       const changed = new Set([...clPaths(fs.clDir), ...clPaths(dir)]);
       fs.setClDir(dir);
-      const pending: Promise<unknown>[] = [];
-      for (const p of changed) pending.push(...invalidatePath(p));
-      for (const { path, ino } of fs.table.referencedPaths()) {
-        pending.push(quiet(session.invalidateInode(ino)));
-        if (changed.has(path)) continue;
-        pending.push(...invalidatePath(path));
+      await invalidateAll(changed);
+    },
+    async setLower(view) {
+      unsubscribe();
+      unsubscribe = follow(view);
+      fs.setLower(view);
+      // Names the new lower adds may sit in the kernel as negative entries: drop those of every
+      // directory the kernel holds (the old names go with the referenced paths).
+      const changed = new Set<string>();
+      for (const { path } of fs.table.referencedPaths()) {
+        const d = await fs.layers.dirLayers(path).catch(() => null);
+        if (d?.lower === null || d?.lower === undefined) continue;
+        for (const n of await Promise.resolve(view.children(d.lower)).catch(() => [])) changed.add(joinRel(path, n.name));
       }
-      pending.push(quiet(session.invalidateInode(ROOT_INO)));
-      await Promise.all(pending);
+      await invalidateAll(changed);
     },
     async unmount() {
       unsubscribe();

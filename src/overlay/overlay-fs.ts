@@ -24,7 +24,7 @@ import { OverlayInodeTable, ROOT_INO } from "./inode-table.ts";
 import { joinRel, Layers, splitRel, type EntryKind, type Resolved } from "./layers.ts";
 import { Union, type Owner } from "./union.ts";
 import { probeWhiteoutFormat, type WhiteoutFormat } from "./whiteout.ts";
-import { fallocate } from "./host-syscalls.ts";
+import { fallocate, lseek } from "./host-syscalls.ts";
 
 export interface OverlayLayers {
   /** Writable host directory; created if missing. */
@@ -42,14 +42,24 @@ export interface OverlayFsOptions {
   entryTimeout?: number;
 }
 
-type FileHandle = { kind: "host"; fd: number } | { kind: "blob"; blob: BlobHandle | null };
+/**
+ * An open file: a host fd (an upper file, or a CL file when `below`) or a lower file's blob, which
+ * keeps the entry it was opened from (fstat answers from it once no name is left; `attr` once
+ * changed through the handle). Handles reading from below move to the upper copy when the file is
+ * copied up (`promoteReaders`).
+ */
+type FileHandle = { kind: "host"; fd: number; below?: boolean } | { kind: "blob"; blob: BlobHandle | null; entry: Resolved; attr?: Attr };
 
 interface DirHandle {
   entries: Array<{ name: string; ino: number; mode: number }>;
   parent: number;
+  /** True until the first readdir: a later read from offset 0 is a rewinddir and takes a new snapshot. */
+  fresh: boolean;
 }
 
 const WRITE_ACCESS = O.WRONLY | O.RDWR;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
 
 const KIND_MODE: Record<EntryKind, number> = { dir: S_IF.DIR, file: S_IF.REG, symlink: S_IF.LNK, special: 0 };
 
@@ -59,9 +69,11 @@ export class OverlayFs implements LowLevelFs {
   readonly table = new OverlayInodeTable();
   readonly whiteoutFormat: WhiteoutFormat;
   private readonly files = new Map<number, FileHandle>();
-  /** Open host fds per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
-  private readonly hostFds = new Map<number, Set<number>>();
+  /** Open handles per inode: an unlinked file stays usable through them (fstat, ftruncate, ...). */
+  private readonly openByIno = new Map<number, Set<number>>();
   private readonly dirs = new Map<number, DirHandle>();
+  /** Attributes of removed directories the kernel still holds (a process's cwd), until forgotten. */
+  private readonly removedDirs = new Map<number, Attr>();
   private nextFh = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly attrTimeout: number;
@@ -87,6 +99,15 @@ export class OverlayFs implements LowLevelFs {
   /** Swaps the CL layer. The caller drops kernel caches afterwards (`OverlayMount.setClDir` does). */
   setClDir(dir: string | null): void {
     this.layers.clDir = dir;
+    this.layers.invalidate();
+  }
+
+  /**
+   * Swaps the lower view (a job moved to a newer commit). Open files keep the content they opened;
+   * the caller drops kernel caches afterwards (`OverlayMount.setLower` does).
+   */
+  setLower(view: DicfuseView): void {
+    this.layers.lower = view;
     this.layers.invalidate();
   }
 
@@ -159,12 +180,17 @@ export class OverlayFs implements LowLevelFs {
 
   forget(ino: number, nlookup: number): void {
     this.table.forget(ino, nlookup);
+    if (!this.table.has(ino)) this.removedDirs.delete(ino);
   }
 
   async getattr(ino: number, fh: number | undefined): Promise<AttrReply & { attr: Attr }> {
     const h = fh !== undefined ? this.files.get(fh) : undefined;
     const fd = h?.kind === "host" ? h.fd : this.orphanFd(ino);
     if (fd !== null) return { attr: hostAttr(fstatSync(fd, { bigint: true }), ino), attrTimeout: this.attrTimeout };
+    const removedDir = this.removedDirs.get(ino);
+    if (removedDir && this.table.pathOf(ino) === null) return { attr: removedDir, attrTimeout: this.attrTimeout };
+    const lowerOrphan = this.orphan(ino);
+    if (lowerOrphan?.kind === "blob") return { attr: { ...(await this.blobAttr(lowerOrphan, ino)), nlink: 0 }, attrTimeout: this.attrTimeout };
     const r = await this.resolveIno(ino);
     return { attr: await attrOfResolved(r, ino, this.layers.lower), attrTimeout: this.attrTimeout };
   }
@@ -173,14 +199,19 @@ export class OverlayFs implements LowLevelFs {
     return this.serial(async () => {
       const h = fh !== undefined ? this.files.get(fh) : undefined;
       const allowed = checkSetattr((await this.getattr(ino, fh)).attr, changes, ctx, h !== undefined);
-      const orphan = this.orphanFd(ino);
+      const orphan = this.orphan(ino);
       if (orphan !== null) {
-        // Unlinked but open: only its open fds reach it now.
-        applyToFd(orphan, allowed);
+        // Unlinked but open: only its open handles reach it now (a lower file's: its attributes).
+        if (orphan.kind === "host") applyToFd(orphan.fd, allowed);
+        else for (const other of this.openByIno.get(ino) ?? []) {
+          const b = this.files.get(other);
+          if (b?.kind === "blob") b.attr = applyToAttr(await this.blobAttr(b, ino), allowed);
+        }
         return this.getattr(ino, undefined);
       }
       const fd = h?.kind === "host" ? h.fd : null;
       await this.union.setattr(this.table.livePath(ino), allowed, fd);
+      await this.promoteReaders(ino);
       return this.getattr(ino, undefined);
     });
   }
@@ -231,6 +262,7 @@ export class OverlayFs implements LowLevelFs {
       if (ctx.uid !== 0) checkCreate(await this.attrAt(this.table.livePath(newParent)), ctx);
       const { rel, st } = await this.union.link(this.table.livePath(ino), this.table.livePath(newParent), newName);
       this.table.addPath(ino, rel, `${st.dev}:${st.ino}`);
+      await this.promoteReaders(ino);
       return this.entryAt(rel, ino);
     });
   }
@@ -246,8 +278,12 @@ export class OverlayFs implements LowLevelFs {
   rmdir(parent: number, name: string, ctx: RequestContext): Promise<void> {
     return this.serial(async () => {
       const rel = await this.removable(this.table.livePath(parent), name, ctx);
+      const ino = this.table.peek(rel);
+      const attr = ino !== undefined ? await this.attrAt(rel) : null;
       await this.union.rmdir(rel);
       this.table.dropSubtree(rel);
+      // It may be someone's cwd: fstat of it keeps working (nlink 0), as natively.
+      if (ino !== undefined && attr && this.table.has(ino)) this.removedDirs.set(ino, { ...attr, ino, nlink: 0 });
     });
   }
 
@@ -268,6 +304,8 @@ export class OverlayFs implements LowLevelFs {
       if (from === to) return;
       if (flags & RENAME.EXCHANGE) this.table.exchange(from, to);
       else this.table.rename(from, to);
+      await this.promoteReadersUnder(to);
+      if (flags & RENAME.EXCHANGE) await this.promoteReadersUnder(from);
     });
   }
 
@@ -276,19 +314,68 @@ export class OverlayFs implements LowLevelFs {
   private addFile(h: FileHandle, ino: number): number {
     const fh = this.nextFh++;
     this.files.set(fh, h);
-    if (h.kind === "host") {
-      let fds = this.hostFds.get(ino);
-      if (!fds) this.hostFds.set(ino, (fds = new Set()));
-      fds.add(h.fd);
-    }
+    let open = this.openByIno.get(ino);
+    if (!open) this.openByIno.set(ino, (open = new Set()));
+    open.add(fh);
     return fh;
   }
 
-  /** An open host fd of `ino` when none of its names is left (unlinked while open), else null. */
+  /**
+   * An open handle of `ino` when none of its names is left (unlinked or renamed over while open),
+   * a host one if there is one; else null.
+   */
+  private orphan(ino: number): FileHandle | null {
+    const open = this.openByIno.get(ino);
+    if (!open || open.size === 0 || !this.table.has(ino) || this.table.pathOf(ino) !== null) return null;
+    let found: FileHandle | null = null;
+    for (const fh of open) {
+      const h = this.files.get(fh);
+      if (h && (h.kind === "host" || !found)) found = h;
+    }
+    return found;
+  }
+
+  /**
+   * Moves the read handles of `ino` that still read a CL or lower file to its upper copy, once there
+   * is one: as on a native filesystem (and kernel overlayfs), a file opened before another open
+   * copied it up sees what is written through the other.
+   */
+  private async promoteReaders(ino: number | undefined): Promise<void> {
+    const open = ino === undefined ? undefined : this.openByIno.get(ino);
+    if (!open) return;
+    let upper: string | null | undefined;
+    for (const fh of open) {
+      const h = this.files.get(fh);
+      if (!h || (h.kind === "host" && !h.below)) continue;
+      if (upper === undefined) {
+        const rel = this.table.pathOf(ino!);
+        const r = rel === null ? null : await this.union.resolve(rel);
+        upper = r?.top === "upper" && r.kind === "file" ? r.upper!.path : null;
+      }
+      if (upper === null) return;
+      const fd = openSync(fsPath(upper), O.RDONLY);
+      if (h.kind === "blob") h.blob?.close();
+      else closeSync(h.fd);
+      this.files.set(fh, { kind: "host", fd });
+    }
+  }
+
+  /** `promoteReaders` for every open file at `rel` or under it (a renamed tree was copied up). */
+  private async promoteReadersUnder(rel: string): Promise<void> {
+    for (const ino of [...this.openByIno.keys()]) {
+      const p = this.table.pathOf(ino);
+      if (p !== null && (p === rel || p.startsWith(rel + "/"))) await this.promoteReaders(ino);
+    }
+  }
+
+  private async blobAttr(h: Extract<FileHandle, { kind: "blob" }>, ino: number): Promise<Attr> {
+    return h.attr ?? attrOfResolved(h.entry, ino, this.layers.lower);
+  }
+
+  /** An open host fd of an orphaned `ino` (see `orphan`), else null. */
   private orphanFd(ino: number): number | null {
-    const fds = this.hostFds.get(ino);
-    if (!fds || fds.size === 0 || !this.table.has(ino) || this.table.pathOf(ino) !== null) return null;
-    return fds.values().next().value ?? null;
+    const h = this.orphan(ino);
+    return h?.kind === "host" ? h.fd : null;
   }
 
   async open(ino: number, flags: number, ctx: RequestContext): Promise<OpenReply> {
@@ -297,15 +384,16 @@ export class OverlayFs implements LowLevelFs {
         const r = await this.resolveIno(ino);
         if (ctx.uid !== 0) checkAccess(await attrOfResolved(r, ino, this.layers.lower), ACCESS.W_OK, ctx);
         const fd = await this.union.openWrite(r, flags);
+        await this.promoteReaders(ino);
         return { fh: this.addFile({ kind: "host", fd }, ino) };
       });
     }
     const r = await this.resolveIno(ino);
     if (r.kind === "dir") throw new FsError(Errno.EISDIR);
     const host = r.top === "upper" ? r.upper : r.top === "cl" ? r.cl : null;
-    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)) }, ino) };
+    if (host) return { fh: this.addFile({ kind: "host", fd: openSync(fsPath(host.path), O.RDONLY | (flags & O.NONBLOCK)), below: r.top === "cl" }, ino) };
     const blob = await this.layers.lower.openContent(r.lower!);
-    return { fh: this.addFile({ kind: "blob", blob }, ino) };
+    return { fh: this.addFile({ kind: "blob", blob, entry: r }, ino) };
   }
 
   create(parent: number, name: string, mode: number, flags: number, ctx: RequestContext): Promise<CreateReply> {
@@ -320,6 +408,7 @@ export class OverlayFs implements LowLevelFs {
       const { rel, fd } = await this.union.create(parentRel, name, n.mode, flags, n.owner);
       try {
         const e = await this.entryAt(rel);
+        if (existing) await this.promoteReaders(e.ino);
         return { ...e, fh: this.addFile({ kind: "host", fd }, e.ino) };
       } catch (err) {
         closeSync(fd);
@@ -353,18 +442,31 @@ export class OverlayFs implements LowLevelFs {
   release(ino: number, fi: FileInfo): void {
     const h = this.files.get(fi.fh);
     this.files.delete(fi.fh);
-    if (h?.kind === "host") {
-      const fds = this.hostFds.get(ino);
-      fds?.delete(h.fd);
-      if (fds?.size === 0) this.hostFds.delete(ino);
-      closeSync(h.fd);
-    } else h?.blob?.close();
+    if (!h) return;
+    const open = this.openByIno.get(ino);
+    open?.delete(fi.fh);
+    if (open?.size === 0) this.openByIno.delete(ino);
+    if (h.kind === "host") closeSync(h.fd);
+    else h.blob?.close();
   }
 
   fallocate(_ino: number, mode: number, offset: number, length: number, fh: number): void {
     const h = this.files.get(fh);
     if (!h || h.kind !== "host") throw new FsError(Errno.EBADF, "fallocate needs a file opened for writing");
     fallocate(h.fd, mode, offset, length);
+  }
+
+  /**
+   * SEEK_DATA / SEEK_HOLE (the kernel handles the other whences): asked of the host file, so holes
+   * in upper files are found as on the host; a lower file is all data.
+   */
+  lseek(_ino: number, offset: number, whence: number, fh: number): number {
+    const h = this.files.get(fh);
+    if (!h) throw new FsError(Errno.EBADF);
+    const fd = h.kind === "host" ? h.fd : h.blob?.fd;
+    if (fd === undefined) throw new FsError(Errno.ENXIO); // an empty lower file
+    if (whence !== SEEK_DATA && whence !== SEEK_HOLE) throw new FsError(Errno.EINVAL);
+    return lseek(fd, offset, whence);
   }
 
   fsync(_ino: number, datasync: boolean, fh: number): void {
@@ -377,20 +479,32 @@ export class OverlayFs implements LowLevelFs {
   // ---- directories -------------------------------------------------------------------------------
 
   async opendir(ino: number): Promise<OpenReply> {
-    const rel = this.table.livePath(ino);
-    const d = await this.layers.dirLayers(rel);
-    // Snapshot at opendir: offsets stay valid however the directory changes while it is read.
-    const names = await this.layers.list(d);
-    const entries = names.map((n) => ({ name: n.name, ino: this.table.assign(joinRel(rel, n.name)), mode: KIND_MODE[n.kind] }));
-    const parent = rel === "" ? ROOT_INO : this.table.peek(splitRel(rel).parent) ?? ROOT_INO;
     const fh = this.nextFh++;
-    this.dirs.set(fh, { entries, parent });
+    this.dirs.set(fh, await this.snapshot(ino));
     return { fh };
   }
 
-  readdir(ino: number, fh: number, offset: number, max: number): DirEntry[] {
-    const d = this.dirs.get(fh);
+  /**
+   * The listing of directory `ino` now. Snapshot at opendir (and rewinddir): offsets stay valid
+   * however the directory changes while it is read.
+   */
+  private async snapshot(ino: number): Promise<DirHandle> {
+    // A removed directory that is still open (a cwd) lists as empty, as natively.
+    if (this.table.has(ino) && this.table.pathOf(ino) === null) return { entries: [], parent: ROOT_INO, fresh: true };
+    const rel = this.table.livePath(ino);
+    const d = await this.layers.dirLayers(rel);
+    const names = await this.layers.list(d);
+    const entries = names.map((n) => ({ name: n.name, ino: this.table.assign(joinRel(rel, n.name)), mode: KIND_MODE[n.kind] }));
+    const parent = rel === "" ? ROOT_INO : this.table.peek(splitRel(rel).parent) ?? ROOT_INO;
+    return { entries, parent, fresh: true };
+  }
+
+  async readdir(ino: number, fh: number, offset: number, max: number): Promise<DirEntry[]> {
+    let d = this.dirs.get(fh);
     if (!d) throw new FsError(Errno.EBADF);
+    // Reading from 0 again is rewinddir: POSIX has the stream show the directory as it is now.
+    if (offset === 0 && !d.fresh) this.dirs.set(fh, (d = await this.snapshot(ino)));
+    d.fresh = false;
     const out: DirEntry[] = [];
     // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
     if (offset < 1) out.push({ name: ".", ino, mode: S_IF.DIR, nextOffset: 1 });
@@ -430,6 +544,7 @@ export class OverlayFs implements LowLevelFs {
     return this.serial(async () => {
       await this.checkXattrWrite(ino, name, ctx);
       await this.union.setxattr(this.table.livePath(ino), name, value, flags);
+      await this.promoteReaders(ino);
     });
   }
 
@@ -437,6 +552,7 @@ export class OverlayFs implements LowLevelFs {
     return this.serial(async () => {
       await this.checkXattrWrite(ino, name, ctx);
       await this.union.removexattr(this.table.livePath(ino), name);
+      await this.promoteReaders(ino);
     });
   }
 
@@ -459,6 +575,26 @@ export class OverlayFs implements LowLevelFs {
     this.files.clear();
     this.dirs.clear();
   }
+}
+
+/** setattr on a lower file that has no name left: only its open handles' attributes can change. */
+function applyToAttr(a: Attr, ch: SetattrChanges): Attr {
+  if (ch.size !== undefined) throw new FsError(Errno.EINVAL, "a lower file without a name cannot be truncated");
+  const now = Date.now();
+  const nowSpec = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 };
+  const t = (v: SetattrChanges["atime"]) => (v === "now" ? nowSpec : v);
+  const atime = t(ch.atime);
+  const mtime = t(ch.mtime);
+  return {
+    ...a,
+    mode: ch.mode !== undefined ? (a.mode & S_IF.MT) | (ch.mode & 0o7777) : a.mode,
+    uid: ch.uid ?? a.uid,
+    gid: ch.gid ?? a.gid,
+    ...(atime ? { atimeSec: atime.sec, atimeNsec: atime.nsec } : {}),
+    ...(mtime ? { mtimeSec: mtime.sec, mtimeNsec: mtime.nsec } : {}),
+    ctimeSec: nowSpec.sec,
+    ctimeNsec: nowSpec.nsec,
+  };
 }
 
 /** setattr on an fd alone (an unlinked open file): the changes node:fs can apply by descriptor. */

@@ -3,12 +3,13 @@
  * commit, CL files. Adds single-flight per key and concurrency limits on top of remote/http.
  * Knows nothing of FUSE or caching (the store caches; this module only fetches).
  */
-import { FsError } from "../util/errno.ts";
+import { Errno, FsError } from "../util/errno.ts";
 import { parseGitTree, type TreeEntry } from "./git-tree.ts";
 import { httpRequest, type HttpPolicy, type HttpRequest } from "./http.ts";
 import { decodeClFiles, decodeLatestCommit, decodeTreeHashItems, readJson, unwrapCommon } from "./decode.ts";
 import { EMPTY_BLOB_OID, EMPTY_TREE_OID, gitBlobOid, gitTreeOid, parseOid, type Oid } from "./oid.ts";
 import { RemoteError } from "./remote-error.ts";
+import { advertisedHead, packFromResponse, parsePack, uploadPackRequest, type PackFetch } from "./pack.ts";
 import { Semaphore } from "./semaphore.ts";
 import { raceSignal, SingleFlight } from "./single-flight.ts";
 import { encodeQueryValue, normalizeBaseUrl, normalizeRepoPath, pathQueryUrl } from "./url.ts";
@@ -57,20 +58,22 @@ class HttpMegaClient implements MegaClient {
     return { ...this.counters };
   }
 
-  async listDir(path: string, opts?: RequestOptions): Promise<DirEntry[]> {
-    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/content-hash", path);
+  async listDir(path: string, opts?: RequestOptions & { refs?: string }): Promise<DirEntry[]> {
+    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/content-hash", path) + (opts?.refs ? `&refs=${encodeQueryValue(opts.refs)}` : "");
     return this.shared(`ls:${url}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeTreeHashItems(url, unwrapCommon(url, await readJson(url, res), res.status)) }),
     );
   }
 
-  async dirHash(path: string, opts?: RequestOptions): Promise<Oid | null> {
+  async dirHash(path: string, opts?: RequestOptions & { refs?: string }): Promise<Oid | null> {
     const p = normalizeRepoPath(path);
     if (p === "/") {
-      // Mega's dir-hash lists the parent, so "/" always answers []; hash the root's raw tree instead.
+      // Mega's dir-hash lists the parent, so "/" always answers []; hash the root's raw tree instead
+      // (the current commit's: raw trees exist for no other).
+      if (opts?.refs) throw FsError.of("EINVAL", "the root's tree id at another commit is not available");
       return (await this.rawTree(p, opts)).oid;
     }
-    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/dir-hash", p);
+    const url = pathQueryUrl(this.baseUrl, "/api/v1/tree/dir-hash", p) + (opts?.refs ? `&refs=${encodeQueryValue(opts.refs)}` : "");
     const items = await this.shared(`dh:${url}`, opts, () =>
       this.meta({ method: "GET", url, read: async (res) => decodeTreeHashItems(url, unwrapCommon(url, await readJson(url, res), res.status)) }),
     );
@@ -172,6 +175,33 @@ class HttpMegaClient implements MegaClient {
     });
   }
 
+  async fetchPack(path: string, opts?: RequestOptions & { maxBytes?: number }): Promise<PackFetch> {
+    const p = normalizeRepoPath(path);
+    // Mega serves any path as a repository: `{base}/{P}.git/...`, the root being `{base}/.git`.
+    const repo = `${this.baseUrl}${p === "/" ? "" : p.split("/").map(encodeURIComponent).join("/")}.git`;
+    const maxBytes = opts?.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    return this.shared(`pack:${repo}:${maxBytes}`, opts, () =>
+      this.blobLimit.run(async () => {
+        const refsUrl = `${repo}/info/refs?service=git-upload-pack`;
+        this.counters.requests++;
+        const head = await httpRequest(this.policy, { method: "GET", url: refsUrl, read: async (res) => advertisedHead(new Uint8Array(await res.arrayBuffer()), refsUrl) });
+        if (!head) return { head: null, objects: [] };
+        const url = `${repo}/git-upload-pack`;
+        this.counters.requests++;
+        const objects = await httpRequest(this.policy, {
+          method: "POST",
+          url,
+          headers: { "content-type": "application/x-git-upload-pack-request", accept: "application/x-git-upload-pack-result" },
+          body: uploadPackRequest(head),
+          timeoutMs: this.blobTimeoutMs * 4,
+          read: async (res) => parsePack(packFromResponse(await readCapped(res, maxBytes, url), url), url),
+        });
+        for (const o of objects) if (o.type === "blob") this.counters.blobBytes += o.data.length;
+        return { head, objects };
+      }),
+    );
+  }
+
   async latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit> {
     const url = pathQueryUrl(this.baseUrl, "/api/v1/latest-commit", path);
     return this.shared(`lc:${url}`, opts, () =>
@@ -232,6 +262,25 @@ class HttpMegaClient implements MegaClient {
     if (!started) this.counters.singleFlightJoins++;
     return raceSignal(p, opts?.signal);
   }
+}
+
+/** A response body of at most `maxBytes`; a longer one is cancelled (EFBIG) rather than buffered. */
+async function readCapped(res: Response, maxBytes: number, url: string): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > maxBytes) {
+      await reader.cancel();
+      throw new FsError(Errno.EFBIG, `${url}: pack larger than ${maxBytes} bytes; not fetched`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
 }
 
 function contentLength(res: Response): number | null {

@@ -15,3 +15,4 @@ export {
   type LfsClient, type LfsClientOptions, type LfsClientStats, type LfsOperation, type LfsObjectSpec, type LfsAction,
   type LfsBatchEntry, type LfsDownloadTarget, type LfsTransferResult, type LfsUploadObject, type LfsUploadReport,
 } from "./lfs-client.ts";
+export { parsePack, applyDelta, reachableBlobs, type PackFetch, type PackObject, type PackObjectType } from "./pack.ts";

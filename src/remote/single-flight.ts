@@ -12,6 +12,10 @@ export class SingleFlight<K, V> {
     return this.inflight.size;
   }
 
+  has(key: K): boolean {
+    return this.inflight.has(key);
+  }
+
   do(key: K, fn: () => Promise<V>): Promise<V> {
     const existing = this.inflight.get(key);
     if (existing) return existing;

@@ -4,6 +4,7 @@
  */
 import type { TreeEntry } from "./git-tree.ts";
 import type { Oid } from "./oid.ts";
+import type { PackFetch } from "./pack.ts";
 
 export interface MegaClientOptions {
   /** Mega base URL, e.g. `http://127.0.0.1:8000` (a trailing slash is fine). */
@@ -71,12 +72,12 @@ export interface RequestOptions {
 export interface MegaClient {
   readonly baseUrl: string;
   /** Children of a directory, in server order. A missing path or a file gives [] (Mega's contract). */
-  listDir(path: string, opts?: RequestOptions): Promise<DirEntry[]>;
+  listDir(path: string, opts?: RequestOptions & { refs?: string }): Promise<DirEntry[]>;
   /**
    * The tree id of a directory, or null when it does not exist. For `/` Mega's dir-hash answers nothing,
    * so the root's id is computed from its raw tree instead (fixes the original's root-watcher blind spot).
    */
-  dirHash(path: string, opts?: RequestOptions): Promise<Oid | null>;
+  dirHash(path: string, opts?: RequestOptions & { refs?: string }): Promise<Oid | null>;
   /** Entries of a directory with git modes, from the raw tree. A missing path gives []. */
   treeEntries(path: string, opts?: RequestOptions): Promise<TreeEntry[]>;
   /** The raw tree body of a directory and its id (empty body = missing path = the empty tree id). */
@@ -87,6 +88,12 @@ export interface MegaClient {
   fetchBlobVerified(oid: string, opts?: RequestOptions): Promise<Uint8Array>;
   /** Blob size from HEAD Content-Length, falling back to a `Range: bytes=0-0` GET. */
   blobSize(oid: string, opts?: RequestOptions): Promise<number>;
+  /**
+   * Every object of `path`'s repository (Mega serves each path as a git repository; the path's current
+   * commit and its history) in one upload-pack exchange, ids computed from the bytes; no objects when
+   * the path has no commit. A response over `maxBytes` is cancelled with EFBIG.
+   */
+  fetchPack(path: string, opts?: RequestOptions & { maxBytes?: number }): Promise<PackFetch>;
   /** The newest commit touching `path`. Throws ENOENT if the path does not exist. */
   latestCommit(path: string, opts?: RequestOptions): Promise<LatestCommit>;
   /** Files changed by a CL. Throws ENOENT for an unknown CL. */

@@ -14,7 +14,7 @@
  */
 import { AntaresService, DicfusePool } from "../antares/index.ts";
 import type { ScorpioConfig } from "../config/index.ts";
-import { openViewFromConfig, type DicfuseView } from "../dicfuse/index.ts";
+import { openReadPath, type DicfuseView, type ReadPath } from "../dicfuse/index.ts";
 import type { LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { VcsService } from "../vcs/service.ts";
@@ -47,9 +47,9 @@ export const scorpioServices: ServicesFactory = async (ctx) => {
       const w = ws;
       health.register("workspace_mount", mountAliveCheck("the workspace mount", w.mount.session.closed, () => stopping));
       unregister.push(registerCacheUsage(() => cacheUsage(w.store)));
-      pool = new DicfusePool(config, w.client, async () => w.view);
-      antares = new AntaresService({ config, client: w.client, pool });
-      legacy = new LegacyWorkspaces({ config, client: w.client, pool, rootView: w.view });
+      pool = new DicfusePool(config, async () => w.readPath, async () => w.view);
+      antares = new AntaresService({ config, client: w.client, objects: async () => w.readPath.objects, pool });
+      legacy = new LegacyWorkspaces({ config, client: w.client, objects: w.readPath.objects, pool, rootView: w.view });
       vcs = new VcsService({ config, client: w.client });
       observeJobMounts(health, antares, unregister);
       void antares.recover().catch((err) => log.error("job mount recovery failed", { error: err as Error }));
@@ -79,37 +79,36 @@ function baseHealth(config: ScorpioConfig): HealthRegistry {
   return health;
 }
 
-/** Job mounts in /health (failed ones) and in the metrics (counts by state). */
+/** Job mounts in /health (failed ones and disk pressure) and in the metrics (counts by state). */
 function observeJobMounts(health: HealthRegistry, antares: AntaresService, unregister: Array<() => void>): void {
   health.register("job_mounts", jobMountsCheck(() => antares.list()));
   health.register("upper_disk", () => antares.diskProblem());
   unregister.push(registerJobMountStates(() => countByState(antares.list())));
 }
 
+/** The one blob cache of the process (every view shares it). */
 function cacheUsage(store: LocalStore) {
   const u = store.du();
   return { bytes: u.bytes, maxBytes: u.maxBytes, blobs: u.blobs };
 }
 
-/** The root view of `antares serve`, over `store_path` with the root-view tuning. */
-async function openRootView(config: ScorpioConfig, client: ReturnType<typeof megaClientFor>): Promise<{ view: DicfuseView; store: LocalStore }> {
-  return openViewFromConfig(config, client, { basePath: "/", storePath: config.store_path, tuning: "root" });
-}
-
 export const antaresServices: ServicesFactory = async (ctx) => {
   const { config } = ctx;
   const client = megaClientFor(config);
-  let root: Promise<{ view: DicfuseView; store: LocalStore }> | undefined;
   const unregister: Array<() => void> = [];
-  const pool = new DicfusePool(config, client, async () => {
-    root ??= openRootView(config, client).then((r) => {
-      unregister.push(registerCacheUsage(() => cacheUsage(r.store)));
-      return r;
-    });
-    root.catch(() => (root = undefined));
-    return (await root).view;
-  });
-  const antares = new AntaresService({ config, client, pool });
+  // The read path (object store over `store_path`) opens on first use: only then does this daemon
+  // take the store's lock (so it conflicts with `scorpio serve` on the same store once a job mounts).
+  let readPath: Promise<ReadPath> | undefined;
+  const getReadPath = (): Promise<ReadPath> => {
+    if (!readPath) {
+      readPath = openReadPath(config, client);
+      readPath.then((r) => unregister.push(registerCacheUsage(() => cacheUsage(r.store))), () => (readPath = undefined));
+    }
+    return readPath;
+  };
+  let rootView: DicfuseView | undefined;
+  const pool = new DicfusePool(config, getReadPath, async () => (rootView ??= (await getReadPath()).openView({ basePath: "/", tuning: "root" }).view));
+  const antares = new AntaresService({ config, client, objects: async () => (await getReadPath()).objects, pool });
   const vcs = new VcsService({ config, client });
   const health = baseHealth(config);
   observeJobMounts(health, antares, unregister);
@@ -125,8 +124,8 @@ export const antaresServices: ServicesFactory = async (ctx) => {
       for (const u of unregister) u();
       await antares.shutdown();
       await pool.close();
-      const r = await root?.catch(() => undefined);
-      r?.store.close();
+      const r = await readPath?.catch(() => undefined);
+      r?.close();
     },
   };
 };

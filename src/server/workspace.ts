@@ -1,14 +1,15 @@
 /**
- * @module server/workspace — the services of `scorpio serve`: opens the store, connects to Mega,
- * mounts the whole-repository Dicfuse view at `workspace`, keeps it fresh (directory TTL + change
- * watcher), pre-loads directories and prefetches configured globs in the background, and serves
- * the cache and prefetch routes. Unmounts and closes everything on stop.
+ * @module server/workspace — the services of `scorpio serve`: opens the process's read path (object
+ * store over `store_path`, Mega client), mounts the whole-repository Dicfuse view at `workspace`,
+ * keeps it following the server (change watcher + kernel invalidations), pre-loads directories and
+ * prefetches configured globs in the background, and serves the cache and prefetch routes. Unmounts
+ * and closes everything on stop.
  */
 import { Elysia, t } from "elysia";
 import { mountSettings, type ScorpioConfig } from "../config/index.ts";
-import { ChangeWatcher, mountDicfuse, openViewFromConfig, type DicfuseMount, type DicfuseView } from "../dicfuse/index.ts";
+import { ChangeWatcher, mountDicfuse, openReadPath, type DicfuseMount, type DicfuseView, type ReadPath } from "../dicfuse/index.ts";
 import { createMegaClient, type MegaClient } from "../remote/index.ts";
-import type { LocalStore } from "../store/index.ts";
+import { ROOT_INO, type LocalStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
 import { HealthRegistry } from "./health.ts";
 import { HttpError } from "./http-error.ts";
@@ -29,6 +30,7 @@ export function megaClientFor(config: ScorpioConfig): MegaClient {
 }
 
 export interface Workspace {
+  readonly readPath: ReadPath;
   readonly store: LocalStore;
   readonly client: MegaClient;
   readonly view: DicfuseView;
@@ -40,27 +42,32 @@ export interface Workspace {
 /** Opens the store and mounts the workspace view. Throws (exit 3 in the daemon) when the mount fails. */
 export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
   const client = megaClientFor(config);
-  const { view, store } = await openViewFromConfig(config, client, { basePath: "/", storePath: config.store_path, tuning: "root" });
+  const readPath = await openReadPath(config, client);
+  const { store } = readPath;
+  const { view } = readPath.openView({ basePath: "/", tuning: "root" });
   let mount: DicfuseMount;
   try {
     mount = await mountDicfuse(view, { mountpoint: config.workspace, ...mountSettings(config), fsname: `scorpio:${config.base_url}` });
   } catch (err) {
-    store.close();
+    readPath.close();
     throw err;
   }
-  const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs);
-  // Background warm-up: the mount answers right away; these only make later accesses faster.
+  const watcher = new ChangeWatcher(view, view.opts.watchIntervalMs, view.opts.requestDeadlineMs);
+  // The watcher's first round runs at once: a restarted daemon learns whether its tree is behind.
+  watcher.start();
+  // Background warm-up: the mount answers right away; these only make later accesses faster. A
+  // store that already has the tree (an earlier run) costs no listing request here.
   void (async () => {
     try {
-      await view.loadDir(1);
+      await view.ensureLoaded(ROOT_INO);
       if (config.load_dir_depth > 0) log.info("directories pre-loaded", { count: await view.preloadDirs(config.load_dir_depth) });
       if (config.prefetch.length > 0) log.info("prefetch done", { ...(await view.prefetch(config.prefetch)) });
     } catch (err) {
       log.warn("warm-up failed; directories load on first use", { error: err as Error });
     }
-    watcher.start();
   })();
   return {
+    readPath,
     store,
     client,
     view,
@@ -69,7 +76,7 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
     async close() {
       await watcher.stop();
       await mount.unmount();
-      store.close();
+      readPath.close();
     },
   };
 }
@@ -80,18 +87,24 @@ export function workspaceRoutes(ws: Workspace) {
     .get(
       "/api/v1/cache",
       () => {
+        // One cache for every view of the process (workspace, job views, checkouts, CL layers).
         const u = ws.store.du();
-        return { bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs };
+        const o = ws.readPath.objects;
+        return {
+          bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs,
+          size_only: u.sizeOnly, trees: o.trees.totals().trees, objects: { ...o.counters },
+          // The commit the workspace's tree was last brought up to by the watcher (null before its first round).
+          commit: ws.view.commit,
+        };
       },
-      { detail: { tags: ["cache"], summary: "Cache usage: bytes and blobs on disk, the bound (cache_max_bytes), pinned blobs, inodes, loaded directories" } },
+      { detail: { tags: ["cache"], summary: "Cache usage: bytes and blobs on disk, the bound (cache_max_bytes), pinned blobs, inodes, loaded directories, object store counters" } },
     )
     .post(
       "/api/v1/cache/gc",
       async ({ body }) => {
-        // Blobs kept open for reads are pinned; let them go so gc can trim everything not in use.
-        await ws.mount.fs.releaseIdleHandles();
+        // Only files the kernel holds open are pinned; fds kept for reads by inode are closed as their blobs go.
         const before = ws.store.du();
-        const r = ws.store.gc(body.target_bytes === undefined ? {} : { targetBytes: body.target_bytes });
+        const r = ws.readPath.objects.gc(body.target_bytes === undefined ? {} : { targetBytes: body.target_bytes });
         return { removed_blobs: r.evictedBlobs, freed_bytes: r.evictedBytes, bytes: r.remainingBytes, pinned_bytes: r.pinnedBytes, before_bytes: before.bytes };
       },
       {

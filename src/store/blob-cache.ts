@@ -51,6 +51,7 @@ export class BlobCache {
   readonly #access = new AccessLog();
   readonly #pins = new PinSet();
   readonly #opts: BlobCacheOptions;
+  readonly #evictListeners = new Set<(oid: Oid) => void>();
   /** Mirror of SUM(size) over stored rows; kept in step with every markStored/markDropped. */
   #storedBytes: number;
   #timer: ReturnType<typeof setInterval> | null;
@@ -84,6 +85,14 @@ export class BlobCache {
     if (!isOid(oid)) throw FsError.of("EINVAL", `not a git object id: ${JSON.stringify(oid)}`);
     const actual = gitBlobOid(bytes);
     if (actual !== oid) throw FsError.of("EIO", `blob ${oid}: content hashes to ${actual}; not stored`);
+    return this.putVerified(oid, bytes, opts);
+  }
+
+  /**
+   * Stores bytes the caller has already checked against `oid` (the object store hashes each
+   * download exactly once). Never call this with unverified bytes.
+   */
+  async putVerified(oid: Oid, bytes: Uint8Array, opts: { pin?: boolean } = {}): Promise<void> {
     if (opts.pin) this.#pins.pin(oid);
     try {
       const existing = this.#index.get(oid);
@@ -106,9 +115,11 @@ export class BlobCache {
   /**
    * Opens a cached blob for zero-copy reads, pinned until the handle is closed. Null if the content is
    * not cached, or if its file turned out missing or of the wrong size (then it is dropped, so the
-   * caller fetches it again).
+   * caller fetches it again). With `pin: false` the handle does not pin: the blob may be evicted while
+   * it is open (the fd stays readable; eviction listeners are told so they can close it).
    */
-  openBlob(oid: Oid): BlobHandle | null {
+  openBlob(oid: Oid, opts: { pin?: boolean } = {}): BlobHandle | null {
+    const pin = opts.pin ?? true;
     const row = this.#index.get(oid);
     if (!row?.stored) return null;
     const path = this.#files.pathFor(oid);
@@ -134,7 +145,7 @@ export class BlobCache {
       this.#drop(row, torn);
       return null;
     }
-    this.#pins.pin(oid);
+    if (pin) this.#pins.pin(oid);
     this.#touch(oid);
     let closed = false;
     return {
@@ -146,7 +157,7 @@ export class BlobCache {
         if (closed) return;
         closed = true;
         closeSync(fd);
-        this.#pins.unpin(oid);
+        if (pin) this.#pins.unpin(oid);
       },
     };
   }
@@ -205,6 +216,17 @@ export class BlobCache {
 
   pin(oid: Oid): void {
     this.#pins.pin(oid);
+  }
+
+  /** Calls `listener` for every blob whose file is removed (eviction, damage), so open fds can be let go. */
+  onEvict(listener: (oid: Oid) => void): () => void {
+    this.#evictListeners.add(listener);
+    return () => this.#evictListeners.delete(listener);
+  }
+
+  /** Cached bytes right now (the mirror kept in step with the index, no query). */
+  get storedBytes(): number {
+    return this.#storedBytes;
   }
 
   unpin(oid: Oid): void {
@@ -354,6 +376,17 @@ export class BlobCache {
       this.#index.markDropped(row.oid);
       this.#storedBytes -= row.size;
     }
+    this.#notifyEvicted(row.oid);
+  }
+
+  #notifyEvicted(oid: Oid): void {
+    for (const l of this.#evictListeners) {
+      try {
+        l(oid);
+      } catch (err) {
+        log.error("eviction listener failed", { oid, err });
+      }
+    }
   }
 
   /** Evicts unpinned blobs, oldest access first, until at most `target` bytes are cached. */
@@ -379,6 +412,7 @@ export class BlobCache {
         }
         this.#index.markDropped(row.oid);
         this.#storedBytes -= row.size;
+        this.#notifyEvicted(row.oid);
         blobs++;
         bytes += row.size;
       }

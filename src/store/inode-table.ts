@@ -254,6 +254,15 @@ export class InodeTable {
     this.#db.run("UPDATE dir_state SET loaded = 0 WHERE ino = ?", [ino]);
   }
 
+  /** A small persisted value of this tree (e.g. the commit a view's listings were taken at). */
+  getMeta(key: string): string | null {
+    return this.#db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#db.run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value]);
+  }
+
   loadedDirCount(): number {
     return this.#db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM dir_state WHERE loaded = 1").get()?.n ?? 0;
   }

@@ -25,6 +25,7 @@ import { openDatabase } from "./database.ts";
 import { InodeTable } from "./inode-table.ts";
 import { BlobFiles } from "./blob-files.ts";
 import { BlobCache } from "./blob-cache.ts";
+import { TreeIndex } from "./tree-index.ts";
 import { logger } from "../util/log.ts";
 
 const log = logger("store");
@@ -33,6 +34,8 @@ export class LocalStore {
   readonly path: string;
   readonly inodes: InodeTable;
   readonly blobs: BlobCache;
+  /** Raw trees by id (shared by every view of the process through the object store). */
+  readonly trees: TreeIndex;
   readonly #db: Database;
   readonly #lock: StoreLock;
   #closed = false;
@@ -43,6 +46,7 @@ export class LocalStore {
     this.#lock = lock;
     this.inodes = inodes;
     this.blobs = blobs;
+    this.trees = new TreeIndex(db);
   }
 
   /**

@@ -60,6 +60,18 @@ export const MIGRATIONS: readonly Migration[] = [
         VALUES (1, 0, '', 'dir', ${0o040000}, NULL, NULL, 0, NULL, 0, 0);
     `,
   },
+  {
+    version: 2,
+    name: "raw trees by id",
+    sql: `
+      -- Raw git tree bodies keyed by their tree id: a listing is content-addressed, so a tree seen once
+      -- (any view, any commit, a prefetched pack) never needs fetching again.
+      CREATE TABLE trees (
+        oid  TEXT PRIMARY KEY,
+        body BLOB NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the store's version, each in its own transaction. */

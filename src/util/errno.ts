@@ -73,10 +73,17 @@ const NODE_CODES: Record<string, number> = Errno as unknown as Record<string, nu
  * The errno an arbitrary thrown value stands for: FsError's own, a Node system error's `code`
  * (e.g. ENOENT from node:fs), otherwise undefined (callers map that to EIO).
  */
+/** The errno a store failure means to a reader: a full disk is ENOSPC, anything else EIO. */
+export function sqliteErrno(code: string): number {
+  return code === "SQLITE_FULL" ? Errno.ENOSPC : Errno.EIO;
+}
+
 export function errnoOf(err: unknown): number | undefined {
   if (err instanceof FsError) return err.errno;
   if (err && typeof err === "object") {
     const code = (err as { code?: unknown }).code;
+    // SQLite's result codes are not errnos (SQLITE_FULL is 13, which would read as EACCES): map them.
+    if (typeof code === "string" && code.startsWith("SQLITE_")) return sqliteErrno(code);
     if (typeof code === "string" && code in NODE_CODES) return NODE_CODES[code];
     const errno = (err as { errno?: unknown }).errno;
     if (typeof errno === "number" && errno !== 0) return Math.abs(errno);

@@ -1,7 +1,7 @@
 /**
  * @module util/libc — the process's one binding of the C library (on the JS thread): the system calls
  * node:fs does not offer — fcntl, umount2, epoll, mknod, the l*xattr family, renameat2, utimensat,
- * fallocate, stat calls into caller buffers, getdents64 — and errno. A Worker is a separate JS context
+ * fallocate, lseek (SEEK_DATA/SEEK_HOLE), stat calls into caller buffers, getdents64 — and errno. A Worker is a separate JS context
  * and binds what it needs itself (src/fuse/dispatch.ts, src/fuse/notify.ts).
  */
 import { dlopen, FFIType, read } from "bun:ffi";
@@ -27,6 +27,7 @@ export const libc = dlopen("libc.so.6", {
   renameat2: { args: [i32, P, i32, P, u32], returns: i32 },
   utimensat: { args: [i32, P, P, i32], returns: i32 },
   fallocate: { args: [i32, i32, i64, i64], returns: i32 },
+  lseek: { args: [i32, i64, i32], returns: i64 },
   lstat: { args: [P, P], returns: i32 },
   fstat: { args: [i32, P], returns: i32 },
   fstatat: { args: [i32, P, P, i32], returns: i32 },

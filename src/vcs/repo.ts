@@ -85,6 +85,16 @@ export interface VcsDeps {
 
 const emptyState = (): VcsState => ({ head: null, commits: [], pushed: null });
 
+/** The local-commit state of a mount's VCS directory (empty when it has none). */
+export function readVcsState(vcsDir: string): VcsState {
+  try {
+    const j = JSON.parse(readFileSync(join(vcsDir, "state.json"), "utf8")) as Partial<VcsState>;
+    return { head: j.head ?? null, commits: Array.isArray(j.commits) ? j.commits : [], pushed: j.pushed ?? null };
+  } catch {
+    return emptyState();
+  }
+}
+
 export class MountRepo {
   readonly objects: ObjectStore;
   /** LFS objects of local commits, by sha-256. */
@@ -118,12 +128,7 @@ export class MountRepo {
   }
 
   readState(): VcsState {
-    try {
-      const j = JSON.parse(readFileSync(this.stateFile, "utf8")) as Partial<VcsState>;
-      return { head: j.head ?? null, commits: Array.isArray(j.commits) ? j.commits : [], pushed: j.pushed ?? null };
-    } catch {
-      return emptyState();
-    }
+    return readVcsState(this.m.vcsDir);
   }
 
   private writeState(s: VcsState): void {

@@ -46,3 +46,10 @@ export async function waitSettled(api: Api, prefix: string, id: string, ms = 30_
     await Bun.sleep(50);
   }
 }
+
+/** `POST {prefix}/mounts`; throws with the answer unless it is 200. */
+export async function createMount(api: Api, prefix: string, body: Record<string, unknown>): Promise<{ mount_id: string; mountpoint: string }> {
+  const r = await api("POST", `${prefix}/mounts`, body);
+  if (r.status !== 200) throw new Error(`create ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json as { mount_id: string; mountpoint: string };
+}

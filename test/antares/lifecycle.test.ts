@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
 import { cleanupServeMounts, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
-import { apiClient, waitSettled, type Api } from "./helpers.ts";
+import { apiClient, createMount, waitSettled, type Api } from "./helpers.ts";
 
 const P = "/antares";
 const ENGINES = ["kernel-overlayfs", "fuse-overlay"] as const;
@@ -50,11 +50,7 @@ for (const engine of ENGINES) {
     let sb: ServeSandbox;
     let serve: ServeProc;
     let api: Api;
-    const create = async (body: Record<string, unknown>) => {
-      const r = await api("POST", `${P}/mounts`, body);
-      if (r.status !== 200) throw new Error(`create ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
-      return r.json as { mount_id: string; mountpoint: string };
-    };
+    const create = (body: Record<string, unknown>) => createMount(api, P, body);
     const restart = async () => {
       serve = await startServe(sb);
       api = apiClient(serve.httpUrl());

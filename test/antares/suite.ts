@@ -5,6 +5,7 @@
  * (antares.kernel.test.ts, antares.fuse.test.ts) with `antares_overlay_engine` forced.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
@@ -77,10 +78,11 @@ export function antaresSuite(engine: Engine): void {
 
       const st = await api("GET", `${P}/mounts/${a.mount_id}`);
       expect(st.json.layers.engine).toBe(engine);
-      expect(Object.keys(st.json)).toEqual(["mount_id", "job_id", "path", "cl", "mountpoint", "layers", "state", "created_at_epoch_ms", "last_seen_epoch_ms", "labels", "readonly", "base_commit", "base_tree", "cl_link"]);
+      expect(Object.keys(st.json)).toEqual(["mount_id", "job_id", "path", "cl", "mountpoint", "layers", "state", "created_at_epoch_ms", "last_seen_epoch_ms", "labels", "readonly", "base_commit", "base_tree", "cl_link", "pinned", "pinned_commit"]);
       expect(st.json.base_commit).toBe(repo.revParse("main"));
+      expect(st.json).toMatchObject({ pinned: true, pinned_commit: repo.revParse("main") });
       expect(st.json.base_tree).toBe(repo.revParse("main^{tree}"));
-      expect(st.json).toMatchObject({ job_id: "iso-a", path: "/", cl: null, state: "Ready", layers: { upper, cl: null, dicfuse: "shared" } });
+      expect(st.json).toMatchObject({ job_id: "iso-a", path: "/", cl: null, state: "Ready", layers: { upper, cl: null, dicfuse: join(sb.storePath, "dicfuse", createHash("sha256").update(`/@${repo.revParse("main")}`).digest("hex").slice(0, 16)) } });
       expect((await api("GET", `${P}/mounts/by-job/iso-b`)).json.mount_id).toBe(b.mount_id);
 
       for (const m of [a, b]) {

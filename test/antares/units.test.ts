@@ -3,10 +3,11 @@
  * tuning from the environment, the state file, and the routes' validation through `app.handle`.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AntaresService, normalizeMountPath, readMountRecords, relativeToMount, renderMountRecords, taskIdOf, warmWalkConfigFromEnv, type DicfusePool } from "../../src/antares/index.ts";
+import { AntaresService, normalizeMountPath, probeMount, readMountRecords, relativeToMount, renderMountRecords, taskIdOf, warmWalk, warmWalkConfigFromEnv, type DicfusePool } from "../../src/antares/index.ts";
+import { pinnedCommitOf } from "../../src/antares/job-lower.ts";
 import type { ScorpioConfig } from "../../src/config/index.ts";
 import type { MegaClient } from "../../src/remote/index.ts";
 import { createApp } from "../../src/server/app.ts";
@@ -47,6 +48,43 @@ test("warm walk tuning from ANTARES_DEEP_PRELOAD_*", () => {
   expect(warmWalkConfigFromEnv({ ANTARES_DEEP_PRELOAD_MODE: "bogus" }).mode).toBe("scan_only");
   const c = warmWalkConfigFromEnv({ ANTARES_DEEP_PRELOAD_WORKERS: "999", ANTARES_DEEP_PRELOAD_MAX_MS: "999999", ANTARES_DEEP_PRELOAD_MAX_DEPTH: "x" });
   expect(c).toMatchObject({ workers: 64, maxMs: 120_000, maxDepth: 4 });
+});
+
+describe("warm walk (a find child process)", () => {
+  const root = mkdtempSync(join(tmpdir(), "antares-warm-"));
+  mkdirSync(join(root, "a/b/c"), { recursive: true });
+  for (const f of ["BUCK", "a/x.bzl", "a/plain.c", "a/b/c/deep.c"]) writeFileSync(join(root, f), "x");
+  const run = (mode: "scan_only" | "dirs_only" | "hotset" | "full", maxDepth = 4, signal = new AbortController().signal) => warmWalk(root, { mode, maxDepth, maxMs: 10_000, workers: 1 }, signal);
+  test("visits every entry down to max depth; touches (stats) what the mode names", async () => {
+    // Entries: BUCK, a, a/x.bzl, a/plain.c, a/b, a/b/c, a/b/c/deep.c.
+    expect(await run("scan_only")).toMatchObject({ entries_visited: 7, metadata_touches: 0, cancelled: false, budget_exhausted: false });
+    expect(await run("dirs_only")).toMatchObject({ entries_visited: 7, metadata_touches: 3 });
+    expect(await run("hotset")).toMatchObject({ entries_visited: 7, metadata_touches: 5 });
+    expect(await run("full")).toMatchObject({ entries_visited: 7, metadata_touches: 7 });
+    expect((await run("full", 2)).entries_visited).toBe(5);
+    expect((await run("full", 0)).entries_visited).toBe(0);
+  });
+  test("an aborted walk reports cancelled", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    expect(await run("full", 4, ac.signal)).toMatchObject({ cancelled: true, entries_visited: 0 });
+  });
+});
+
+test("probeMount: true for a mount point that lists, false for a plain directory or a missing one", async () => {
+  expect(await probeMount("/proc", 5_000)).toBe(true);
+  const plain = mkdtempSync(join(tmpdir(), "antares-probe-"));
+  expect(await probeMount(plain, 300)).toBe(false);
+  expect(await probeMount(join(plain, "missing"), 300)).toBe(false);
+});
+
+test("pinnedCommitOf: the root's commit for /, the root commit read with the base for a sub-path", () => {
+  const a = "a".repeat(40), b = "b".repeat(40);
+  expect(pinnedCommitOf("/", { base_commit: a }) as string | null).toBe(a);
+  expect(pinnedCommitOf("/sub", { base_commit: a, base_root_commit: b }) as string | null).toBe(b);
+  expect(pinnedCommitOf("/sub", { base_commit: a })).toBeNull();
+  expect(pinnedCommitOf("/", null)).toBeNull();
+  expect(pinnedCommitOf("/", { base_commit: "not-an-id" })).toBeNull();
 });
 
 describe("state file", () => {
@@ -91,9 +129,9 @@ describe("routes over a service with a fake overlay", () => {
     antares_dicfuse_reply_ttl_secs: 1, mount_allow_other: false, antares_purge_on_delete: false,
     antares_overlay_engine: "fuse-overlay", antares_disk_max_use_percent: 100, antares_disk_warn_use_percent: 100,
   } as unknown as ScorpioConfig;
-  const pool = { get: async () => ({ view: {}, label: "shared" }), close: async () => {} } as unknown as DicfusePool;
+  const pool = { get: async () => ({ view: {}, label: "shared" }), acquire: async () => ({ view: {}, label: "shared", pinnedCommit: null, release: async () => {} }), pinnedDirsInUse: () => new Set<string>(), close: async () => {} } as unknown as DicfusePool;
   const service = new AntaresService({
-    config, client: {} as MegaClient, pool,
+    config, client: {} as MegaClient, objects: async () => { throw new Error("no object store in unit tests"); }, pool,
     mountOverlay: async () => { throw new Error("no FUSE in unit tests"); },
     engine: { engine: "fuse-overlay", reason: "unit test" },
   });

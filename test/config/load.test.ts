@@ -121,7 +121,7 @@ describe("defaults", () => {
       antares_purge_on_delete: false,
       http_token: "",
       mount_allow_other: false,
-      dicfuse_watch_interval_secs: 60,
+      dicfuse_watch_interval_secs: 10,
       dicfuse_dir_readahead: 16,
       fuse_spin_micros: 200,
       antares_overlay_engine: "auto",

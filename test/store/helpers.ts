@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
 import { gitBlobOid, type Oid } from "../../src/remote/index.ts";
+import type { BackingStore } from "../../src/store/index.ts";
 
 /** A fresh directory under the OS temp dir, removed after the file's tests. */
 export function useTempDirs(): () => string {
@@ -38,4 +39,60 @@ export function sizedBlob(seed: string, size: number): { oid: Oid; bytes: Uint8A
 export function manualClock(start = 1_000_000): { now: () => number; set(t: number): void } {
   let t = start;
   return { now: () => t, set: (v: number) => { t = v; } };
+}
+
+/**
+ * A backing store over a map of blobs that counts what it is asked (fetches per blob, HEADs); `gate`
+ * holds every fetch until resolved, `corrupt` flips a byte of every body. No trees or commits.
+ */
+export class FakeBacking implements BackingStore {
+  readonly blobs = new Map<string, Uint8Array>();
+  fetches = new Map<string, number>();
+  heads = 0;
+  /** Resolves held fetches; while set, every fetch waits on it. */
+  gate: Promise<void> | null = null;
+  corrupt = false;
+
+  add(bytes: Uint8Array): Oid {
+    const oid = gitBlobOid(bytes);
+    this.blobs.set(oid, bytes);
+    return oid;
+  }
+
+  async fetchBlob(oid: Oid): Promise<Uint8Array> {
+    this.fetches.set(oid, (this.fetches.get(oid) ?? 0) + 1);
+    if (this.gate) await this.gate;
+    const b = this.blobs.get(oid);
+    if (!b) throw Object.assign(new Error(`no blob ${oid}`), { code: "ENOENT" });
+    if (this.corrupt) return Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x));
+    return b;
+  }
+
+  async blobSize(oid: Oid): Promise<number> {
+    this.heads++;
+    if (this.gate) await this.gate;
+    return this.blobs.get(oid)!.length;
+  }
+
+  async rawTree(): Promise<never> {
+    throw new Error("no trees in the fake");
+  }
+
+  async listDir(): Promise<never> {
+    throw new Error("no trees in the fake");
+  }
+
+  async dirHash(): Promise<never> {
+    throw new Error("unused");
+  }
+
+  async latestCommit(): Promise<never> {
+    throw new Error("no commits in the fake");
+  }
+
+  get totalFetches(): number {
+    let n = 0;
+    for (const v of this.fetches.values()) n += v;
+    return n;
+  }
 }

@@ -13,7 +13,7 @@ import { DicfuseView, mountDicfuse, type DicfuseMount } from "../../src/dicfuse/
 import { unmountOnExit } from "./server-exit.ts";
 import { mountOverlay, type OverlayMount, type WhiteoutFormat } from "../../src/overlay/index.ts";
 import { createMegaClient } from "../../src/remote/index.ts";
-import { openLocalStore } from "../../src/store/index.ts";
+import { ObjectStore, openLocalStore } from "../../src/store/index.ts";
 
 interface Config {
   baseUrl: string;
@@ -28,9 +28,8 @@ interface Config {
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
 const store = await openLocalStore({ path: config.storeDir, cacheMaxBytes: 1 << 30, fsyncBlobs: false });
 const client = createMegaClient({ baseUrl: config.baseUrl, requestTimeoutMs: 10_000, maxRetries: 1 });
-const view = new DicfuseView(store, client, {
+const view = new DicfuseView(store, new ObjectStore(store.blobs, store.trees, client), {
   basePath: "/",
-  dirSyncTtlMs: 600_000,
   replyTtlSecs: 1,
   statMode: "accurate",
   loadDirDepth: 0,

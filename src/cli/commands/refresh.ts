@@ -1,6 +1,6 @@
 /**
- * @module cli/commands/refresh — `refresh <JOB_ID>`: moves a job mount's lower view to the newest
- * commit now, keeping its upper and CL layers (`GET {antares}/mounts/by-job/{id}`, then
+ * @module cli/commands/refresh — `refresh <JOB_ID>`: moves a job mount to a view pinned at the newest
+ * commit, keeping its upper and CL layers (`GET {antares}/mounts/by-job/{id}`, then
  * `POST {antares}/mounts/{mount_id}/refresh`). Unknown job → `job <id> not found`, exit 3.
  */
 import { Command, Option } from "clipanion";
@@ -14,10 +14,12 @@ export class RefreshCommand extends ClientCommand {
     category: "Job mounts",
     description: "move a job mount to the newest commit now (its writes are kept)",
     details: `
-      Asks the running daemon to bring the job's read-only lower view to the newest commit of its
-      path and to drop what the mount cached of the old one. The job's upper layer (its writes)
-      and CL layer are kept. Prints \`refreshed job <JOB_ID>\`. Exit code 3 if the job is unknown or
-      the refresh fails.
+      A job mount sees the commit it was created at. This asks the running daemon to move the job
+      to the newest commit of its path (a read-only view pinned there) and to drop what the mount
+      cached of the old one. The job's upper layer (its writes) and CL layer are kept; its recorded
+      base moves too, so status and commit are then against the new commit. Refused while the
+      mount has local commits. Prints \`refreshed job <JOB_ID> (commit <ID>)\`. Exit code 3 if the
+      job is unknown or the refresh fails.
     `,
     examples: [["Refresh job build-42", "$0 refresh build-42"]],
   });
@@ -39,7 +41,8 @@ export class RefreshCommand extends ClientCommand {
       this.err(`failed to refresh job ${this.jobId}: ${errorText(res)}`);
       return ExitCode.MOUNT;
     }
-    this.out(`refreshed job ${this.jobId}`);
+    const commit = isObject(res.json) && typeof res.json.pinned_commit === "string" ? res.json.pinned_commit : null;
+    this.out(`refreshed job ${this.jobId}${commit ? ` (commit ${commit.slice(0, 12)})` : " (not pinned: Mega did not tell the commit)"}`);
     return ExitCode.SUCCESS;
   }
 }

@@ -96,8 +96,8 @@ export function antaresRoutes(service: AntaresService, opts: AntaresRoutesOption
     })
     .post("/mounts/:mount_id/refresh", ({ params }) => service.refresh(params.mount_id), {
       params: MountIdParams,
-      response: { 200: MountStatusSchema, ...errors },
-      detail: detail("Move the job's lower view to the newest commit now (upper and CL layers kept)"),
+      response: { 200: MountStatusSchema, ...errors, 409: ErrorBodySchema },
+      detail: detail("Move the job's lower view to a view pinned at the newest commit (upper and CL layers kept; the recorded base moves; 409 LOCAL_COMMITS while it has local commits)"),
     })
     .delete("/mounts/:mount_id/cl", ({ params }) => service.clearCl(params.mount_id), {
       params: MountIdParams,

@@ -17,6 +17,7 @@ import type { DicfuseView } from "../../../dicfuse/index.ts";
 import { isStaleMount, lazyUnmount } from "../../../fuse/index.ts";
 import { mountOverlay as defaultMountOverlay, protectLayerRoots, type OverlayMount, type OverlayMountOptions } from "../../../overlay/index.ts";
 import type { MegaClient } from "../../../remote/index.ts";
+import type { ObjectStore } from "../../../store/index.ts";
 import { ROOT_INO } from "../../../store/index.ts";
 import { logger } from "../../../util/log.ts";
 import { readBaseRecord, writeBaseRecord } from "../../../vcs/base-record.ts";
@@ -49,6 +50,8 @@ interface Task {
 export interface LegacyOptions {
   config: ScorpioConfig;
   client: MegaClient;
+  /** The process's object store: CL layers read blobs through it. */
+  objects: ObjectStore;
   pool: DicfusePool;
   rootView: DicfuseView;
   mountOverlay?: (opts: OverlayMountOptions) => Promise<OverlayMount>;
@@ -141,7 +144,7 @@ export class LegacyWorkspaces {
     const view = this.opts.rootView;
     let ino = ROOT_INO as number;
     for (const name of path.split("/").filter(Boolean)) {
-      const n = await view.lookup(ino, name).catch(() => null);
+      const n = await Promise.resolve().then(() => view.lookup(ino, name)).catch(() => null);
       if (!n) return 0;
       ino = n.ino;
     }
@@ -156,7 +159,7 @@ export class LegacyWorkspaces {
     let withCl = false;
     if (cl === "existing") withCl = existsSync(dirs.cl);
     else if (cl !== null) {
-      await buildClLayer({ client: this.opts.client, link: cl, mountPath: full, clDir: dirs.cl });
+      await buildClLayer({ client: this.opts.client, objects: this.opts.objects, link: cl, mountPath: full, clDir: dirs.cl });
       withCl = true;
     } else await rm(dirs.cl, { recursive: true, force: true });
     const pooled = await this.opts.pool.get(full);
