@@ -1,0 +1,103 @@
+/**
+ * LFS on the read path, end to end through the compiled binary: the dev server runs in this process
+ * (its request counters and LFS store are the proof) over a real git repository whose attribute files
+ * make `*.pak` (root `.gitattributes`) and `media/*.psd` (Mega's `.libra_attributes`) LFS paths;
+ * `scorpio serve` mounts it in a child. This process touches the mounts only with async fs calls.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as fsp from "node:fs/promises";
+import { join } from "node:path";
+import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
+import { formatLfsPointer, lfsOidOf } from "../../src/lfs/index.ts";
+import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
+import { cleanupServeMounts, ensureBuilt, startServe, writeServeConfig, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+
+const enc = new TextEncoder();
+let dir: string;
+let repo: SampleRepo;
+let dev: DevServer;
+let sb: ServeSandbox;
+let serve: ServeProc;
+
+const objA = crypto.getRandomValues(new Uint8Array(400_000));
+const objB = crypto.getRandomValues(new Uint8Array(30_000));
+const objPsd = crypto.getRandomValues(new Uint8Array(50_000));
+const objBad = crypto.getRandomValues(new Uint8Array(20_000));
+const objMissing = crypto.getRandomValues(new Uint8Array(1_000));
+const pointerText = (bytes: Uint8Array) => formatLfsPointer({ oid: lfsOidOf(bytes), size: bytes.byteLength });
+const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+const objectPath = (bytes: Uint8Array) => `/info/lfs/objects/${lfsOidOf(bytes)}`;
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = makeTempDir("lfs-read");
+  repo = makeSampleRepo(join(dir, "repo"));
+  repo.commitFile(".gitattributes", "*.pak filter=lfs diff=lfs merge=lfs -text\n");
+  repo.commitFile("media/.libra_attributes", "*.psd filter=lfs -text\n");
+  repo.commitFile("assets/a.pak", pointerText(objA));
+  repo.commitFile("assets/b.pak", pointerText(objB));
+  repo.commitFile("assets/bad.pak", pointerText(objBad));
+  repo.commitFile("assets/missing.pak", pointerText(objMissing));
+  repo.commitFile("media/pic.psd", pointerText(objPsd));
+  // A pointer at a path without filter=lfs is shown as it is.
+  repo.commitFile("docs/pointer.txt", pointerText(objA));
+  dev = await startDevServer({ repo: repo.path });
+  for (const o of [objA, objB, objPsd]) await dev.lfs.objects.putBytes(o);
+  await dev.lfs.objects.putUnchecked(lfsOidOf(objBad), enc.encode("these are not the bytes the pointer names\n"));
+  sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_readahead: 0, lfs_url: `${dev.url}/info/lfs` });
+  serve = await startServe(sb);
+}, 120_000);
+
+afterAll(async () => {
+  await serve?.stop();
+  await dev?.stop();
+  if (sb) cleanupServeMounts(sb);
+  removeDir(dir);
+}, 120_000);
+
+async function readError(path: string): Promise<string> {
+  try {
+    await fsp.readFile(path);
+    return "no error";
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
+describe("LFS files in the workspace", () => {
+  test("stat shows the pointer's size before any download; a read returns the object, verified", async () => {
+    const ws = sb.workspace;
+    const st = await fsp.stat(join(ws, "assets/a.pak"));
+    expect(st.size).toBe(objA.byteLength);
+    expect((await fsp.stat(join(ws, "media/pic.psd"))).size).toBe(objPsd.byteLength);
+    expect(dev.stats.get("GET", objectPath(objA))).toBe(0);
+    expect(dev.stats.get("GET", objectPath(objPsd))).toBe(0);
+    const a = new Uint8Array(await fsp.readFile(join(ws, "assets/a.pak")));
+    expect(a.byteLength).toBe(objA.byteLength);
+    expect(sha256(a)).toBe(lfsOidOf(objA));
+    expect(new Uint8Array(await fsp.readFile(join(ws, "media/pic.psd")))).toEqual(objPsd);
+    expect(dev.stats.get("GET", objectPath(objA))).toBe(1);
+    // Cached: read again (another process's open), no second download.
+    const again = Bun.spawn(["cat", join(ws, "assets/a.pak")], { stdout: "pipe" });
+    expect(sha256(new Uint8Array(await new Response(again.stdout).arrayBuffer()))).toBe(lfsOidOf(objA));
+    expect(dev.stats.get("GET", objectPath(objA))).toBe(1);
+    // Not an LFS path: the pointer text itself.
+    expect(await fsp.readFile(join(ws, "docs/pointer.txt"), "utf8")).toBe(pointerText(objA));
+  }, 120_000);
+
+  test("an object with the wrong bytes is EIO and nothing is cached; a missing one is ENOENT", async () => {
+    const ws = sb.workspace;
+    expect((await fsp.stat(join(ws, "assets/bad.pak"))).size).toBe(objBad.byteLength);
+    expect(await readError(join(ws, "assets/bad.pak"))).toBe("EIO");
+    const first = dev.stats.get("GET", objectPath(objBad));
+    expect(first).toBeGreaterThanOrEqual(1);
+    // Nothing was kept: the next read downloads (and refuses) it again.
+    expect(await readError(join(ws, "assets/bad.pak"))).toBe("EIO");
+    expect(dev.stats.get("GET", objectPath(objBad))).toBeGreaterThan(first);
+    expect(await readError(join(ws, "assets/missing.pak"))).toBe("ENOENT");
+    const log = serve.output();
+    expect(log).toContain(lfsOidOf(objBad));
+    expect(log).toContain("assets/missing.pak");
+  }, 120_000);
+});
