@@ -25,6 +25,7 @@ const objB = crypto.getRandomValues(new Uint8Array(30_000));
 const objPsd = crypto.getRandomValues(new Uint8Array(50_000));
 const objBad = crypto.getRandomValues(new Uint8Array(20_000));
 const objMissing = crypto.getRandomValues(new Uint8Array(1_000));
+const bulk = [1, 2, 3].map((i) => crypto.getRandomValues(new Uint8Array(10_000 * i)));
 const pointerText = (bytes: Uint8Array) => formatLfsPointer({ oid: lfsOidOf(bytes), size: bytes.byteLength });
 const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 const objectPath = (bytes: Uint8Array) => `/info/lfs/objects/${lfsOidOf(bytes)}`;
@@ -42,8 +43,9 @@ beforeAll(async () => {
   repo.commitFile("media/pic.psd", pointerText(objPsd));
   // A pointer at a path without filter=lfs is shown as it is.
   repo.commitFile("docs/pointer.txt", pointerText(objA));
+  bulk.forEach((o, i) => repo.commitFile(`bulk/f${i}.pak`, pointerText(o)));
   dev = await startDevServer({ repo: repo.path });
-  for (const o of [objA, objB, objPsd]) await dev.lfs.objects.putBytes(o);
+  for (const o of [objA, objB, objPsd, ...bulk]) await dev.lfs.objects.putBytes(o);
   await dev.lfs.objects.putUnchecked(lfsOidOf(objBad), enc.encode("these are not the bytes the pointer names\n"));
   sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_readahead: 0, lfs_url: `${dev.url}/info/lfs` });
   serve = await startServe(sb);
@@ -99,5 +101,43 @@ describe("LFS files in the workspace", () => {
     const log = serve.output();
     expect(log).toContain(lfsOidOf(objBad));
     expect(log).toContain("assets/missing.pak");
+  }, 120_000);
+});
+
+describe("prefetch and job mounts", () => {
+  test("prefetch downloads the LFS objects of the matched files with one batch call", async () => {
+    const batches = dev.stats.get("POST", "/info/lfs/objects/batch");
+    const res = await fetch(`${serve.httpUrl()}/api/v1/prefetch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ globs: ["bulk/**"] }) });
+    expect(res.status).toBe(200);
+    const last = JSON.parse((await res.text()).trim().split("\n").at(-1)!);
+    expect(last).toMatchObject({ finished: true, total: 3, failed: 0 });
+    expect(dev.stats.get("POST", "/info/lfs/objects/batch")).toBe(batches + 1);
+    for (const o of bulk) expect(dev.stats.get("GET", objectPath(o))).toBe(1);
+    // Reads are served from the cache.
+    for (const [i, o] of bulk.entries()) expect(sha256(new Uint8Array(await fsp.readFile(join(sb.workspace, `bulk/f${i}.pak`))))).toBe(lfsOidOf(o));
+    for (const o of bulk) expect(dev.stats.get("GET", objectPath(o))).toBe(1);
+  }, 120_000);
+
+  test("a job mount shows the object; copy-up copies the real content into the upper layer", async () => {
+    const r = await fetch(`${serve.httpUrl()}/antares/mounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: "lfs-job", path: "/" }) });
+    expect(r.status).toBe(200);
+    const m = (await r.json()) as { mountpoint: string };
+    const p = join(m.mountpoint, "assets/b.pak");
+    expect((await fsp.stat(p)).size).toBe(objB.byteLength);
+    expect(new Uint8Array(await fsp.readFile(p))).toEqual(objB);
+    await fsp.appendFile(p, "tail\n");
+    const after = new Uint8Array(await fsp.readFile(p));
+    expect(after.byteLength).toBe(objB.byteLength + 5);
+    expect(after.subarray(0, objB.byteLength)).toEqual(objB);
+    expect(new TextDecoder().decode(after.subarray(objB.byteLength))).toBe("tail\n");
+  }, 120_000);
+
+  test("a sub-path job mount applies the attribute files above its path", async () => {
+    const r = await fetch(`${serve.httpUrl()}/antares/mounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: "lfs-sub", path: "/media" }) });
+    expect(r.status).toBe(200);
+    const m = (await r.json()) as { mountpoint: string };
+    expect((await fsp.stat(join(m.mountpoint, "pic.psd"))).size).toBe(objPsd.byteLength);
+    const sub = await (await fetch(`${serve.httpUrl()}/antares/mounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: "lfs-sub2", path: "/assets" }) })).json() as { mountpoint: string };
+    expect(sha256(new Uint8Array(await fsp.readFile(join(sub.mountpoint, "a.pak"))))).toBe(lfsOidOf(objA));
   }, 120_000);
 });
