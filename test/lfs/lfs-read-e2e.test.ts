@@ -25,6 +25,8 @@ const objB = crypto.getRandomValues(new Uint8Array(30_000));
 const objPsd = crypto.getRandomValues(new Uint8Array(50_000));
 const objBad = crypto.getRandomValues(new Uint8Array(20_000));
 const objMissing = crypto.getRandomValues(new Uint8Array(1_000));
+const objCl = crypto.getRandomValues(new Uint8Array(60_000));
+const objClNew = crypto.getRandomValues(new Uint8Array(7_000));
 const bulk = [1, 2, 3].map((i) => crypto.getRandomValues(new Uint8Array(10_000 * i)));
 const pointerText = (bytes: Uint8Array) => formatLfsPointer({ oid: lfsOidOf(bytes), size: bytes.byteLength });
 const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
@@ -44,8 +46,9 @@ beforeAll(async () => {
   // A pointer at a path without filter=lfs is shown as it is.
   repo.commitFile("docs/pointer.txt", pointerText(objA));
   bulk.forEach((o, i) => repo.commitFile(`bulk/f${i}.pak`, pointerText(o)));
+  repo.makeCl("CLLFS001", { "assets/cl.pak": pointerText(objCl), "newdir/.gitattributes": "*.dat filter=lfs -text\n", "newdir/x.dat": pointerText(objClNew), "newdir/plain.dat.txt": pointerText(objClNew) });
   dev = await startDevServer({ repo: repo.path });
-  for (const o of [objA, objB, objPsd, ...bulk]) await dev.lfs.objects.putBytes(o);
+  for (const o of [objA, objB, objPsd, objCl, objClNew, ...bulk]) await dev.lfs.objects.putBytes(o);
   await dev.lfs.objects.putUnchecked(lfsOidOf(objBad), enc.encode("these are not the bytes the pointer names\n"));
   sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_readahead: 0, lfs_url: `${dev.url}/info/lfs` });
   serve = await startServe(sb);
@@ -130,6 +133,18 @@ describe("prefetch and job mounts", () => {
     expect(after.byteLength).toBe(objB.byteLength + 5);
     expect(after.subarray(0, objB.byteLength)).toEqual(objB);
     expect(new TextDecoder().decode(after.subarray(objB.byteLength))).toBe("tail\n");
+  }, 120_000);
+
+  test("a CL layer holds LFS objects, with attribute files from the CL itself", async () => {
+    const r = await fetch(`${serve.httpUrl()}/antares/mounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ job_id: "lfs-cl", path: "/", cl: "CLLFS001" }) });
+    expect(r.status).toBe(200);
+    const m = (await r.json()) as { mountpoint: string };
+    expect(new Uint8Array(await fsp.readFile(join(m.mountpoint, "assets/cl.pak")))).toEqual(objCl);
+    expect((await fsp.stat(join(m.mountpoint, "newdir/x.dat"))).size).toBe(objClNew.byteLength);
+    expect(new Uint8Array(await fsp.readFile(join(m.mountpoint, "newdir/x.dat")))).toEqual(objClNew);
+    expect(await fsp.readFile(join(m.mountpoint, "newdir/plain.dat.txt"), "utf8")).toBe(pointerText(objClNew));
+    // Files of the base are still resolved below the CL layer.
+    expect(sha256(new Uint8Array(await fsp.readFile(join(m.mountpoint, "assets/a.pak"))))).toBe(lfsOidOf(objA));
   }, 120_000);
 
   test("a sub-path job mount applies the attribute files above its path", async () => {
