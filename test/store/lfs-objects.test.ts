@@ -9,18 +9,22 @@ import { join } from "node:path";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
 import { lfsOidOf, type LfsOid } from "../../src/lfs/pointer.ts";
 import { createLfsClient } from "../../src/remote/lfs-client.ts";
-import { gitBlobOid, type MegaClient } from "../../src/remote/index.ts";
+import { createMegaClient, gitBlobOid, type MegaClient } from "../../src/remote/index.ts";
+import { DicfuseView } from "../../src/dicfuse/index.ts";
+import { formatLfsPointer } from "../../src/lfs/pointer.ts";
+import { eventually } from "../support/eventually.ts";
 import { LfsObjects } from "../../src/store/lfs-objects.ts";
 import { ObjectStore, openLocalStore, type LocalStore } from "../../src/store/index.ts";
 import { Errno, errnoOf } from "../../src/util/errno.ts";
-import { makeSampleRepo } from "../support/sample-repo.ts";
+import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
 import { useTempDirs } from "./helpers.ts";
 
 const tempDir = useTempDirs();
 let dev: DevServer;
+let repo: SampleRepo;
 
 beforeAll(async () => {
-  const repo = makeSampleRepo(join(tempDir(), "repo"));
+  repo = makeSampleRepo(join(tempDir(), "repo"));
   dev = await startDevServer({ repo: repo.path });
 });
 afterAll(async () => {
@@ -30,10 +34,10 @@ afterAll(async () => {
 const spec = (bytes: Uint8Array) => ({ oid: lfsOidOf(bytes) as LfsOid, size: bytes.byteLength });
 const objectGets = (bytes: Uint8Array) => dev.stats.get("GET", `/info/lfs/objects/${lfsOidOf(bytes)}`);
 
-async function open(path: string, maxBytes = 1 << 30): Promise<{ store: LocalStore; objects: ObjectStore }> {
+async function open(path: string, maxBytes = 1 << 30, mega: MegaClient = {} as MegaClient): Promise<{ store: LocalStore; objects: ObjectStore }> {
   const store = await openLocalStore({ path, cacheMaxBytes: maxBytes, fsyncBlobs: false });
-  // No Mega blob is ever fetched here: an LFS object must not be asked of the blob endpoint.
-  const objects = new ObjectStore(store.blobs, store.trees, {} as MegaClient);
+  // Without `mega`, no Mega blob is ever fetched: an LFS object must not be asked of the blob endpoint.
+  const objects = new ObjectStore(store.blobs, store.trees, mega);
   objects.lfs = new LfsObjects(store.blobs, store.lfs, createLfsClient({ lfsUrl: `${dev.url}/info/lfs`, requestTimeoutMs: 10_000, maxRetries: 0 }));
   return { store, objects };
 }
@@ -92,6 +96,30 @@ describe("LFS objects in the blob cache", () => {
     expect(errnoOf(!rMissing!.ok && rMissing!.error)).toBe(Errno.ENOENT);
     expect(objects.lfs!.cachedOid(spec(bad))).toBeNull();
     expect(store.blobs.usage().blobs).toBe(3);
+    store.close();
+  });
+});
+
+describe("a view's LFS files", () => {
+  test("stat answers the pointer's size; a cold read fetches the object and reads ahead the next LFS files in one batch", async () => {
+    const objs = [1, 2, 3, 4].map((i) => crypto.getRandomValues(new Uint8Array(3_000 * i)));
+    repo.commitFile("lfsdir/.gitattributes", "*.bin filter=lfs\n");
+    objs.forEach((o, i) => repo.commitFile(`lfsdir/f${i}.bin`, formatLfsPointer(spec(o))));
+    for (const o of objs) await dev.lfs.objects.putBytes(o);
+    const client = createMegaClient({ baseUrl: dev.url, requestTimeoutMs: 10_000 });
+    const { store, objects } = await open(tempDir(), 1 << 30, client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "accurate", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1, dirReadahead: 8 });
+    const dir = (await view.lookup(1, "lfsdir"))!;
+    const files = (await view.children(dir.ino)).filter((c) => c.name.endsWith(".bin"));
+    for (const [i, f] of files.entries()) expect((await view.withSize(f)).size).toBe(objs[i]!.byteLength);
+    expect(objs.map(objectGets)).toEqual([0, 0, 0, 0]);
+    const batches = dev.stats.get("POST", "/info/lfs/objects/batch");
+    const opened = await view.readContent(files[0]!);
+    expect(opened.handle!.size).toBe(objs[0]!.byteLength);
+    // The other three come in the background, with one more batch call.
+    await eventually(async () => objs.slice(1).every((o) => objects.lfs!.cachedOid(spec(o)) !== null), (ok) => ok);
+    expect(dev.stats.get("POST", "/info/lfs/objects/batch")).toBe(batches + 2);
+    expect(objs.map(objectGets)).toEqual([1, 1, 1, 1]);
     store.close();
   });
 });
