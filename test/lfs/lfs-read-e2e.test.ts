@@ -50,7 +50,7 @@ beforeAll(async () => {
   dev = await startDevServer({ repo: repo.path });
   for (const o of [objA, objB, objPsd, objCl, objClNew, ...bulk]) await dev.lfs.objects.putBytes(o);
   await dev.lfs.objects.putUnchecked(lfsOidOf(objBad), enc.encode("these are not the bytes the pointer names\n"));
-  sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_readahead: 0, lfs_url: `${dev.url}/info/lfs` });
+  sb = writeServeConfig(join(dir, "sb"), dev.url, { dicfuse_dir_readahead: 0 });
   serve = await startServe(sb);
 }, 120_000);
 
