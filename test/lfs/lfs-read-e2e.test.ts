@@ -119,6 +119,9 @@ describe("prefetch and job mounts", () => {
     // Reads are served from the cache.
     for (const [i, o] of bulk.entries()) expect(sha256(new Uint8Array(await fsp.readFile(join(sb.workspace, `bulk/f${i}.pak`))))).toBe(lfsOidOf(o));
     for (const o of bulk) expect(dev.stats.get("GET", objectPath(o))).toBe(1);
+    const cache = (await (await fetch(`${serve.httpUrl()}/api/v1/cache`)).json()) as { lfs: { downloads: number; batches: number; failures: number } };
+    expect(cache.lfs.downloads).toBeGreaterThanOrEqual(bulk.length + 2);
+    expect(cache.lfs.failures).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   test("a job mount shows the object; copy-up copies the real content into the upper layer", async () => {
