@@ -1,7 +1,8 @@
 /**
  * LFS on the commit/push side, end to end through the compiled binary: `scorpio devserver` over a real
  * git repository whose `.gitattributes` makes `*.pak` LFS files (objects in the dev server's LFS store),
- * `scorpio serve` owning job mounts, edits made from this process. A commit stores LFS files as pointers
+ * `scorpio serve` owning job mounts, edits made from this process. The mount shows the LFS object (an edit
+ * appends to the copied-up content); a commit stores LFS files as pointers
  * (blob ids equal to what `git add` with git-lfs gives on a clone), `push` uploads exactly the objects
  * the server lacks before the pack, and a failed upload aborts the push and keeps the commit.
  */
@@ -27,7 +28,9 @@ let api: Api;
 let serverLfs: LfsObjectDir;
 
 const oldContent = crypto.getRandomValues(new Uint8Array(50_000));
-const newContent = crypto.getRandomValues(new Uint8Array(300_000));
+const tail = crypto.getRandomValues(new Uint8Array(250_000));
+/** big.pak after the job appends to it: the object's bytes (copied up from the mount's view), then more. */
+const newContent = new Uint8Array(Buffer.concat([oldContent, tail]));
 const onServer = enc.encode("already on the server\n".repeat(100));
 const psd = crypto.getRandomValues(new Uint8Array(70_000));
 const pointerOf = (bytes: Uint8Array) => enc.encode(formatLfsPointer({ oid: lfsOidOf(bytes), size: bytes.byteLength }));
@@ -87,9 +90,10 @@ afterAll(async () => {
   removeDir(dir);
 }, 120_000);
 
-/** The same edits, in any directory (the mount, or a clone with git-lfs). */
-function editA(root: string): void {
-  fs.writeFileSync(join(root, "assets/big.pak"), newContent);
+/** The same edits, in any directory (the mount: big.pak shows its object there; or a clone with git-lfs). */
+function editA(root: string, inMount: boolean): void {
+  if (inMount) fs.appendFileSync(join(root, "assets/big.pak"), tail);
+  else fs.writeFileSync(join(root, "assets/big.pak"), newContent);
   fs.writeFileSync(join(root, "assets/already.pak"), pointerOf(onServer));
   fs.writeFileSync(join(root, "assets/empty.pak"), "");
   fs.writeFileSync(join(root, "plain.txt"), "not an LFS path\n");
@@ -100,7 +104,13 @@ describe("commit and push of LFS files from a job mount", () => {
 
   test("status and diff show LFS files by content, as pointer changes", async () => {
     m = await createMount("lfs-a");
-    editA(m.mountpoint);
+    // The mount shows the LFS object (pointer size on stat, content from the dev server's LFS store).
+    expect(fs.statSync(join(m.mountpoint, "assets/big.pak")).size).toBe(oldContent.byteLength);
+    expect(new Uint8Array(fs.readFileSync(join(m.mountpoint, "assets/big.pak")))).toEqual(oldContent);
+    // A copy-up that changes nothing (metadata only) is not a change: the content still cleans to the base pointer.
+    fs.utimesSync(join(m.mountpoint, "assets/big.pak"), new Date(), new Date(2001, 1, 1));
+    expect((await cli(["status"], { cwd: m.mountpoint })).stdout.trim()).toEndWith("clean");
+    editA(m.mountpoint, true);
     const st = await cli(["status"], { cwd: m.mountpoint });
     expect(st.stderr).toBe("");
     expect(st.stdout.trim().split("\n").slice(1)).toEqual(["A  assets/already.pak", "M  assets/big.pak", "A  assets/empty.pak", "A  plain.txt"]);
@@ -129,7 +139,7 @@ describe("commit and push of LFS files from a job mount", () => {
     git(dir, ["clone", "-q", "--no-checkout", repo.path, clone], { env });
     git(clone, ["lfs", "install", "--local", "--skip-smudge"], { env });
     git(clone, ["checkout", "-q", "--detach", "main"], { env });
-    editA(clone);
+    editA(clone, false);
     git(clone, ["add", "-A"], { env });
     expect(out.tree).toBe(git(clone, ["write-tree"], { env }).trim());
     const local = new LfsObjectDir(join(sb.dir, "antares/upper", `${m.mount_id}.vcs`, "lfs"));
