@@ -10,7 +10,7 @@
  * file is never downloaded just to be stat'ed.
  */
 import { AttrStack } from "../lfs/attr-stack.ts";
-import type { AttributeFileName } from "../lfs/attributes.ts";
+import { ATTRIBUTE_FILE_NAMES, type AttributeFileName } from "../lfs/attributes.ts";
 import { LFS_POINTER_MAX_BYTES } from "../lfs/pointer.ts";
 import { resolveLfsBytes, type LfsResolution } from "../lfs/resolve.ts";
 import type { Ino, ObjectStore, Oid, ViewTreeStore } from "../store/index.ts";
@@ -40,6 +40,17 @@ export class LfsView {
   private above: { commit: Oid | null; stack: Promise<AttrStack> } | null = null;
 
   constructor(private readonly host: LfsViewHost) {}
+
+  /**
+   * A listing changed: when an attribute file came, went or changed, every decision may change (rules
+   * apply to whole subtrees), so all are made again. Decisions of unchanged blobs otherwise stand.
+   */
+  listingChanged(names: readonly string[]): void {
+    if (!names.some((n) => (ATTRIBUTE_FILE_NAMES as readonly string[]).includes(n))) return;
+    this.decisions.clear();
+    this.dirStacks.clear();
+    this.above = null;
+  }
 
   /** The decision for a file already made (and still valid for its blob), or undefined. */
   decided(node: Node): LfsResolution | undefined {

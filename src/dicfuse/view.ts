@@ -206,6 +206,7 @@ export class DicfuseView {
   }
 
   private afterReplace(dirIno: number, r: ReplaceDirectoryResult): void {
+    this.lfs?.listingChanged([...r.added, ...r.changed, ...r.removed].map((e) => e.name));
     const changes: ViewChange[] = [];
     for (const a of r.added) changes.push({ kind: "entry", parent: dirIno, name: a.name });
     for (const c of r.changed) {

@@ -122,4 +122,22 @@ describe("a view's LFS files", () => {
     expect(objs.map(objectGets)).toEqual([1, 1, 1, 1]);
     store.close();
   });
+
+  test("a new attribute file makes an unchanged pointer blob an LFS file after the view moves to the new commit", async () => {
+    const obj = crypto.getRandomValues(new Uint8Array(9_000));
+    await dev.lfs.objects.putBytes(obj);
+    repo.commitFile("later/p.txt", formatLfsPointer(spec(obj)));
+    const client = createMegaClient({ baseUrl: dev.url, requestTimeoutMs: 10_000 });
+    const { store, objects } = await open(tempDir(), 1 << 30, client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "accurate", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const dir = (await view.lookup(1, "later"))!;
+    const file = (await view.lookup(dir.ino, "p.txt"))!;
+    expect((await view.withSize(file)).size).toBe(formatLfsPointer(spec(obj)).length);
+    repo.commitFile("later/.gitattributes", "*.txt filter=lfs\n");
+    await view.refreshChanged();
+    const again = (await view.lookup(dir.ino, "p.txt"))!;
+    expect(again.oid).toBe(file.oid);
+    expect((await view.withSize(again)).size).toBe(obj.byteLength);
+    store.close();
+  });
 });
