@@ -387,7 +387,7 @@ export class DicfuseView {
 
   /** The shared, unpinned fd of a file's content, for reads by inode (the store owns it). */
   async readContent(node: Node): Promise<Opened> {
-    const lfsOid = await this.lfsContent(node);
+    const lfsOid = this.mayBeLfs(node) ? await this.lfsContent(node) : null;
     if (lfsOid !== null) return this.objects.open(lfsOid, { signal: this.deadline(3) });
     const oid = this.contentOid(node);
     const signal = this.deadline(3);
@@ -406,7 +406,7 @@ export class DicfuseView {
 
   /** Opens a file's content like an open file: pinned until the caller closes the handle (overlay opens, copy-ups). */
   async openContent(node: Node): Promise<BlobHandle | null> {
-    const lfsOid = await this.lfsContent(node);
+    const lfsOid = this.mayBeLfs(node) ? await this.lfsContent(node) : null;
     if (lfsOid !== null) return this.objects.openPinned(lfsOid, { signal: this.deadline(3) });
     const oid = this.contentOid(node);
     const signal = this.deadline(3);
@@ -446,6 +446,11 @@ export class DicfuseView {
       if (!siblingPacked) return d;
       d = parent;
     }
+  }
+
+  /** False when the file is known to be plain (the common case: no await on the read path). */
+  private mayBeLfs(node: Node): boolean {
+    return this.lfs !== null && node.kind === "file" && this.lfs.decided(node)?.kind !== "plain";
   }
 
   /**
