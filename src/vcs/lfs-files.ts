@@ -21,20 +21,21 @@ const joinRel = (p: string, n: string) => (p === "" ? n : `${p}/${n}`);
  * The LFS objects named by the new blobs of `tree`: pointer blobs at LFS paths, found in the trees and
  * blobs of `local` (what a push packs; anything else is on the server already, its objects too).
  */
-export async function lfsObjectsOf(src: BaseTreeSource, local: ObjectStore, tree: string): Promise<CommittedLfsObject[]> {
+export async function lfsObjectsOf(src: BaseTreeSource, local: ObjectStore, tree: string, above: { prefix: string; stack: AttrStack } = { prefix: "", stack: AttrStack.empty() }): Promise<CommittedLfsObject[]> {
+  const repoRel = (rel: string) => (above.prefix === "" ? rel : rel === "" ? above.prefix : `${above.prefix}/${rel}`);
   const found = new Map<string, CommittedLfsObject>();
   const walk = async (rel: string, id: string, parent: AttrStack): Promise<void> => {
     if (!local.has(id)) return;
     const items = await src.listTree(rel, id);
     const byName = new Map(items.map((i) => [i.name, i]));
-    const attrs = await parent.with(rel, async (name) => {
+    const attrs = await parent.with(repoRel(rel), async (name) => {
       const i = byName.get(name);
       return i && !isTreeMode(i.mode) && i.mode !== "120000" && i.mode !== "160000" ? src.readBlob(i.oid) : null;
     });
     for (const i of items) {
       const path = joinRel(rel, i.name);
       if (isTreeMode(i.mode)) await walk(path, i.oid, attrs);
-      else if ((i.mode === "100644" || i.mode === "100755") && local.has(i.oid) && attrs.isLfsPath(path)) {
+      else if ((i.mode === "100644" || i.mode === "100755") && local.has(i.oid) && attrs.isLfsPath(repoRel(path))) {
         const pointer = parseLfsPointer(local.read(i.oid)!.body);
         if (!pointer || pointer.size === 0) continue;
         const seen = found.get(pointer.oid);
@@ -43,6 +44,6 @@ export async function lfsObjectsOf(src: BaseTreeSource, local: ObjectStore, tree
       }
     }
   };
-  await walk("", tree, AttrStack.empty());
+  await walk("", tree, above.stack);
   return [...found.values()];
 }

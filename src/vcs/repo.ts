@@ -27,7 +27,9 @@ import { HashCache } from "./hash-cache.ts";
 import { cleanMessage, encodeCommit, encodeTree, isTreeMode, ObjectStore, parseCommit, parseIdent, signatureNow } from "./objects.ts";
 import { filePatch, statText, type FilePatch } from "./patch.ts";
 import { pushCommit, PushError, type PushResult } from "./push.ts";
+import { AttrStack } from "../lfs/attr-stack.ts";
 import { lfsObjectsOf } from "./lfs-files.ts";
+import { fetchTreeBody } from "./mega-base.ts";
 import { MountScanner } from "./scan.ts";
 import { MountTreeSource, treeItemsOf, VcsError } from "./tree-source.ts";
 import { encodeName } from "../util/names.ts";
@@ -102,6 +104,8 @@ export class MountRepo {
   private readonly cache: ObjectStore;
   private readonly stateFile: string;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Attribute files above the mount (see `attrsAbove`). */
+  private above: { key: string; value: Promise<{ prefix: string; stack: AttrStack }> } | null = null;
 
   constructor(
     private m: WritableMount,
@@ -163,7 +167,8 @@ export class MountRepo {
     const base = this.base();
     // Files the local commits added are tracked too (an ignore pattern does not drop them).
     const tracked = new Set(head.tree === base.tree ? [] : (await diffTrees(src, base.tree, head.tree)).filter((c) => c.new !== null).map((c) => c.path));
-    const tree = await new MountScanner({ upperDir: this.m.upperDir, clDir: this.m.clDir, baseTree: base.tree, source: src, hashes, tracked }).scan();
+    const attrsAbove = await this.attrsAbove(src);
+    const tree = await new MountScanner({ upperDir: this.m.upperDir, clDir: this.m.clDir, baseTree: base.tree, source: src, hashes, tracked, attrsAbove }).scan();
     hashes.save();
     const raw = await diffTrees(src, head.tree, tree);
     const changes = await classify(raw, (oid) => src.readBlob(oid));
@@ -290,7 +295,8 @@ export class MountRepo {
    * skipped). Any failure throws before anything else is sent; the commits and objects stay for a retry.
    */
   private async uploadLfs(tree: string, token: string | undefined): Promise<LfsPushReport> {
-    const wanted = await lfsObjectsOf(this.source(), this.objects, tree);
+    const src = this.source();
+    const wanted = await lfsObjectsOf(src, this.objects, tree, await this.attrsAbove(src));
     if (wanted.length === 0) return { uploaded: 0, skipped: 0 };
     const where = (oid: string) => wanted.find((w) => w.pointer.oid === oid)?.paths.join(", ") ?? oid;
     if (!this.deps.lfs) throw new VcsError("PUSH_LFS", "push failed: this daemon has no LFS client configured, and the commit has LFS files; nothing was pushed", 500);
@@ -305,6 +311,35 @@ export class MountRepo {
       throw lfsPushError(report.failed[0]!.error, `${report.failed.length} of ${wanted.length} LFS object(s) could not be uploaded:\n  ${lines.join("\n  ")}`);
     }
     return { uploaded: report.uploaded.length, skipped: report.skipped.length };
+  }
+
+  /**
+   * The attribute files of the monorepo directories above a sub-path mount, as of its base (the root
+   * commit read with it): their `filter=lfs` rules apply to the mount's files, as on the read path.
+   * Read once per mount (the base does not change).
+   */
+  private attrsAbove(src: MountTreeSource): Promise<{ prefix: string; stack: AttrStack }> {
+    const parts = this.m.path.split("/").filter((p) => p !== "");
+    const key = `${this.m.path}@${this.m.baseRootCommit ?? ""}`;
+    if (this.above?.key === key) return this.above.value;
+    const value = (async () => {
+      let stack = AttrStack.empty();
+      for (let i = 0; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join("/");
+        const body = await fetchTreeBody({ baseUrl: this.deps.baseUrl, timeoutMs: this.deps.timeoutMs }, "/" + dir, this.m.baseRootCommit ? { refs: this.m.baseRootCommit } : {});
+        const items = body === null ? [] : treeItemsOf(body);
+        stack = await stack.with(dir, async (name) => {
+          const f = items.find((x) => x.name === name && !isTreeMode(x.mode) && x.mode !== "120000" && x.mode !== "160000");
+          return f ? src.readBlob(f.oid) : null;
+        });
+      }
+      return { prefix: parts.join("/"), stack };
+    })();
+    value.catch(() => {
+      if (this.above?.value === value) this.above = null;
+    });
+    this.above = { key, value };
+    return value;
   }
 
   /** Names Mega cannot store: not UTF-8, or a `.git` component. Reported before anything is sent. */

@@ -42,6 +42,12 @@ export interface ScanInput {
    * in the tree when a `.gitignore` pattern matches it.
    */
   tracked?: ReadonlySet<string>;
+  /**
+   * Attribute files of the monorepo directories above the mount (their rules apply below, as on the read
+   * path), and the mount's path relative to the monorepo root ("" for a root mount): attribute rules see
+   * monorepo-relative paths.
+   */
+  attrsAbove?: { prefix: string; stack: AttrStack };
 }
 
 const S_IXUSR = 0o100n;
@@ -77,10 +83,16 @@ export class MountScanner {
     }
   }
 
+  /** A mount-relative path as the attribute rules see it (monorepo-relative). */
+  private repoRel(rel: string): string {
+    const prefix = this.input.attrsAbove?.prefix ?? "";
+    return prefix === "" ? rel : rel === "" ? prefix : `${prefix}/${rel}`;
+  }
+
   /** The root tree id the mount shows now. */
   async scan(): Promise<string> {
     const { upperDir, clDir, baseTree } = this.input;
-    const tree = await this.dir("", upperDir, clDir, baseTree, IgnoreStack.empty(), AttrStack.empty(), false);
+    const tree = await this.dir("", upperDir, clDir, baseTree, IgnoreStack.empty(), this.input.attrsAbove?.stack ?? AttrStack.empty(), false);
     return tree ?? EMPTY_TREE_ID;
   }
 
@@ -149,7 +161,7 @@ export class MountScanner {
     const base = new Map(baseItems.map((i) => [i.name, i]));
     const gitignore = inIgnored ? null : await this.layerFile(".gitignore", up, cl, base);
     const rules = gitignore === null ? ign : ign.with(rel, new TextDecoder().decode(gitignore));
-    const attrs = await parentAttrs.with(rel, (name: AttributeFileName) => this.layerFile(name, up, cl, base));
+    const attrs = await parentAttrs.with(this.repoRel(rel), (name: AttributeFileName) => this.layerFile(name, up, cl, base));
 
     const names = new Set<string>([...(up?.entries.keys() ?? []), ...(cl?.entries.keys() ?? []), ...base.keys()]);
     const out: TreeItem[] = [];
@@ -179,7 +191,7 @@ export class MountScanner {
       if (top.kind === "special") continue;
       if (top.kind !== "dir") {
         if (!tracked && (inIgnored || rules.ignores(path, false))) continue;
-        out.push({ ...(await this.blob(top, top.kind === "file" && attrs.isLfsPath(path))), name });
+        out.push({ ...(await this.blob(top, top.kind === "file" && attrs.isLfsPath(this.repoRel(path)))), name });
         continue;
       }
       // A directory: merge the directories below it until a non-directory.

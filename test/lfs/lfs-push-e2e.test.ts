@@ -33,6 +33,7 @@ const tail = crypto.getRandomValues(new Uint8Array(250_000));
 const newContent = new Uint8Array(Buffer.concat([oldContent, tail]));
 const onServer = enc.encode("already on the server\n".repeat(100));
 const psd = crypto.getRandomValues(new Uint8Array(70_000));
+const subPak = crypto.getRandomValues(new Uint8Array(40_000));
 const pointerOf = (bytes: Uint8Array) => enc.encode(formatLfsPointer({ oid: lfsOidOf(bytes), size: bytes.byteLength }));
 const blobId = (bytes: Uint8Array) => objectId("blob", bytes);
 
@@ -51,8 +52,8 @@ async function cli(args: string[], opts: { cwd?: string; token?: boolean } = {})
   return { code, stdout, stderr };
 }
 
-async function createMount(jobId: string): Promise<{ mount_id: string; mountpoint: string }> {
-  const r = await api("POST", "/antares/mounts", { job_id: jobId, path: "/" });
+async function createMount(jobId: string, path = "/"): Promise<{ mount_id: string; mountpoint: string }> {
+  const r = await api("POST", "/antares/mounts", { job_id: jobId, path });
   if (r.status !== 200) throw new Error(`create → ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
 }
@@ -198,5 +199,19 @@ describe("a failed LFS upload", () => {
     expect(ok.stdout).toContain("LFS: 1 object(s) uploaded, 0 already on the server");
     expect(new Uint8Array(fs.readFileSync(serverLfs.pathFor(lfsOidOf(psd))))).toEqual(psd);
     expect(git(repo.path, ["cat-file", "blob", `${c.commit}:media/pic.psd`])).toBe(formatLfsPointer({ oid: lfsOidOf(psd), size: psd.byteLength }));
+  }, 120_000);
+});
+
+describe("a sub-path mount", () => {
+  test("applies the attribute files above its path: commit stores a pointer, push uploads the object", async () => {
+    const m = await createMount("lfs-sub", "/assets");
+    fs.writeFileSync(join(m.mountpoint, "sub.pak"), subPak);
+    const c = JSON.parse((await cli(["commit", "-m", "Add sub.pak", "--json"], { cwd: m.mountpoint })).stdout);
+    expect(c.changes.find((x: any) => x.path === "sub.pak").new_oid).toBe(blobId(pointerOf(subPak)));
+    const p = await cli(["push"], { cwd: m.mountpoint, token: true });
+    expect(p.stderr).toBe("");
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain("LFS: 1 object(s) uploaded");
+    expect(new Uint8Array(fs.readFileSync(serverLfs.pathFor(lfsOidOf(subPak))))).toEqual(subPak);
   }, 120_000);
 });
