@@ -15,6 +15,7 @@ import type { ObjectStore } from "../store/index.ts";
 import { Errno, errnoOf } from "../util/errno.ts";
 import { internalError, invalidRequest, messageOf } from "./errors.ts";
 import { checkClId } from "./paths.ts";
+import { maybePointer, resolveClLfs, type ClBlobFile } from "./cl-layer-lfs.ts";
 
 export interface ClBuildResult {
   files: number;
@@ -58,6 +59,7 @@ export async function buildClLayer(opts: { client: MegaClient; objects: ObjectSt
   }
 
   const result: ClBuildResult = { files: 0, whiteouts: 0, skipped };
+  const pointers: ClBlobFile[] = [];
   const sem = new Semaphore(opts.concurrency ?? 8);
   await Promise.all(
     [...plan].map(async ([rel, f]) => {
@@ -76,6 +78,7 @@ export async function buildClLayer(opts: { client: MegaClient; objects: ObjectSt
         const { bytes } = await opts.objects.read(parseOid(f.sha));
         await mkdir(dirname(target), { recursive: true });
         await writeFile(target, bytes);
+        if (maybePointer(bytes)) pointers.push({ rel, bytes });
         result.files++;
       } catch (err) {
         throw internalError(`failed to fetch CL file ${rel} (${f.sha}): ${messageOf(err)}`);
@@ -84,5 +87,11 @@ export async function buildClLayer(opts: { client: MegaClient; objects: ObjectSt
       }
     }),
   );
+  // LFS pointers become their objects, once every attribute file of the layer is in place.
+  try {
+    await resolveClLfs({ objects: opts.objects, mountPath: opts.mountPath, clDir: opts.clDir, candidates: pointers });
+  } catch (err) {
+    throw internalError(`failed to fetch an LFS file of CL ${link}: ${messageOf(err)}`);
+  }
   return result;
 }

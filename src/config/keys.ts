@@ -137,7 +137,7 @@ export const KEYS: KeyTable = {
   antares_disk_warn_use_percent: { kind: "u32", section: "antares", short: "disk_warn_use_percent", default: 85, min: 1, max: 100, isNew: true,
     doc: "`/health` reports `degraded` (and a warning is logged) while the filesystem of `upper_root` is used above this percentage." },
   mega_token: { kind: "secret", section: "server", short: "mega_token", default: "", isNew: true, defaultDoc: "\"\" (none)",
-    doc: "Mega access token sent as `Authorization: Bearer` by `scorpio push` (git-receive-pack needs one). Never printed; prefer `SCORPIO_MEGA_TOKEN` to writing it in the file." },
+    doc: "Mega access token sent as `Authorization: Bearer` by `scorpio push` (git-receive-pack needs one), also to the LFS batch API (reads of LFS files, uploads at push). Never printed; prefer `SCORPIO_MEGA_TOKEN` to writing it in the file." },
 };
 
 export const KEY_NAMES = Object.keys(KEYS) as KeyName[];

@@ -10,6 +10,8 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { ScorpioConfig } from "../config/index.ts";
+import { lfsClientFor } from "../lfs/from-config.ts";
+import { LfsObjects } from "../store/lfs-objects.ts";
 import type { MegaClient } from "../remote/index.ts";
 import { ObjectStore, openLocalStore, TreeStore, type LocalStore, type Oid, type ViewTreeStore } from "../store/index.ts";
 import { DicfuseView } from "./view.ts";
@@ -61,6 +63,8 @@ export async function openReadPath(config: ScorpioConfig, client: MegaClient): P
     fsyncBlobs: false,
   });
   const objects = new ObjectStore(store.blobs, store.trees, client, { downloadConcurrency: config.fetch_file_thread });
+  // LFS files are shown with their objects (fetched through `lfs_url`, cached like blobs); docs/lfs.md.
+  objects.lfs = new LfsObjects(store.blobs, store.lfs, lfsClientFor(config, { token: config.mega_token || undefined }));
   const open = new Set<ViewTreeStore>();
   return {
     config,

@@ -14,6 +14,9 @@ import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { raceSignal, Semaphore, type TreeEntry } from "../remote/index.ts";
 import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type ObjectStore, type Oid, type Opened, type ReplaceDirectoryResult, type ViewTreeStore } from "../store/index.ts";
+import { deadlineError } from "../store/object-store.ts";
+import type { LfsPointer } from "../lfs/pointer.ts";
+import { LfsView } from "./lfs-view.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
 
 const log = logger("dicfuse");
@@ -31,6 +34,10 @@ const IDLE_MS = 50;
 const PACK_MIN_FILES = 4;
 /** A directory pack larger than this is abandoned for per-file requests (history and big files make packs big). */
 const PACK_MAX_BYTES = 8 * 1024 * 1024;
+/** Directory read-ahead fetches LFS objects up to this size (one batch call for the group). */
+const LFS_READAHEAD_MAX_OBJECT = 16 * 1024 * 1024;
+/** An LFS download's deadline grows with the object: at least this rate (as the LFS client's transfers). */
+const LFS_MIN_BYTES_PER_SEC = 1024 * 1024;
 
 export class DicfuseView {
   readonly tree: ViewTreeStore;
@@ -49,11 +56,26 @@ export class DicfuseView {
   /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
   private foreground = 0;
   private lastForeground = 0;
+  /** Git LFS files (when the object store has an LFS client): pointer size on stat, the object on read. */
+  readonly lfs: LfsView | null;
 
   constructor(tree: ViewTreeStore, objects: ObjectStore, opts: DicfuseOptions) {
     this.tree = tree;
     this.objects = objects;
     this.opts = { ...opts, basePath: normalizeBase(opts.basePath) };
+    const view = this;
+    this.lfs = objects.lfs
+      ? new LfsView({
+          tree,
+          objects,
+          basePath: this.opts.basePath,
+          get commit() {
+            return view.commit;
+          },
+          remotePath: (ino) => this.remotePath(ino),
+          ensureLoaded: (ino) => this.ensureLoaded(ino),
+        })
+      : null;
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -184,6 +206,7 @@ export class DicfuseView {
   }
 
   private afterReplace(dirIno: number, r: ReplaceDirectoryResult): void {
+    this.lfs?.listingChanged([...r.added, ...r.changed, ...r.removed].map((e) => e.name));
     const changes: ViewChange[] = [];
     for (const a of r.added) changes.push({ kind: "entry", parent: dirIno, name: a.name });
     for (const c of r.changed) {
@@ -265,6 +288,12 @@ export class DicfuseView {
   /** A size known without a request (recorded in the tree or in the object store), else null. */
   knownSize(node: Node): number | null {
     if (node.kind === "dir" || node.kind === "gitlink") return 0;
+    if (this.lfs && node.kind === "file") {
+      // Undecided: the size may be a pointer's or an object's; `sizeOf` decides first.
+      const d = this.lfs.decided(node);
+      if (d === undefined) return null;
+      if (d.kind === "lfs") return d.pointer.size;
+    }
     if (node.size !== null) return node.size;
     if (!node.oid || node.oid === EMPTY_BLOB) return 0;
     return this.objects.knownSize(node.oid);
@@ -276,6 +305,10 @@ export class DicfuseView {
    * one file is usually followed by the others.
    */
   async sizeOf(node: Node): Promise<number> {
+    if (this.lfs && node.kind === "file" && node.oid && this.lfs.decided(node) === undefined) {
+      const res = await this.asForeground(this.lfs.resolve(node, this.deadline()));
+      if (res.kind === "lfs") return this.recordSize(node, res.pointer.size);
+    }
     const known = this.knownSize(node);
     if (known !== null) return this.recordSize(node, known);
     return this.asForeground(this.fetchSize(node));
@@ -341,9 +374,9 @@ export class DicfuseView {
 
   /** The node with its size resolved (accurate attributes). */
   withSize(node: Node): Node | Promise<Node> {
-    if (node.size !== null || node.kind === "dir" || node.kind === "gitlink") return node;
+    if (node.kind === "dir" || node.kind === "gitlink") return node;
     const known = this.knownSize(node);
-    if (known !== null) return { ...node, size: this.recordSize(node, known) };
+    if (known !== null) return known === node.size ? node : { ...node, size: this.recordSize(node, known) };
     return this.sizeOf(node).then((size) => ({ ...node, size }));
   }
 
@@ -354,6 +387,8 @@ export class DicfuseView {
 
   /** The shared, unpinned fd of a file's content, for reads by inode (the store owns it). */
   async readContent(node: Node): Promise<Opened> {
+    const lfsOid = this.mayBeLfs(node) ? await this.lfsContent(node) : null;
+    if (lfsOid !== null) return this.objects.open(lfsOid, { signal: this.deadline(3) });
     const oid = this.contentOid(node);
     const signal = this.deadline(3);
     if (!this.objects.has(oid)) return this.asForeground(this.coldReadContent(node, oid, signal));
@@ -371,6 +406,8 @@ export class DicfuseView {
 
   /** Opens a file's content like an open file: pinned until the caller closes the handle (overlay opens, copy-ups). */
   async openContent(node: Node): Promise<BlobHandle | null> {
+    const lfsOid = this.mayBeLfs(node) ? await this.lfsContent(node) : null;
+    if (lfsOid !== null) return this.objects.openPinned(lfsOid, { signal: this.deadline(3) });
     const oid = this.contentOid(node);
     const signal = this.deadline(3);
     if (!this.objects.has(oid)) await this.asForeground(this.beforeColdRead(node, oid, signal));
@@ -409,6 +446,67 @@ export class DicfuseView {
       if (!siblingPacked) return d;
       d = parent;
     }
+  }
+
+  /** False when the file is known to be plain (the common case: no await on the read path). */
+  private mayBeLfs(node: Node): boolean {
+    return this.lfs !== null && node.kind === "file" && this.lfs.decided(node)?.kind !== "plain";
+  }
+
+  /**
+   * For an LFS file: the blob id its object is cached under, downloading it first (verified, through
+   * the LFS batch API). Null for any other file. A failure is logged with the path and the object and
+   * surfaces as its errno (ENOENT: the server has no such object; EIO: corrupt data, server or network
+   * error; ETIMEDOUT: deadline); the pointer text is never shown instead.
+   */
+  private async lfsContent(node: Node): Promise<Oid | null> {
+    if (!this.lfs || node.kind !== "file") return null;
+    this.contentOid(node);
+    const res = this.lfs.decided(node) ?? (await this.asForeground(this.lfs.resolve(node, this.deadline())));
+    if (res.kind === "plain") return null;
+    const path = this.safePath(node.ino);
+    if (res.kind === "unsupported") {
+      log.warn("cannot show LFS file", { path, lfs_oid: res.pointer.oid, reason: res.reason });
+      throw new FsError(Errno.EIO, `${path}: ${res.reason}`);
+    }
+    const cached = this.objects.lfs!.cachedOid(res.pointer);
+    if (cached) return cached;
+    const signal = this.lfsDeadline(res.pointer);
+    try {
+      const oid = await this.asForeground(this.objects.lfs!.ensure(res.pointer, signal));
+      this.lfsReadaheadAfter(node);
+      return oid;
+    } catch (err) {
+      const e = deadlineError(err, signal, `LFS object ${res.pointer.oid}`);
+      log.warn("cannot read LFS file", { path, lfs_oid: res.pointer.oid, size: res.pointer.size, error: e as Error });
+      throw e;
+    }
+  }
+
+  /** A content download's deadline, grown by the object's size at LFS_MIN_BYTES_PER_SEC. */
+  private lfsDeadline(p: LfsPointer): AbortSignal | undefined {
+    const ms = this.opts.requestDeadlineMs;
+    return ms && ms > 0 ? AbortSignal.timeout(ms * 3 + Math.ceil((p.size / LFS_MIN_BYTES_PER_SEC) * 1000)) : undefined;
+  }
+
+  /**
+   * LFS read-ahead, after a cold LFS read: the LFS objects among the next `dirReadahead` files of the
+   * directory (≤ LFS_READAHEAD_MAX_OBJECT each) in one batch call, in the background.
+   */
+  private lfsReadaheadAfter(node: Node): void {
+    const n = this.opts.dirReadahead ?? 0;
+    const lfs = this.lfs;
+    const store = this.objects.lfs;
+    if (n <= 0 || node.parent === 0 || !lfs || !store) return;
+    const next = this.tree.inodes.listChildren(node.parent, { offset: node.position + 1, limit: n }).filter((s) => s.kind === "file" && s.oid);
+    void (async () => {
+      const wanted: LfsPointer[] = [];
+      for (const s of next) {
+        const r = await lfs.resolve(s).catch(() => null);
+        if (r?.kind === "lfs" && r.pointer.size <= LFS_READAHEAD_MAX_OBJECT && !store.cachedOid(r.pointer)) wanted.push(r.pointer);
+      }
+      if (wanted.length > 0) await store.ensureMany(wanted);
+    })().catch(() => {});
   }
 
   private contentOid(node: Node): Oid {
@@ -503,7 +601,38 @@ export class DicfuseView {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    await this.prefetchLfs(files, progress);
+    onProgress?.(progress);
     return progress;
+  }
+
+  /**
+   * The LFS objects of the prefetched files (their pointer blobs are cached by now), in one batch call
+   * per 100 objects. A file whose object cannot be fetched counts as failed (its pointer was fetched).
+   */
+  private async prefetchLfs(files: readonly Node[], progress: { fetched: number; bytes: number; failed: number }): Promise<void> {
+    const lfs = this.lfs;
+    const store = this.objects.lfs;
+    if (!lfs || !store) return;
+    const pointers = new Map<string, { pointer: LfsPointer; names: string[] }>();
+    for (const f of files) {
+      const r = await lfs.resolve(f).catch(() => null);
+      if (r?.kind !== "lfs") continue;
+      const e = pointers.get(r.pointer.oid) ?? { pointer: r.pointer, names: [] };
+      e.names.push(this.safePath(f.ino));
+      pointers.set(r.pointer.oid, e);
+    }
+    if (pointers.size === 0) return;
+    for (const r of await store.ensureMany([...pointers.values()].map((e) => e.pointer))) {
+      const e = pointers.get(r.oid)!;
+      if (r.ok) {
+        progress.bytes += e.pointer.size;
+        continue;
+      }
+      progress.failed += e.names.length;
+      progress.fetched -= e.names.length;
+      log.warn("prefetch of an LFS object failed", { paths: e.names.join(", "), lfs_oid: r.oid, error: r.error as Error });
+    }
   }
 
   /** A pattern without glob characters that names a directory means everything under it. */

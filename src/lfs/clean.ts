@@ -17,23 +17,44 @@ export interface CleanResult {
   object?: LfsObjectInfo;
 }
 
-/** File content: bytes, or a file on disk (streamed, any size: a job mount's upper file). */
-export type FileContent = Uint8Array | { file: string };
+/**
+ * A file's content read on demand, any size: `read()` streams it from the start (called once per pass;
+ * a caller that must not follow symlinks opens the file its own way).
+ */
+export interface FileStream {
+  size: number;
+  read(): AsyncIterable<Uint8Array>;
+}
+
+/** File content: bytes, a file on disk (streamed, any size), or a stream the caller opens. */
+export type FileContent = Uint8Array | { file: string } | FileStream;
+
+function streamOf(content: { file: string } | FileStream): FileStream {
+  if ("read" in content) return content;
+  const f = Bun.file(content.file);
+  return { size: f.size, read: () => f.stream() };
+}
+
+async function allBytes(s: FileStream): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of s.read()) parts.push(chunk);
+  return new Uint8Array(Buffer.concat(parts));
+}
 
 const encoder = new TextEncoder();
 
 async function passThrough(content: FileContent): Promise<Uint8Array | null> {
-  const size = content instanceof Uint8Array ? content.byteLength : Bun.file(content.file).size;
+  const size = content instanceof Uint8Array ? content.byteLength : streamOf(content).size;
   if (size === 0) return new Uint8Array(0);
   if (size > LFS_POINTER_MAX_BYTES) return null;
-  const bytes = content instanceof Uint8Array ? content : new Uint8Array(await Bun.file(content.file).arrayBuffer());
+  const bytes = content instanceof Uint8Array ? content : await allBytes(streamOf(content));
   return parseLfsPointer(bytes) ? bytes : null;
 }
 
-async function sha256OfFile(path: string): Promise<{ oid: LfsOid; size: number }> {
+async function sha256Of(content: FileStream): Promise<{ oid: LfsOid; size: number }> {
   const h = new Bun.CryptoHasher("sha256");
   let size = 0;
-  for await (const chunk of Bun.file(path).stream()) {
+  for await (const chunk of content.read()) {
     h.update(chunk);
     size += chunk.byteLength;
   }
@@ -42,10 +63,10 @@ async function sha256OfFile(path: string): Promise<{ oid: LfsOid; size: number }
 
 /** The blob a commit would get for this content, without storing anything. */
 export async function cleanedBlob(content: FileContent, isLfsPath: boolean): Promise<CleanResult> {
-  if (!isLfsPath) return { blob: content instanceof Uint8Array ? content : new Uint8Array(await Bun.file(content.file).arrayBuffer()) };
+  if (!isLfsPath) return { blob: content instanceof Uint8Array ? content : await allBytes(streamOf(content)) };
   const kept = await passThrough(content);
   if (kept) return { blob: kept };
-  const object = content instanceof Uint8Array ? { oid: lfsOidOf(content), size: content.byteLength } : await sha256OfFile(content.file);
+  const object = content instanceof Uint8Array ? { oid: lfsOidOf(content), size: content.byteLength } : await sha256Of(streamOf(content));
   return { blob: encoder.encode(formatLfsPointer(object)), object };
 }
 
@@ -57,7 +78,7 @@ export async function toPointer(content: FileContent, opts: { isLfsPath: boolean
   if (!opts.isLfsPath) return cleanedBlob(content, false);
   const kept = await passThrough(content);
   if (kept) return { blob: kept };
-  const object = content instanceof Uint8Array ? await opts.objects.putBytes(content) : await opts.objects.putFile(content.file);
+  const object = content instanceof Uint8Array ? await opts.objects.putBytes(content) : await opts.objects.putChunks(streamOf(content).read());
   return { blob: encoder.encode(formatLfsPointer(object)), object };
 }
 

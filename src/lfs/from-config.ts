@@ -5,7 +5,10 @@
 import type { ScorpioConfig } from "../config/index.ts";
 import { createLfsClient, type LfsClient } from "../remote/lfs-client.ts";
 
-export function lfsClientFor(config: ScorpioConfig, opts: { token?: string } = {}): LfsClient {
+/** The configuration keys the LFS client follows. */
+export type LfsClientConfig = Pick<ScorpioConfig, "lfs_url" | "dicfuse_fetch_dir_timeout_secs" | "dicfuse_fetch_dir_max_retries" | "fetch_file_thread">;
+
+export function lfsClientFor(config: LfsClientConfig, opts: { token?: string } = {}): LfsClient {
   return createLfsClient({
     lfsUrl: config.lfs_url,
     token: opts.token,

@@ -12,8 +12,9 @@ export {
   type AttrValue, type AttributeFile, type AttributeFileName, type AttributeFileRef, type AttributeSource,
 } from "./attributes.ts";
 export { directoryAttributeSource } from "./attribute-sources.ts";
+export { AttrStack } from "./attr-stack.ts";
 export { wildmatch } from "./wildmatch.ts";
 export { resolveLfs, resolveLfsBytes, type LfsResolution, type LfsBlobRef, type LfsPathTest } from "./resolve.ts";
-export { toPointer, cleanedBlob, LfsCommitFilter, type CleanResult, type FileContent } from "./clean.ts";
+export { toPointer, cleanedBlob, LfsCommitFilter, type CleanResult, type FileContent, type FileStream } from "./clean.ts";
 export { LfsObjectDir, type LfsObjectInfo } from "./object-dir.ts";
 export { lfsClientFor } from "./from-config.ts";

@@ -93,6 +93,8 @@ export function workspaceRoutes(ws: Workspace) {
         return {
           bytes: u.bytes, blobs: u.blobs, max_bytes: u.maxBytes, pinned: u.pinned, pinned_bytes: u.pinnedBytes, inodes: u.inodes, loaded_dirs: u.loadedDirs,
           size_only: u.sizeOnly, trees: o.trees.totals().trees, objects: { ...o.counters },
+          // Git LFS objects fetched through the batch API (they are counted in bytes/blobs like any blob).
+          lfs: o.lfs ? { ...o.lfs.counters } : null,
           // The commit the workspace's tree was last brought up to by the watcher (null before its first round).
           commit: ws.view.commit,
         };

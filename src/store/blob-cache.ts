@@ -112,6 +112,34 @@ export class BlobCache {
     if (this.#storedBytes > this.#opts.maxBytes) this.#evictTo(this.lowWaterBytes, oid);
   }
 
+  /** A fresh temp path in the cache's `tmp/` (same filesystem as the blobs), for `adoptVerified`. */
+  tempPath(hint: string): string {
+    return this.#files.tempPath(hint);
+  }
+
+  /**
+   * Takes over a complete file (in `tmp/`, from `tempPath`) that the caller has checked holds blob `oid`
+   * of `size` bytes: large content (LFS objects) is stored without being held in memory. Like
+   * `putVerified` otherwise; the file is gone afterwards in every case.
+   */
+  adoptVerified(oid: Oid, tmp: string, size: number): void {
+    try {
+      const existing = this.#index.get(oid);
+      if (existing?.stored && this.#fileHasSize(oid, existing.size)) {
+        this.#files.discard(tmp);
+        this.#access.touch(oid, this.#opts.now());
+        return;
+      }
+      this.#files.commit(tmp, oid);
+      if (!this.#index.get(oid)?.stored) this.#storedBytes += size;
+      this.#index.markStored(oid, size, this.#opts.now());
+    } catch (err) {
+      this.#files.discard(tmp);
+      throw asFsError(err, `storing blob ${oid}`);
+    }
+    if (this.#storedBytes > this.#opts.maxBytes) this.#evictTo(this.lowWaterBytes, oid);
+  }
+
   /**
    * Opens a cached blob for zero-copy reads, pinned until the handle is closed. Null if the content is
    * not cached, or if its file turned out missing or of the wrong size (then it is dropped, so the

@@ -35,10 +35,15 @@ export class BlobFiles {
     return join(this.objectsDir, oid.slice(0, 2), oid.slice(2));
   }
 
+  /** A fresh temp file name in tmp/. */
+  tempPath(hint: string): string {
+    tempCounter = (tempCounter + 1) % 1_000_000_000;
+    return join(this.tmpDir, `${hint.slice(0, 64)}.${process.pid}.${tempCounter}`);
+  }
+
   /** Writes `bytes` to a new temp file (fsynced if configured) and returns its path. */
   async writeTemp(oid: Oid, bytes: Uint8Array): Promise<string> {
-    tempCounter = (tempCounter + 1) % 1_000_000_000;
-    const tmp = join(this.tmpDir, `${oid}.${process.pid}.${tempCounter}`);
+    const tmp = this.tempPath(oid);
     if (!this.#fsync && bytes.byteLength <= SYNC_WRITE_MAX) {
       // A small write to local disk costs less on this thread than four hops through Bun's two-thread
       // pool (open, write, close), which every other async fs call also queues on.

@@ -7,6 +7,7 @@ export { LocalStore, openLocalStore } from "./local-store.ts";
 export { InodeTable, kindOfMode } from "./inode-table.ts";
 export { BlobCache } from "./blob-cache.ts";
 export { TreeIndex } from "./tree-index.ts";
+export { LfsIndex, type LfsIndexRow } from "./lfs-index.ts";
 export { TreeStore, type ViewTreeStore } from "./tree-store.ts";
 export { ObjectStore, deadlineError, type ObjectStoreCounters, type ObjectStoreOptions, type Opened, type Origin } from "./object-store.ts";
 export type { BackingStore, FetchOptions, PackObject, PlainEntry } from "./backing-store.ts";

@@ -25,6 +25,7 @@ import { openDatabase } from "./database.ts";
 import { InodeTable } from "./inode-table.ts";
 import { BlobFiles } from "./blob-files.ts";
 import { BlobCache } from "./blob-cache.ts";
+import { LfsIndex } from "./lfs-index.ts";
 import { TreeIndex } from "./tree-index.ts";
 import { logger } from "../util/log.ts";
 
@@ -36,6 +37,8 @@ export class LocalStore {
   readonly blobs: BlobCache;
   /** Raw trees by id (shared by every view of the process through the object store). */
   readonly trees: TreeIndex;
+  /** Which cached blob holds each LFS object (sha-256 ↔ blob id). */
+  readonly lfs: LfsIndex;
   readonly #db: Database;
   readonly #lock: StoreLock;
   #closed = false;
@@ -47,6 +50,7 @@ export class LocalStore {
     this.inodes = inodes;
     this.blobs = blobs;
     this.trees = new TreeIndex(db);
+    this.lfs = new LfsIndex(db);
   }
 
   /**

@@ -72,6 +72,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "LFS objects by sha-256",
+    sql: `
+      -- Which cached blob holds an LFS object: its content is stored in the blob cache under its git blob
+      -- id (so budget, eviction, pins and verification are a blob's), found again by the pointer's oid.
+      CREATE TABLE lfs_objects (
+        sha256 TEXT PRIMARY KEY,
+        oid    TEXT NOT NULL,
+        size   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX lfs_objects_by_oid ON lfs_objects (oid);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the store's version, each in its own transaction. */

@@ -19,6 +19,7 @@ import { logger } from "../util/log.ts";
 import { EMPTY_BLOB_OID, gitBlobOid, parseGitTree, raceSignal, reachableBlobs, Semaphore, SingleFlight, type TreeEntry } from "../remote/index.ts";
 import type { BackingStore, FetchOptions } from "./backing-store.ts";
 import type { BlobCache } from "./blob-cache.ts";
+import type { LfsObjects } from "./lfs-objects.ts";
 import type { TreeIndex } from "./tree-index.ts";
 import type { BlobHandle, GcOptions, GcReport, Oid, VerifyOptions, VerifyReport } from "./types.ts";
 import { recordCacheLookup } from "../util/metrics.ts";
@@ -99,6 +100,8 @@ export class ObjectStore {
   readonly #open = new Map<Oid, Promise<BlobHandle | null>>();
   readonly #maxOpen: number;
   readonly #unsubscribe: () => void;
+  /** Git LFS objects (content fetched through the LFS batch API, cached as blobs); null: no LFS. */
+  lfs: LfsObjects | null = null;
 
   constructor(
     readonly cache: BlobCache,
@@ -132,6 +135,14 @@ export class ObjectStore {
   /** Makes sure the blob is cached: downloaded once (single-flight), hashed once, stored. */
   async ensure(oid: Oid, opts: FetchOptions = {}): Promise<Origin> {
     if (this.has(oid)) return "disk";
+    // An evicted LFS object is not a blob Mega serves: fetch it again the way it came.
+    const lfsObject = this.lfs?.objectFor(oid);
+    if (lfsObject) {
+      await this.lfs!.ensure(lfsObject, opts.signal).catch((err: unknown) => {
+        throw deadlineError(err, opts.signal, `LFS object ${lfsObject.oid}`);
+      });
+      return "remote";
+    }
     if (this.#downloads.has(oid)) this.counters.joins++;
     await raceSignal(this.#downloads.do(oid, () => this.#download(oid)), opts.signal).catch((err: unknown) => {
       throw deadlineError(err, opts.signal, `blob ${oid}`);

@@ -28,18 +28,29 @@ export class HashCache {
   }
 
   oidOf(path: string, st: BigIntStats, hash: () => string): string {
-    const k = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+    return this.cached(path, st) ?? this.remember(path, st, hash());
+  }
+
+  /** `oidOf` with an asynchronous hash (LFS content, streamed). */
+  async oidOfAsync(path: string, st: BigIntStats, hash: () => Promise<string>): Promise<string> {
+    return this.cached(path, st) ?? this.remember(path, st, await hash());
+  }
+
+  private cached(path: string, st: BigIntStats): string | null {
     const r = this.rows.get(path);
     // A file modified within the same clock tick as its hashing could keep its stat: do not trust
     // rows whose mtime is within 2 s of when they were cached (git's "racy clean" rule, simplified).
-    if (r && r.k === k && Date.now() - Number(st.mtimeNs / 1_000_000n) > 2_000) {
+    if (r && r.k === statKey(st) && Date.now() - Number(st.mtimeNs / 1_000_000n) > 2_000) {
       this.used.set(path, r);
       return r.oid;
     }
-    const row = { k, oid: hash() };
-    this.used.set(path, row);
+    return null;
+  }
+
+  private remember(path: string, st: BigIntStats, oid: string): string {
+    this.used.set(path, { k: statKey(st), oid });
     this.dirty = true;
-    return row.oid;
+    return oid;
   }
 
   /** Keeps the rows used by the last scan (forgetting deleted files). */
@@ -51,3 +62,5 @@ export class HashCache {
     writeFileAtomicSync(this.file, JSON.stringify(Object.fromEntries(this.rows)));
   }
 }
+
+const statKey = (st: BigIntStats) => `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;

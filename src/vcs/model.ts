@@ -61,7 +61,7 @@ export const PushBody = t.Object({
 });
 
 export const VcsPushSchema = t.Object(
-  { link: t.String(), url: t.String(), commit: t.String(), old_id: t.String(), squashed: t.Number({ description: "Local commits squashed into the pushed one" }) },
+  { link: t.String(), url: t.String(), commit: t.String(), old_id: t.String(), squashed: t.Number({ description: "Local commits squashed into the pushed one" }), lfs_uploaded: t.Number({ description: "LFS objects uploaded before the pack" }), lfs_skipped: t.Number({ description: "LFS objects the server already had" }) },
   { description: "VcsPush" },
 );
 

@@ -7,21 +7,29 @@
  * {vcsDir}/base-objects/…     base trees and blobs fetched from Mega (cache, verified)
  * {vcsDir}/state.json         {head, commits: [oldest…newest], pushed: {commit, link, url} | null}
  * {vcsDir}/hashes.json        blob ids of upper files by stat (cache)
+ * {vcsDir}/lfs/objects/aa/bb/… LFS objects of committed files at LFS paths (git-lfs layout), until pushed
  * ```
  *
  * `status`/`diff` compare what the mount shows with HEAD (the last local commit, or the base);
  * `commit` records it with HEAD as parent; `push` squashes the local commits into one whose parent is
- * the base (Mega takes one commit per push) and sends it. Operations on one mount run one at a time.
+ * the base (Mega takes one commit per push) and sends it, after uploading the LFS objects its new pointer
+ * blobs name. Operations on one mount run one at a time.
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { LfsObjectDir } from "../lfs/object-dir.ts";
 import type { MegaClient } from "../remote/index.ts";
+import type { LfsClient } from "../remote/lfs-client.ts";
+import { RemoteError } from "../remote/remote-error.ts";
 import { writeFileAtomicSync } from "../util/atomic-write.ts";
 import { classify, diffTrees, type Change } from "./changes.ts";
 import { HashCache } from "./hash-cache.ts";
 import { cleanMessage, encodeCommit, encodeTree, isTreeMode, ObjectStore, parseCommit, parseIdent, signatureNow } from "./objects.ts";
 import { filePatch, statText, type FilePatch } from "./patch.ts";
 import { pushCommit, PushError, type PushResult } from "./push.ts";
+import { AttrStack } from "../lfs/attr-stack.ts";
+import { lfsObjectsOf } from "./lfs-files.ts";
+import { fetchTreeBody } from "./mega-base.ts";
 import { MountScanner } from "./scan.ts";
 import { MountTreeSource, treeItemsOf, VcsError } from "./tree-source.ts";
 import { encodeName } from "../util/names.ts";
@@ -71,6 +79,8 @@ export interface VcsDeps {
   /** Default author. */
   author: { name: string; email: string };
   timeoutMs?: number;
+  /** The LFS batch client a push uploads with (its token is the push's). Without it, a push with LFS objects fails. */
+  lfs?: (token: string | undefined) => LfsClient;
   /** Test seam: the clock of new commits. */
   now?: () => Date;
 }
@@ -89,9 +99,13 @@ export function readVcsState(vcsDir: string): VcsState {
 
 export class MountRepo {
   readonly objects: ObjectStore;
+  /** LFS objects of local commits, by sha-256. */
+  readonly lfsObjects: LfsObjectDir;
   private readonly cache: ObjectStore;
   private readonly stateFile: string;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Attribute files above the mount (see `attrsAbove`). */
+  private above: { key: string; value: Promise<{ prefix: string; stack: AttrStack }> } | null = null;
 
   constructor(
     private m: WritableMount,
@@ -100,6 +114,7 @@ export class MountRepo {
     mkdirSync(m.vcsDir, { recursive: true });
     this.objects = new ObjectStore(join(m.vcsDir, "objects"));
     this.cache = new ObjectStore(join(m.vcsDir, "base-objects"));
+    this.lfsObjects = new LfsObjectDir(join(m.vcsDir, "lfs"));
     this.stateFile = join(m.vcsDir, "state.json");
   }
 
@@ -152,7 +167,8 @@ export class MountRepo {
     const base = this.base();
     // Files the local commits added are tracked too (an ignore pattern does not drop them).
     const tracked = new Set(head.tree === base.tree ? [] : (await diffTrees(src, base.tree, head.tree)).filter((c) => c.new !== null).map((c) => c.path));
-    const tree = await new MountScanner({ upperDir: this.m.upperDir, clDir: this.m.clDir, baseTree: base.tree, source: src, hashes, tracked }).scan();
+    const attrsAbove = await this.attrsAbove(src);
+    const tree = await new MountScanner({ upperDir: this.m.upperDir, clDir: this.m.clDir, baseTree: base.tree, source: src, hashes, tracked, attrsAbove }).scan();
     hashes.save();
     const raw = await diffTrees(src, head.tree, tree);
     const changes = await classify(raw, (oid) => src.readBlob(oid));
@@ -197,7 +213,7 @@ export class MountRepo {
       } else if (changes.length === 0) {
         throw new VcsError("NOTHING_TO_COMMIT", "nothing to commit, working tree clean", 409);
       }
-      this.writeObjects(src, tree);
+      await this.writeObjects(src, tree);
       const when = signatureNow(author.name, author.email, this.deps.now?.() ?? new Date());
       const id = this.objects.write("commit", encodeCommit({ tree, parents: [parent], author: when, committer: when, message }));
       this.writeState({ head: id, commits: [...commits, id], pushed: state.pushed });
@@ -206,7 +222,7 @@ export class MountRepo {
   }
 
   /** Squashes local commits onto the base if needed and pushes; records the CL. */
-  push(opts: { token?: string }): Promise<PushResult & { commit: string; squashed: number }> {
+  push(opts: { token?: string }): Promise<PushResult & { commit: string; squashed: number; lfs: LfsPushReport }> {
     return this.serial(async () => {
       const state = this.readState();
       const base = this.base();
@@ -214,7 +230,10 @@ export class MountRepo {
       if (state.pushed && state.pushed.commit === state.head) {
         throw new VcsError("UP_TO_DATE", `everything up to date: ${state.head.slice(0, 7)} is already CL ${state.pushed.link} (${state.pushed.url})`, 409);
       }
-      this.checkPushable(this.headOf(state).tree);
+      const tree = this.headOf(state).tree;
+      this.checkPushable(tree);
+      // LFS objects first: a pack whose pointers name objects the server lacks would be a broken CL.
+      const lfs = await this.uploadLfs(tree, opts.token || undefined);
       const { commit, squashed } = this.squash(state, base.commit);
       let result: PushResult;
       try {
@@ -224,7 +243,7 @@ export class MountRepo {
         throw err;
       }
       this.writeState({ head: commit, commits: [commit], pushed: { commit, link: result.link, url: result.url } });
-      return { ...result, commit, squashed };
+      return { ...result, commit, squashed, lfs };
     });
   }
 
@@ -249,21 +268,78 @@ export class MountRepo {
     return ident;
   }
 
-  /** Writes the new trees reachable from `tree` and the blobs they name that are not on the server. */
-  private writeObjects(src: MountTreeSource, tree: string): void {
-    const visit = (id: string) => {
+  /**
+   * Writes the new trees reachable from `tree` and the blobs they name that are not on the server; the
+   * content of a file at an LFS path goes to the LFS object directory and its pointer becomes the blob.
+   */
+  private async writeObjects(src: MountTreeSource, tree: string): Promise<void> {
+    const visit = async (id: string) => {
       const items = src.scratch.get(id);
       if (!items || this.objects.has(id)) return;
       for (const i of items) {
-        if (isTreeMode(i.mode)) visit(i.oid);
-        else {
+        if (isTreeMode(i.mode)) await visit(i.oid);
+        else if (!this.objects.has(i.oid)) {
+          const lfs = src.scratchLfs.get(i.oid);
           const blob = src.scratchBlobs.get(i.oid);
-          if (blob && !this.objects.has(i.oid)) this.objects.write("blob", blob());
+          if (lfs) this.objects.write("blob", await lfs.store(this.lfsObjects));
+          else if (blob) this.objects.write("blob", blob());
         }
       }
       this.objects.write("tree", encodeTree(items));
     };
-    visit(tree);
+    await visit(tree);
+  }
+
+  /**
+   * Uploads the LFS objects named by the pointer blobs of `tree`'s new files (objects the server has are
+   * skipped). Any failure throws before anything else is sent; the commits and objects stay for a retry.
+   */
+  private async uploadLfs(tree: string, token: string | undefined): Promise<LfsPushReport> {
+    const src = this.source();
+    const wanted = await lfsObjectsOf(src, this.objects, tree, await this.attrsAbove(src));
+    if (wanted.length === 0) return { uploaded: 0, skipped: 0 };
+    const where = (oid: string) => wanted.find((w) => w.pointer.oid === oid)?.paths.join(", ") ?? oid;
+    if (!this.deps.lfs) throw new VcsError("PUSH_LFS", "push failed: this daemon has no LFS client configured, and the commit has LFS files; nothing was pushed", 500);
+    let report;
+    try {
+      report = await this.deps.lfs(token).upload(wanted.map((w) => ({ oid: w.pointer.oid, size: w.pointer.size, path: this.lfsObjects.pathFor(w.pointer.oid) })));
+    } catch (err) {
+      throw lfsPushError(err, `the LFS batch call failed`);
+    }
+    if (report.failed.length > 0) {
+      const lines = report.failed.map((f) => `${where(f.oid)} (${f.oid.slice(0, 12)}…): ${f.error.message}`);
+      throw lfsPushError(report.failed[0]!.error, `${report.failed.length} of ${wanted.length} LFS object(s) could not be uploaded:\n  ${lines.join("\n  ")}`);
+    }
+    return { uploaded: report.uploaded.length, skipped: report.skipped.length };
+  }
+
+  /**
+   * The attribute files of the monorepo directories above a sub-path mount, as of its base (the root
+   * commit read with it): their `filter=lfs` rules apply to the mount's files, as on the read path.
+   * Read once per mount (the base does not change).
+   */
+  private attrsAbove(src: MountTreeSource): Promise<{ prefix: string; stack: AttrStack }> {
+    const parts = this.m.path.split("/").filter((p) => p !== "");
+    const key = `${this.m.path}@${this.m.baseRootCommit ?? ""}`;
+    if (this.above?.key === key) return this.above.value;
+    const value = (async () => {
+      let stack = AttrStack.empty();
+      for (let i = 0; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join("/");
+        const body = await fetchTreeBody({ baseUrl: this.deps.baseUrl, timeoutMs: this.deps.timeoutMs }, "/" + dir, this.m.baseRootCommit ? { refs: this.m.baseRootCommit } : {});
+        const items = body === null ? [] : treeItemsOf(body);
+        stack = await stack.with(dir, async (name) => {
+          const f = items.find((x) => x.name === name && !isTreeMode(x.mode) && x.mode !== "120000" && x.mode !== "160000");
+          return f ? src.readBlob(f.oid) : null;
+        });
+      }
+      return { prefix: parts.join("/"), stack };
+    })();
+    value.catch(() => {
+      if (this.above?.value === value) this.above = null;
+    });
+    this.above = { key, value };
+    return value;
   }
 
   /** Names Mega cannot store: not UTF-8, or a `.git` component. Reported before anything is sent. */
@@ -293,6 +369,20 @@ export class MountRepo {
 function under(path: string, prefix: string): boolean {
   const p = prefix.replace(/^\.\/+/, "").replace(/\/+$/, "");
   return p === "" || p === "." || path === p || path.startsWith(p + "/");
+}
+
+/** What a push did with LFS objects. */
+export interface LfsPushReport {
+  uploaded: number;
+  /** Objects the server already had. */
+  skipped: number;
+}
+
+function lfsPushError(err: unknown, what: string): VcsError {
+  const status = err instanceof RemoteError ? err.status : undefined;
+  const unauthorized = status === 401 || status === 403;
+  const detail = err instanceof Error && !what.includes(err.message) ? `: ${err.message}` : "";
+  return new VcsError(unauthorized ? "PUSH_UNAUTHORIZED" : "PUSH_LFS", `push failed: ${what}${detail}; nothing was pushed (the commit and its LFS objects are kept; run 'scorpio push' again)`, unauthorized ? 401 : 502);
 }
 
 function pushStatus(err: PushError): number {

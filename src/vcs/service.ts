@@ -5,12 +5,13 @@
  * `mega_token`. No Elysia here: routes validate and call these methods.
  */
 import type { ScorpioConfig } from "../config/index.ts";
+import { lfsClientFor, type LfsClientConfig } from "../lfs/from-config.ts";
 import type { MegaClient } from "../remote/index.ts";
 import { MountRepo, type WritableMount } from "./repo.ts";
 import type { DiffQuery } from "./model.ts";
 
 export interface VcsServiceOptions {
-  config: Pick<ScorpioConfig, "base_url" | "git_author" | "git_email" | "mega_token">;
+  config: Pick<ScorpioConfig, "base_url" | "git_author" | "git_email" | "mega_token"> & LfsClientConfig;
   client: MegaClient;
   timeoutMs?: number;
   now?: () => Date;
@@ -29,6 +30,7 @@ export class VcsService {
         client: this.o.client,
         author: { name: this.o.config.git_author, email: this.o.config.git_email },
         timeoutMs: this.o.timeoutMs,
+        lfs: (token) => lfsClientFor(this.o.config, { token }),
         now: this.o.now,
       });
       this.repos.set(m.vcsDir, r);
@@ -60,6 +62,6 @@ export class VcsService {
   async push(m: WritableMount, body: { token?: string | null }) {
     const token = body.token || this.o.config.mega_token || undefined;
     const r = await this.repo(m).push({ token });
-    return { link: r.link, url: r.url, commit: r.commit, old_id: r.oldId, squashed: r.squashed };
+    return { link: r.link, url: r.url, commit: r.commit, old_id: r.oldId, squashed: r.squashed, lfs_uploaded: r.lfs.uploaded, lfs_skipped: r.lfs.skipped };
   }
 }

@@ -7,6 +7,7 @@
  * `&refs=<root commit>` as of the base, so a moved main does not lose the base). Every fetched tree is verified
  * against its id before use or caching. The lower view is not consulted: it may have moved on.
  */
+import type { LfsObjectDir } from "../lfs/object-dir.ts";
 import { Semaphore, type MegaClient } from "../remote/index.ts";
 import { HttpError } from "../server/http-error.ts";
 import { decodeName } from "../util/names.ts";
@@ -33,6 +34,14 @@ export function treeItemsOf(body: Uint8Array): TreeItem[] {
   return parseTreeBody(body).map((e) => ({ name: decodeName(e.name), mode: e.mode, oid: e.oid }));
 }
 
+/** A pointer blob the scan made from a file at an LFS path; both calls check that the file still gives it. */
+export interface ScratchLfsBlob {
+  /** The pointer text (hashes the file; stores nothing): status and diff. */
+  pointer(): Promise<Uint8Array>;
+  /** Stores the file's content in `objects` and returns the pointer text: commit. */
+  store(objects: LfsObjectDir): Promise<Uint8Array>;
+}
+
 export interface MountTreeSourceOptions {
   /** The mount's commits and blobs. */
   objects: ObjectStore;
@@ -51,6 +60,8 @@ export class MountTreeSource implements BaseTreeSource {
   readonly scratch = new Map<string, TreeItem[]>();
   /** Blobs of the scan in progress: where their bytes are. */
   readonly scratchBlobs = new Map<string, () => Uint8Array>();
+  /** Blobs of the scan that are LFS pointers made from a file of the mount (not in `scratchBlobs`). */
+  readonly scratchLfs = new Map<string, ScratchLfsBlob>();
 
   constructor(private readonly o: MountTreeSourceOptions) {}
 
@@ -96,6 +107,8 @@ export class MountTreeSource implements BaseTreeSource {
   async readBlob(oid: string): Promise<Uint8Array> {
     const mem = this.scratchBlobs.get(oid);
     if (mem) return mem();
+    const lfs = this.scratchLfs.get(oid);
+    if (lfs) return lfs.pointer();
     for (const store of [this.o.objects, this.o.cache]) {
       const obj = store.read(oid);
       if (obj) return obj.body;

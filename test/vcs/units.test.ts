@@ -18,6 +18,7 @@ import { cleanMessage, EMPTY_TREE_ID, encodeCommit, ObjectStore } from "../../sr
 import { filePatch } from "../../src/vcs/patch.ts";
 import { MountScanner } from "../../src/vcs/scan.ts";
 import { MountTreeSource } from "../../src/vcs/tree-source.ts";
+import { formatLfsPointer, LfsObjectDir, lfsOidOf } from "../../src/lfs/index.ts";
 
 const tmp = makeTempDir("vcs-units");
 afterAll(() => removeDir(tmp));
@@ -185,6 +186,41 @@ describe("scanner trees equal git's", () => {
     expect(changes.map((c) => `${c.status}:${c.path}`)).toEqual([
       "added:cl-new.txt", "modified:cl-file.txt", "modified:d/two.txt", "deleted:gone.txt", "deleted:gone2.txt", "added:o/new.txt", "deleted:o/old.txt",
     ].sort((a, b) => (a.split(":")[1]! < b.split(":")[1]! ? -1 : 1)));
+  });
+});
+
+describe("LFS files in a scan", () => {
+  test("files at LFS paths get git-lfs's pointer blob; attributes from upper, CL layer and base (whiteouts honoured)", async () => {
+    const work = fresh("lfs-base");
+    write(work, { ".gitattributes": "*.pak filter=lfs diff=lfs merge=lfs -text\n", "d/.gitattributes": "*.txt filter=lfs\n", "keep.txt": "keep\n" });
+    const { baseTree, src } = commitBase(work);
+    const upper = fresh("upper");
+    const cl = fresh("cl");
+    const big = crypto.getRandomValues(new Uint8Array(3 << 20)); // > 1 read chunk
+    const pointer = formatLfsPointer({ oid: lfsOidOf(new TextEncoder().encode("elsewhere\n")), size: 10 });
+    write(upper, { "sub/b.pak": "not LFS here\n", "d/.wh..gitattributes": "", "d/x.txt": "plain now\n", "e.pak": "", "ptr.pak": pointer, "n/deep.pak": "deep\n" });
+    fs.writeFileSync(join(upper, "a.pak"), big);
+    write(cl, { "sub/.gitattributes": "*.pak -filter\n" });
+    const tree = await new MountScanner({ upperDir: upper, clDir: cl, baseTree, source: src, hashes: new HashCache(null) }).scan();
+    // The same tree with git + git-lfs: `git add` runs the clean filter.
+    fs.rmSync(join(work, "d/.gitattributes"));
+    write(work, { "sub/b.pak": "not LFS here\n", "d/x.txt": "plain now\n", "e.pak": "", "ptr.pak": pointer, "n/deep.pak": "deep\n", "sub/.gitattributes": "*.pak -filter\n" });
+    fs.writeFileSync(join(work, "a.pak"), big);
+    const env = { HOME: fresh("home") };
+    git(work, ["lfs", "install", "--local"], { env });
+    git(work, ["add", "-A"], { env });
+    expect(tree).toBe(git(work, ["write-tree"], { env }).trim());
+    // Status and diff see pointers; nothing is stored until a commit stores it.
+    const aOid = git(work, ["rev-parse", ":a.pak"], { env }).trim();
+    const text = new TextDecoder().decode(await src.readBlob(aOid));
+    expect(text).toBe(formatLfsPointer({ oid: lfsOidOf(big), size: big.byteLength }));
+    const objects = new LfsObjectDir(join(fresh("vcs"), "lfs"));
+    expect(await objects.has(lfsOidOf(big))).toBe(false);
+    expect(new TextDecoder().decode(await src.scratchLfs.get(aOid)!.store(objects))).toBe(text);
+    expect(new Uint8Array(fs.readFileSync(objects.pathFor(lfsOidOf(big))))).toEqual(big);
+    // A file that changed since the scan is refused, never committed under the old id.
+    fs.writeFileSync(join(upper, "a.pak"), "changed\n");
+    await expect(src.scratchLfs.get(aOid)!.store(objects)).rejects.toThrow(/changed while it was being committed/);
   });
 });
 

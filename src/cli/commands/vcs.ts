@@ -214,6 +214,9 @@ export class PushCommand extends VcsCommand {
     if (this.printedJson(p, this.json)) return ExitCode.SUCCESS;
     const squashed = typeof p.squashed === "number" && p.squashed > 1 ? ` (${p.squashed} local commits squashed)` : "";
     this.out(`pushed ${short(p.commit)}${squashed} to ${target.label}`);
+    const up = Number(p.lfs_uploaded ?? 0);
+    const had = Number(p.lfs_skipped ?? 0);
+    if (up + had > 0) this.out(`LFS: ${up} object(s) uploaded, ${had} already on the server`);
     this.out(`CL ${String(p.link)}: ${String(p.url)}`);
     return ExitCode.SUCCESS;
   }
