@@ -13,7 +13,7 @@ import { isOpaque, isWhiteout } from "../../src/overlay/index.ts";
 import { checkoutRuleTrees, commitRuleTrees, expectNative, FUSE_OVERLAY_DIFFERENCES, RULES, runRule } from "../support/fs-rules.ts";
 import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient } from "./helpers.ts";
 
 const ENGINES = ["kernel-overlayfs", "fuse-overlay"] as const;
@@ -66,10 +66,7 @@ for (const engine of ENGINES) {
       upper = st.json.layers.upper;
     }, 60_000);
 
-    afterAll(async () => {
-      await serve?.stop();
-      if (sb) cleanupServeMounts(sb);
-    }, 60_000);
+    afterAll(() => tearDown({ daemon: serve, sb }), 60_000);
 
     test("hard links across copy-up: one inode in the upper, shared content and link count, lower untouched", () => {
       fs.linkSync(m("src/main.rs"), m("src/main-link.rs"));

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, createMount, waitSettled, type Api } from "./helpers.ts";
 
 const P = "/antares";
@@ -72,10 +72,7 @@ for (const engine of ENGINES) {
       await restart();
     }, 60_000);
 
-    afterAll(async () => {
-      await serve?.stop();
-      if (sb) cleanupServeMounts(sb);
-    }, 60_000);
+    afterAll(() => tearDown({ daemon: serve, sb }), 60_000);
 
     test("a job does not see an upstream commit made after its creation (the workspace and a new job do); refresh moves it", async () => {
       const c1 = head();

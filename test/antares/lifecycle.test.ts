@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { isMounted, makeTempDir, removeDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { cleanupServeMounts, tearDown, ensureBuilt, spawnScorpio, startDevServerProcess, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, createMount, waitSettled, type Api } from "./helpers.ts";
 
 const P = "/antares";
@@ -61,10 +61,7 @@ for (const engine of ENGINES) {
       await restart();
     }, 60_000);
 
-    afterAll(async () => {
-      await serve?.stop();
-      if (sb) cleanupServeMounts(sb);
-    }, 60_000);
+    afterAll(() => tearDown({ daemon: serve, sb }), 60_000);
 
     test("labels are stored, returned, filtered on and survive a restart", async () => {
       const a = await create({ job_id: "lab-a", path: "/", labels: ["ci", "team:core"] });

@@ -11,9 +11,9 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { formatLfsPointer, LfsObjectDir, lfsOidOf } from "../../src/lfs/index.ts";
 import { objectId } from "../../src/vcs/objects.ts";
-import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeTempDir } from "../support/mount-fixture.ts";
 import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, SCORPIO, spawnScorpio, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, SCORPIO, spawnScorpio, startServe, writeServeConfig, type DevServerProc, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 import { apiClient, type Api } from "../antares/helpers.ts";
 
 const TOKEN = "t0k3n-alice";
@@ -84,12 +84,7 @@ beforeAll(async () => {
   api = apiClient(serve.httpUrl());
 }, 120_000);
 
-afterAll(async () => {
-  await serve?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  removeDir(dir);
-}, 120_000);
+afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
 /** The same edits, in any directory (the mount: big.pak shows its object there; or a clone with git-lfs). */
 function editA(root: string, inMount: boolean): void {

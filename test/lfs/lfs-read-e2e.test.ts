@@ -9,9 +9,9 @@ import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
 import { formatLfsPointer, lfsOidOf } from "../../src/lfs/index.ts";
-import { makeTempDir, removeDir } from "../support/mount-fixture.ts";
+import { makeTempDir } from "../support/mount-fixture.ts";
 import { makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
-import { cleanupServeMounts, ensureBuilt, startServe, writeServeConfig, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
+import { tearDown, ensureBuilt, startServe, writeServeConfig, type ServeProc, type ServeSandbox } from "../support/scorpio.ts";
 
 const enc = new TextEncoder();
 let dir: string;
@@ -54,12 +54,7 @@ beforeAll(async () => {
   serve = await startServe(sb);
 }, 120_000);
 
-afterAll(async () => {
-  await serve?.stop();
-  await dev?.stop();
-  if (sb) cleanupServeMounts(sb);
-  removeDir(dir);
-}, 120_000);
+afterAll(() => tearDown({ daemon: serve, dev, sb, dir }), 120_000);
 
 async function readError(path: string): Promise<string> {
   try {
