@@ -21,7 +21,7 @@
  *    closed with its last job; `refresh` moves one job to the newest commit (job-lower.ts).
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { chmod, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { mountSettings, type ScorpioConfig } from "../config/index.ts";
@@ -31,6 +31,7 @@ import type { MegaClient } from "../remote/index.ts";
 import type { Oid } from "../remote/oid.ts";
 import type { ObjectStore } from "../store/index.ts";
 import { logger } from "../util/log.ts";
+import { readDirNamesIfAny } from "../util/names.ts";
 import { resolveMountBase, type MountBase } from "../vcs/mega-base.ts";
 import { readVcsState } from "../vcs/repo.ts";
 import { buildClLayer } from "./cl-layer.ts";
@@ -833,12 +834,7 @@ export class AntaresService {
     const result: GcResult = { removed: [], detached: [] };
     const roots = [cfg.antares_mount_root, cfg.antares_upper_root, cfg.antares_cl_root, workRootOf(cfg)];
     for (const root of roots) {
-      let names: string[];
-      try {
-        names = readdirSync(root);
-      } catch {
-        continue;
-      }
+      const names = readDirNamesIfAny(root);
       for (const name of names) {
         const m = MOUNT_ID_NAME.exec(name);
         const probe = root === workRootOf(cfg) && name.startsWith("probe-");
@@ -877,12 +873,7 @@ export class AntaresService {
     const root = join(this.opts.config.store_path, "dicfuse");
     const used = this.opts.pool.pinnedDirsInUse();
     for (const e of this.mounts.values()) if (e.pinnedCommit) used.add(storeDirFor(this.opts.config.store_path, e.path, e.pinnedCommit));
-    let names: string[];
-    try {
-      names = readdirSync(root);
-    } catch {
-      return;
-    }
+    const names = readDirNamesIfAny(root);
     for (const name of names) {
       const dir = join(root, name);
       if (used.has(dir) || !existsSync(join(dir, PINNED_STORE_MARKER))) continue;

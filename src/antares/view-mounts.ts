@@ -8,13 +8,14 @@
  * credentials and checks the caller's permissions on the merged inode).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ScorpioConfig } from "../config/index.ts";
 import { mountDicfuse, type DicfuseMount, type DicfuseView } from "../dicfuse/index.ts";
 import { findMount, lazyUnmount } from "../fuse/index.ts";
 import { logger } from "../util/log.ts";
+import { readDirNamesIfAny } from "../util/names.ts";
 
 const log = logger("antares/views");
 
@@ -42,12 +43,7 @@ export class ViewMounts {
   /** Detaches view mounts left by a daemon that died (their FUSE server is gone). */
   clearStale(): void {
     const root = viewsRootOf(this.config);
-    let names: string[];
-    try {
-      names = readdirSync(root);
-    } catch {
-      return;
-    }
+    const names = readDirNamesIfAny(root);
     for (const n of names) {
       const dir = join(root, n);
       if (!findMount(dir)) continue;

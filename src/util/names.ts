@@ -114,6 +114,15 @@ export function readDirNames(path: string): string[] {
   return readdirSync(fsPath(path), { encoding: "buffer" }).map((b) => decodeName(b));
 }
 
+/** `readDirNames`, or no names when the directory is missing or unreadable (e.g. a root not created yet). */
+export function readDirNamesIfAny(path: string): string[] {
+  try {
+    return readDirNames(path);
+  } catch {
+    return [];
+  }
+}
+
 /** A directory entry with its type, as `readdirSync(…, { withFileTypes: true })` gives it. */
 export type TypedEntry = Pick<Dirent, "name" | "isDirectory" | "isFile" | "isSymbolicLink" | "isCharacterDevice">;
 
