@@ -195,7 +195,8 @@ export class DicfuseFs implements LowLevelFs {
   fsyncdir(): void {}
 
   statfs(): StatfsReply {
-    const usage = this.view.objects.du();
+    // Every `find` asks (fts checks the file system type), so nothing here may scan a table.
+    const usage = this.view.objects.capacity();
     const free = Math.max(0, Math.floor((usage.maxBytes - usage.bytes) / 4096));
     return { bsize: 4096, blocks: Math.ceil(Math.max(usage.maxBytes, usage.bytes) / 4096), bfree: free, bavail: free, files: this.view.tree.inodes.count() + 1_000_000, ffree: 1_000_000, namemax: 255 };
   }

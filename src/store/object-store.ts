@@ -447,6 +447,11 @@ export class ObjectStore {
     return { ...this.cache.usage(), ...this.trees.totals() };
   }
 
+  /** Cached bytes and the bound, from in-memory mirrors: cheap enough for every statfs (`du` scans tables). */
+  capacity(): { bytes: number; maxBytes: number } {
+    return { bytes: this.cache.storedBytes, maxBytes: this.cache.maxBytes };
+  }
+
   /** Evicts unpinned blobs least recently used first; open fds of evicted blobs are closed. */
   gc(opts: GcOptions = {}): GcReport {
     return this.cache.gc(opts);

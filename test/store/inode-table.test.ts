@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { openLocalStore, ROOT_INO, GitMode, type DirEntryInput, type Ino, type Oid } from "../../src/store/index.ts";
 import { gitBlobOid } from "../../src/remote/index.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { InodeTable } from "../../src/store/inode-table.ts";
+import { join } from "node:path";
 import { useTempDirs } from "./helpers.ts";
 
 const tempDir = useTempDirs();
@@ -9,6 +12,28 @@ const file = (name: string, content = name, extra: Partial<DirEntryInput> = {}):
 const dir = (name: string, hash = name): DirEntryInput => ({ name, kind: "dir", oid: oid("tree:" + hash) });
 
 describe("inode table", () => {
+  test("count() follows adds, subtree removals and rolled-back listings without rescanning wrongly", () => {
+    const db = openDatabase(join(tempDir(), "store.db"));
+    const t = new InodeTable(db);
+    const scan = () => db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM inodes").get()!.n;
+    expect(t.count()).toBe(1); // the root; from here on count() answers from its mirror
+    t.replaceDirectory(ROOT_INO, [dir("d"), file("a"), file("b")]);
+    const d = t.lookupChild(ROOT_INO, "d")!;
+    t.replaceDirectory(d.ino, [file("x"), dir("sub")]);
+    t.addChild(ROOT_INO, file("local"));
+    expect(t.count()).toBe(scan());
+    expect(t.count()).toBe(7);
+    t.replaceDirectory(ROOT_INO, [file("a")]); // d (and its subtree), b and local go
+    expect(t.count()).toBe(scan());
+    expect(t.count()).toBe(2);
+    // A listing that fails half-way is rolled back; the mirror must not keep its partial inserts.
+    db.run("CREATE TRIGGER boom AFTER INSERT ON inodes WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    expect(() => t.replaceDirectory(ROOT_INO, [file("a"), file("n1"), file("n2"), file("boom")])).toThrow(/boom/);
+    expect(scan()).toBe(2);
+    expect(t.count()).toBe(2);
+    db.close();
+  });
+
   test("root is inode 1 with path /", async () => {
     const store = await openLocalStore({ path: tempDir() });
     const root = store.inodes.getInode(ROOT_INO);
