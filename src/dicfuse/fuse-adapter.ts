@@ -138,7 +138,11 @@ export class DicfuseFs implements LowLevelFs {
   read(ino: number, size: number, offset: number, fh: number): Promise<ReadReply> | ReadReply {
     const own = this.pinned.get(fh);
     if (own !== undefined) return sliceOf(own, size, offset);
-    return this.view.readContent(this.view.node(ino)).then((o) => sliceOf(o.handle, size, offset));
+    const node = this.view.node(ino);
+    // Cached content replies within the request; only a fetch makes the read wait.
+    const local = this.view.readContentNow(node);
+    if (local) return sliceOf(local.handle, size, offset);
+    return this.view.readContent(node).then((o) => sliceOf(o.handle, size, offset));
   }
 
   fsync(): void {}
@@ -178,16 +182,26 @@ export class DicfuseFs implements LowLevelFs {
     return (await this.listing(ino, offset, max)).map((x) => x.e);
   }
 
+  /**
+   * Entries with their attributes when those are local. In accurate mode an entry whose size is not
+   * known yet goes without (the kernel then LOOKUPs it if asked for its attributes): a listing never
+   * waits on the network beyond its own load, and `ls` of a cold directory fetches no sizes.
+   */
   async readdirplus(ino: number, _fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
     const items = await this.listing(ino, offset, max);
-    if (this.view.opts.statMode === "accurate") {
-      await Promise.all(
-        items.map(async (x) => {
-          if (x.node && x.node.size === null) x.node = await Promise.resolve(this.view.withSize(x.node)).catch(() => x.node);
-        }),
-      );
-    }
-    return items.map((x) => (x.node ? { ...x.e, entry: this.entryOf(x.node) } : x.e));
+    const accurate = this.view.opts.statMode === "accurate";
+    if (accurate) await this.view.prepareSizes(ino, items.flatMap((x) => (x.node ? [x.node] : [])));
+    return items.map((x) => {
+      if (!x.node) return x.e;
+      let node = x.node;
+      if (accurate && node.kind !== "dir" && node.kind !== "gitlink") {
+        // Unknown covers an LFS file not yet told apart from a plain one; a symlink's size is its target's.
+        const known = this.view.knownSize(node);
+        if (known === null || (node.kind === "symlink" && node.target === null)) return x.e;
+        if (known !== node.size) node = { ...node, size: known };
+      }
+      return { ...x.e, entry: this.entryOf(node) };
+    });
   }
 
 

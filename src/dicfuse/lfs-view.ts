@@ -63,10 +63,32 @@ export class LfsView {
   async resolve(node: Node, signal?: AbortSignal): Promise<LfsResolution> {
     const known = this.decided(node);
     if (known) return known;
-    const oid = node.oid!;
-    const res = await this.decide(node, oid, signal);
+    return this.remember(node, await this.decide(node, node.oid!, signal));
+  }
+
+  /**
+   * Decides, for the files of directory `dirIno` listed in `files`, what needs no download: plain by
+   * size (empty, or too big for a pointer) or by the attribute rules (no `filter=lfs` applies). Waits
+   * only for the directory's rules (local once its attribute files are read). A listing calls this so
+   * that its entries can carry their attributes; files left undecided are decided on their own later.
+   */
+  async decideListing(dirIno: number, files: readonly Node[]): Promise<void> {
+    let rules: { stack: AttrStack; dirPath: string } | null = null;
+    for (const f of files) {
+      if (f.kind !== "file" || !f.oid || this.decided(f) !== undefined) continue;
+      const size = this.host.objects.knownSize(f.oid);
+      if (size !== null && (size === 0 || size > LFS_POINTER_MAX_BYTES)) {
+        this.remember(f, PLAIN);
+        continue;
+      }
+      rules ??= { stack: await this.stackOf(dirIno), dirPath: this.host.remotePath(dirIno).replace(/^\/+/, "") };
+      if (!rules.stack.isLfsPath(rules.dirPath ? `${rules.dirPath}/${f.name}` : f.name)) this.remember(f, PLAIN);
+    }
+  }
+
+  private remember(node: Node, res: LfsResolution): LfsResolution {
     if (this.decisions.size >= MAX_DECISIONS) this.decisions.delete(this.decisions.keys().next().value!);
-    this.decisions.set(node.ino, { oid, res });
+    this.decisions.set(node.ino, { oid: node.oid!, res });
     return res;
   }
 

@@ -21,6 +21,9 @@ export async function mountDicfuse(view: DicfuseView, opts: Omit<MountOptions, "
     fsname: "scorpio",
     subtype: "scorpio",
     engine: "dicfuse",
+    // Listings are local once loaded, and an entry whose size is unknown goes without attributes:
+    // a walk then costs one READDIRPLUS per block and no LOOKUP per file.
+    readdirplus: "always",
     attrTimeout: view.opts.replyTtlSecs,
     entryTimeout: view.opts.replyTtlSecs,
     ...opts,

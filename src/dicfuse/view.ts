@@ -199,14 +199,22 @@ export class DicfuseView {
     const node = this.node(dirIno);
     const expected = byPath || dirIno === ROOT_INO ? null : node.oid;
     const { oid, entries } = await this.objects.listing(path, { expected, commit: this.opts.pinnedCommit ?? null, signal: this.deadline() });
-    if (this.isLoaded(dirIno) && this.loaded.get(dirIno) === oid) return;
+    const wasLoaded = this.isLoaded(dirIno);
+    if (wasLoaded && this.loaded.get(dirIno) === oid) return;
     const result = this.tree.inodes.replaceDirectory(dirIno as Ino, entries.map(toEntryInput), { dirOid: oid, syncedAt: Date.now() });
     this.loaded.set(dirIno, oid);
-    this.afterReplace(dirIno, result);
+    this.afterReplace(dirIno, result, wasLoaded);
   }
 
-  private afterReplace(dirIno: number, r: ReplaceDirectoryResult): void {
+  /**
+   * Tells listeners (the kernel) what a new listing changed. A first load changes nothing the kernel
+   * holds: every lookup and readdir under a directory loads it first, so no entry below it can be
+   * cached yet. Invalidating there would only drop the entries a READDIRPLUS is handing the kernel
+   * at that moment (the notifications travel separately), and every file would be looked up again.
+   */
+  private afterReplace(dirIno: number, r: ReplaceDirectoryResult, wasLoaded: boolean): void {
     this.lfs?.listingChanged([...r.added, ...r.changed, ...r.removed].map((e) => e.name));
+    if (!wasLoaded) return;
     const changes: ViewChange[] = [];
     for (const a of r.added) changes.push({ kind: "entry", parent: dirIno, name: a.name });
     for (const c of r.changed) {
@@ -284,6 +292,17 @@ export class DicfuseView {
   }
 
   // ---- sizes and contents ----------------------------------------------------------------------
+
+  /**
+   * Lets `knownSize` answer for as many `files` of directory `dirIno` as can be told without a
+   * download (LFS decisions by size and attribute rules); within the view's deadline, never failing.
+   */
+  async prepareSizes(dirIno: number, files: readonly Node[]): Promise<void> {
+    if (!this.lfs) return;
+    await raceSignal(this.lfs.decideListing(dirIno, files), this.deadline()).catch((err: unknown) =>
+      log.debug("listing attributes left to lookups", { dir: dirIno, error: err as Error }),
+    );
+  }
 
   /** A size known without a request (recorded in the tree or in the object store), else null. */
   knownSize(node: Node): number | null {
@@ -385,6 +404,17 @@ export class DicfuseView {
     await this.objects.ensure(oid, { signal: this.deadline(3) });
   }
 
+  /**
+   * `readContent` without a promise turn when the content is already local (a plain file whose blob
+   * is cached or open); null when it has to be fetched or the file may be an LFS file.
+   */
+  readContentNow(node: Node): Opened | null {
+    if (this.mayBeLfs(node)) return null;
+    const opened = this.objects.openNow(this.contentOid(node));
+    if (opened?.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    return opened;
+  }
+
   /** The shared, unpinned fd of a file's content, for reads by inode (the store owns it). */
   async readContent(node: Node): Promise<Opened> {
     const lfsOid = this.mayBeLfs(node) ? await this.lfsContent(node) : null;
@@ -427,7 +457,23 @@ export class DicfuseView {
   private async packFor(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
     const wider = this.packTarget(dirIno);
     if (wider !== dirIno && (await this.packDirectory(wider, signal, { subtree: true }))) return true;
+    this.packParentAhead(dirIno);
     return this.packDirectory(dirIno, signal);
+  }
+
+  /**
+   * The first cold directory under a parent that has other sub-directories: a build reading one usually
+   * reads its siblings next, so the parent's whole subtree is fetched as one pack in the background,
+   * next to the directory's own (which is all the reader waits for). Tried once per parent tree id,
+   * bounded by PACK_MAX_BYTES like any pack; never the view's root. Without it the widening below
+   * happens only at the second sibling, after a round of listings and a second pack.
+   */
+  private packParentAhead(dirIno: number): void {
+    const parent = this.tree.inodes.getInode(dirIno as Ino)?.parent ?? 0;
+    if (parent === 0 || parent === ROOT_INO) return;
+    const siblingDirs = this.tree.inodes.listChildren(parent as Ino).some((c) => c.ino !== dirIno && c.kind === "dir");
+    if (!siblingDirs) return;
+    void this.packDirectory(parent, undefined, { subtree: true });
   }
 
   /**

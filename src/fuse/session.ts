@@ -50,6 +50,13 @@ export interface MountOptions {
    * Default 200: long enough to catch the next READDIR while the kernel digests a full READDIRPLUS.
    */
   spinMicros?: number;
+  /**
+   * "auto" (default): the kernel asks READDIRPLUS for the first block of a listing and plain READDIR
+   * afterwards unless lookups follow. "always": every listing block comes with attributes, so a walk
+   * needs no LOOKUP per entry; for a filesystem whose readdirplus is as cheap as readdir (it may leave
+   * out the attributes of an entry it would have to fetch).
+   */
+  readdirplus?: "auto" | "always";
   /** Extra `-o` options passed to libfuse verbatim. */
   extraOptions?: string[];
   /** The `engine` label of this session's request metrics (dicfuse, overlay, ...). Default: subtype. */
@@ -283,8 +290,11 @@ export class FuseSession implements OpRuntime {
     ask(CAP.AUTO_INVAL_DATA);
     ask(CAP.CACHE_SYMLINKS);
     ask(CAP.ATOMIC_O_TRUNC);
-    if (this.fs.readdirplus) { ask(CAP.READDIRPLUS); ask(CAP.READDIRPLUS_AUTO); }
-    else want &= ~(CAP.READDIRPLUS | CAP.READDIRPLUS_AUTO);
+    if (this.fs.readdirplus) {
+      ask(CAP.READDIRPLUS);
+      if (this.opts.readdirplus === "always") want &= ~CAP.READDIRPLUS_AUTO;
+      else ask(CAP.READDIRPLUS_AUTO);
+    } else want &= ~(CAP.READDIRPLUS | CAP.READDIRPLUS_AUTO);
     if (this.opts.splice === true) { ask(CAP.SPLICE_WRITE); ask(CAP.SPLICE_MOVE); }
     else want &= ~(CAP.SPLICE_WRITE | CAP.SPLICE_MOVE);
     if (this.opts.writebackCache) ask(CAP.WRITEBACK_CACHE);

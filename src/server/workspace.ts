@@ -45,6 +45,9 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
   const readPath = await openReadPath(config, client);
   const { store } = readPath;
   const { view } = readPath.openView({ basePath: "/", tuning: "root" });
+  // The root listing is fetched while the kernel mount is set up: the first `ls` then finds it loaded.
+  const rootLoaded = view.ensureLoaded(ROOT_INO);
+  rootLoaded.catch(() => {}); // reported by the warm-up below
   let mount: DicfuseMount;
   try {
     mount = await mountDicfuse(view, { mountpoint: config.workspace, ...mountSettings(config), fsname: `scorpio:${config.base_url}` });
@@ -59,7 +62,7 @@ export async function openWorkspace(config: ScorpioConfig): Promise<Workspace> {
   // store that already has the tree (an earlier run) costs no listing request here.
   void (async () => {
     try {
-      await view.ensureLoaded(ROOT_INO);
+      await rootLoaded;
       if (config.load_dir_depth > 0) log.info("directories pre-loaded", { count: await view.preloadDirs(config.load_dir_depth) });
       if (config.prefetch.length > 0) log.info("prefetch done", { ...(await view.prefetch(config.prefetch)) });
     } catch (err) {

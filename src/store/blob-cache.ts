@@ -112,6 +112,41 @@ export class BlobCache {
     if (this.#storedBytes > this.#opts.maxBytes) this.#evictTo(this.lowWaterBytes, oid);
   }
 
+  /**
+   * `putVerified` for a batch (the blobs of a pack): every file is written first, then all renames and
+   * their index rows happen in one synchronous step with one SQLite transaction — a thousand small
+   * files cost one commit, not a thousand. Blobs already cached are skipped. On failure nothing new
+   * stays (renamed files are removed again). Returns how many blobs were stored.
+   */
+  async putManyVerified(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<number> {
+    const todo = items.filter((it) => !this.#index.get(it.oid)?.stored);
+    const temps: string[] = [];
+    try {
+      for (const it of todo) temps.push(await this.#files.writeTemp(it.oid, it.bytes));
+    } catch (err) {
+      for (const t of temps) this.#files.discard(t);
+      throw asFsError(err, `storing ${todo.length} blobs`);
+    }
+    // From here to the index rows: synchronous (see module comment).
+    const renamed: Array<{ oid: Oid; size: number }> = [];
+    try {
+      todo.forEach((it, i) => {
+        // Stored meanwhile by another download (the writes above may have awaited): keep that one.
+        if (this.#index.get(it.oid)?.stored) return this.#files.discard(temps[i]!);
+        this.#files.commit(temps[i]!, it.oid);
+        renamed.push({ oid: it.oid, size: it.bytes.byteLength });
+      });
+      this.#index.markManyStored(renamed, this.#opts.now());
+    } catch (err) {
+      for (const t of temps) this.#files.discard(t); // those already renamed are simply not there
+      for (const r of renamed) this.#files.remove(r.oid);
+      throw asFsError(err, `storing ${todo.length} blobs`);
+    }
+    for (const r of renamed) this.#storedBytes += r.size;
+    if (this.#storedBytes > this.#opts.maxBytes) this.#evictTo(this.lowWaterBytes, null);
+    return renamed.length;
+  }
+
   /** A fresh temp path in the cache's `tmp/` (same filesystem as the blobs), for `adoptVerified`. */
   tempPath(hint: string): string {
     return this.#files.tempPath(hint);

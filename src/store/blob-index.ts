@@ -45,6 +45,13 @@ export class BlobIndex {
       .run(oid, size, lastAccess);
   }
 
+  /** `markStored` for many blobs in one transaction (all or none). */
+  markManyStored(rows: ReadonlyArray<{ readonly oid: Oid; readonly size: number }>, lastAccess: number): void {
+    this.#db.transaction(() => {
+      for (const r of rows) this.markStored(r.oid, r.size, lastAccess);
+    })();
+  }
+
   /** Records a size without content; never overrides the size of stored (verified) content. */
   recordSize(oid: Oid, size: number): void {
     this.#db

@@ -17,7 +17,7 @@
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { EMPTY_BLOB_OID, gitBlobOid, parseGitTree, raceSignal, reachableBlobs, Semaphore, SingleFlight, type TreeEntry } from "../remote/index.ts";
-import type { BackingStore, FetchOptions } from "./backing-store.ts";
+import type { BackingStore, FetchOptions, PackObject } from "./backing-store.ts";
 import type { BlobCache } from "./blob-cache.ts";
 import type { LfsObjects } from "./lfs-objects.ts";
 import type { TreeIndex } from "./tree-index.ts";
@@ -78,11 +78,9 @@ export interface Opened {
  * A read that just got a handle replies from its fd in a later microtask of the same turn; closing in
  * that turn could pull the fd from under the reply. Closes wait for the next macrotask.
  */
-function closeLater(p: Promise<BlobHandle | null>): void {
-  p.then(
-    (h) => setImmediate(() => h?.close()),
-    () => {},
-  );
+/** Closes an fd in the next macrotask: a read reply in flight may still be sent from it. */
+function closeLater(h: BlobHandle): void {
+  setImmediate(() => h.close());
 }
 
 export class ObjectStore {
@@ -97,7 +95,7 @@ export class ObjectStore {
   readonly #sizeSlots: Semaphore;
   readonly #readaheadSlots: Semaphore;
   /** Open blob fds by oid, least recently read first. Unpinned: eviction closes them. */
-  readonly #open = new Map<Oid, Promise<BlobHandle | null>>();
+  readonly #open = new Map<Oid, BlobHandle>();
   readonly #maxOpen: number;
   readonly #unsubscribe: () => void;
   /** Git LFS objects (content fetched through the LFS batch API, cached as blobs); null: no LFS. */
@@ -184,17 +182,8 @@ export class ObjectStore {
    * process. The store owns it; it stays valid at least until the next macrotask.
    */
   async open(oid: Oid, opts: FetchOptions = {}): Promise<Opened> {
-    if (oid === EMPTY_BLOB_OID) return { handle: null, origin: "memory" };
-    const known = this.#open.get(oid);
-    if (known) {
-      const h = await known.catch(() => null);
-      if (h && this.#open.get(oid) === known) {
-        this.#open.delete(oid);
-        this.#open.set(oid, known);
-        this.#served("memory");
-        return { handle: h, origin: "memory" };
-      }
-    }
+    const now = this.openNow(oid);
+    if (now) return now;
     for (let attempt = 0; attempt < 2; attempt++) {
       const origin = await this.ensure(oid, opts);
       const handle = this.cache.openBlob(oid, { pin: false });
@@ -206,6 +195,28 @@ export class ObjectStore {
       // Evicted or found damaged between store and open: fetch again once.
     }
     throw new FsError(Errno.EIO, `blob ${oid} could not be cached (the cache may be too small for it)`);
+  }
+
+  /**
+   * `open` without a promise turn, for what is already local: the empty blob, an fd already open, or
+   * cached content (opened now). Null when the blob must be fetched: then call `open`. FUSE reads of
+   * cached files reply within the request this way, which lets the session catch the next request.
+   */
+  openNow(oid: Oid): Opened | null {
+    if (oid === EMPTY_BLOB_OID) return { handle: null, origin: "memory" };
+    const known = this.#open.get(oid);
+    if (known) {
+      // Most recently used last: the bound closes the oldest.
+      this.#open.delete(oid);
+      this.#open.set(oid, known);
+      this.#served("memory");
+      return { handle: known, origin: "memory" };
+    }
+    const handle = this.cache.openBlob(oid, { pin: false });
+    if (!handle) return null;
+    this.#served("disk");
+    this.#remember(oid, handle);
+    return { handle, origin: "disk" };
   }
 
   /**
@@ -242,9 +253,9 @@ export class ObjectStore {
   #remember(oid: Oid, handle: BlobHandle): void {
     const prev = this.#open.get(oid);
     if (prev) closeLater(prev);
-    this.#open.set(oid, Promise.resolve(handle));
+    this.#open.set(oid, handle);
     if (this.#open.size > this.#maxOpen) {
-      const [oldest, victim] = this.#open.entries().next().value as [Oid, Promise<BlobHandle | null>];
+      const [oldest, victim] = this.#open.entries().next().value as [Oid, BlobHandle];
       this.#open.delete(oldest);
       closeLater(victim);
     }
@@ -253,11 +264,11 @@ export class ObjectStore {
 
   /** Closes the fd of a blob that left the cache. */
   #forget(oid: Oid): void {
-    const p = this.#open.get(oid);
-    if (!p) return;
+    const h = this.#open.get(oid);
+    if (!h) return;
     this.#open.delete(oid);
     this.counters.openHandles = this.#open.size;
-    closeLater(p);
+    closeLater(h);
   }
 
   /** Pins a blob while the kernel holds it open (kernels without no-open mode); one `unpin` each. */
@@ -416,24 +427,21 @@ export class ObjectStore {
       const fetched = await fetchPack(path, o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {});
       this.counters.packs++;
       const current = reachableBlobs(fetched);
-      let blobs = 0;
-      let bytes = 0;
       let trees = 0;
+      const wanted: PackObject[] = [];
       for (const obj of fetched.objects) {
         if (obj.type === "tree") {
           this.putTree(obj.oid, obj.data);
           trees++;
-          continue;
-        }
-        if (obj.type !== "blob" || !current.has(obj.oid) || (o.wanted && !o.wanted.has(obj.oid)) || this.cache.hasBlob(obj.oid)) continue;
-        this.counters.hashed++;
-        await this.cache.putVerified(obj.oid, obj.data);
-        this.counters.packBlobs++;
-        this.counters.downloads++;
-        this.counters.downloadBytes += obj.data.byteLength;
-        blobs++;
-        bytes += obj.data.byteLength;
+        } else if (obj.type === "blob" && current.has(obj.oid) && (!o.wanted || o.wanted.has(obj.oid)) && !this.cache.hasBlob(obj.oid)) wanted.push(obj);
       }
+      // Ids were computed from the bytes while parsing: each blob is hashed once, here as elsewhere.
+      this.counters.hashed += wanted.length;
+      const blobs = await this.cache.putManyVerified(wanted.map((w) => ({ oid: w.oid, bytes: w.data })));
+      const bytes = wanted.reduce((n, w) => n + w.data.byteLength, 0);
+      this.counters.packBlobs += blobs;
+      this.counters.downloads += blobs;
+      this.counters.downloadBytes += bytes;
       return { blobs, bytes, trees };
     });
     return raceSignal(p, o.signal).catch((err: unknown) => {
@@ -463,7 +471,7 @@ export class ObjectStore {
 
   close(): void {
     this.#unsubscribe();
-    for (const p of this.#open.values()) closeLater(p);
+    for (const h of this.#open.values()) closeLater(h);
     this.#open.clear();
     this.counters.openHandles = 0;
   }

@@ -48,6 +48,25 @@ describe("blob cache", () => {
     store.close();
   });
 
+  test("a batch (a pack's blobs) is stored in one step: cached ones skipped, and a failure keeps nothing new", async () => {
+    const store = await openLocalStore({ path: tempDir(), fsyncBlobs: false });
+    const items = Array.from({ length: 6 }, (_, i) => blob(`batched ${i}\n`));
+    await store.blobs.putBlob(items[0]!.oid, items[0]!.bytes);
+    expect(await store.blobs.putManyVerified(items.slice(0, 3))).toBe(2);
+    for (const it of items.slice(0, 3)) expect(new TextDecoder().decode((await store.blobs.readBlob(it.oid))!)).toBe(new TextDecoder().decode(it.bytes));
+    const before = store.blobs.usage();
+    expect(before.blobs).toBe(3);
+    // The fifth blob's final name is taken by a directory: its rename fails half-way through the batch.
+    mkdirSync(join(objectPath(store, items[4]!.oid), "occupied"), { recursive: true });
+    await expect(store.blobs.putManyVerified(items.slice(3))).rejects.toThrow();
+    for (const it of items.slice(3)) expect(store.blobs.hasBlob(it.oid)).toBe(false);
+    expect(existsSync(objectPath(store, items[3]!.oid))).toBe(false);
+    expect(store.blobs.usage()).toEqual(before);
+    expect(store.blobs.storedBytes).toBe(before.bytes);
+    expect(readdirSync(join(store.path, "tmp"))).toEqual([]);
+    store.close();
+  });
+
   test("the empty blob has a real size of 0", async () => {
     const store = await openLocalStore({ path: tempDir() });
     const { oid, bytes } = blob("");

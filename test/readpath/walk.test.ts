@@ -1,0 +1,83 @@
+/**
+ * What a walk of a directory costs in FUSE requests, through the compiled binary: listings come with
+ * attributes (READDIRPLUS on every block), so `ls` + `lstat` of every entry needs no LOOKUP — on a
+ * restart over a warm store, and on a first load (whose kernel entries must not be invalidated).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import { join } from "node:path";
+import { makeTempDir } from "../support/mount-fixture.ts";
+import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
+import { ensureBuilt, startDevServerProcess, startServe, tearDown, writeServeConfig, type DevServerProc, type ServeProc } from "../support/scorpio.ts";
+
+/** More entries than one 4 KiB READDIRPLUS block holds, so AUTO mode would fall back to READDIR + LOOKUPs. */
+const FILES = 80;
+
+let dir: string;
+let repo: SampleRepo;
+let dev: DevServerProc;
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = makeTempDir("readpath-walk");
+  repo = makeSampleRepo(join(dir, "repo"));
+  fs.mkdirSync(join(repo.path, "many"));
+  for (let i = 0; i < FILES; i++) fs.writeFileSync(join(repo.path, "many", `file-${i}.txt`), `file ${i}\n`.repeat(i + 1));
+  git(repo.path, ["add", "many"]);
+  git(repo.path, ["commit", "-q", "-m", "many files"]);
+  dev = await startDevServerProcess(repo.path);
+}, 120_000);
+
+afterAll(async () => {
+  await tearDown({ dev, dir });
+}, 120_000);
+
+async function lookups(p: ServeProc): Promise<number> {
+  const r = await fetch(`${p.httpUrl()}/api/v1/fuse`);
+  const body = (await r.json()) as { sessions: Array<{ ops: Record<string, { count: number }> }> };
+  return body.sessions[0]!.ops.lookup?.count ?? 0;
+}
+
+/** `ls` then `lstat` of every entry of many/; checks the sizes against the files written above. */
+async function listAndStat(ws: string): Promise<void> {
+  const names = await fsp.readdir(join(ws, "many"));
+  expect(names.length).toBe(FILES);
+  for (const n of names) {
+    const i = Number(/file-(\d+)/.exec(n)![1]);
+    expect((await fsp.lstat(join(ws, "many", n))).size).toBe(`file ${i}\n`.length * (i + 1));
+  }
+}
+
+describe("a walk needs no LOOKUP per entry", () => {
+  test("restart over a warm store: ls + lstat of 80 files asks the daemon for one lookup (the directory)", async () => {
+    const sb = writeServeConfig(join(dir, "warm"), dev.url);
+    let serve = await startServe(sb);
+    try {
+      for (const n of await fsp.readdir(join(sb.workspace, "many"))) await fsp.readFile(join(sb.workspace, "many", n));
+    } finally {
+      await serve.stop();
+    }
+    serve = await startServe(sb);
+    try {
+      await listAndStat(sb.workspace);
+      expect(await lookups(serve)).toBe(1);
+    } finally {
+      await tearDown({ daemon: serve, sb });
+    }
+  }, 120_000);
+
+  test("first load: the entries a listing hands the kernel are not invalidated behind it", async () => {
+    // Fast sizes: every entry carries attributes even before its size is known.
+    const sb = writeServeConfig(join(dir, "fast"), dev.url, { dicfuse_stat_mode: "fast", load_dir_depth: 1 });
+    const serve = await startServe(sb);
+    try {
+      const names = await fsp.readdir(join(sb.workspace, "many"));
+      expect(names.length).toBe(FILES);
+      for (const n of names) expect((await fsp.lstat(join(sb.workspace, "many", n))).isFile()).toBe(true);
+      expect(await lookups(serve)).toBe(1);
+    } finally {
+      await tearDown({ daemon: serve, sb });
+    }
+  }, 120_000);
+});
