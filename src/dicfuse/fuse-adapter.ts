@@ -23,6 +23,12 @@ const WRITE_FLAGS = O.WRONLY | O.RDWR | O.APPEND | O.CREAT | O.TRUNC;
 const erofs = () => new FsError(Errno.EROFS, "the monorepo view is read-only");
 
 type Maybe<T> = T | Promise<T>;
+/** One listing entry: the dirent, and the tree node behind it (null for "." and ".."). */
+interface Listed {
+  readonly e: DirEntryPlus;
+  readonly node: Node | null;
+}
+
 const then = <T, U>(v: Maybe<T>, f: (t: T) => Maybe<U>): Maybe<U> => (v instanceof Promise ? v.then(f) : f(v));
 
 export class DicfuseFs implements LowLevelFs {
@@ -162,11 +168,14 @@ export class DicfuseFs implements LowLevelFs {
     throw new FsError(Errno.ENOSYS, "no opendir needed: listings are served by inode");
   }
 
-  /** Children of `ino` from `offset` on, with "." and ".." first; refreshed when read from the start. */
-  private async listing(ino: number, offset: number, max: number): Promise<Array<{ e: DirEntryPlus; node: Node | null }>> {
+  /**
+   * Children of `ino` from `offset` on, with "." and ".." first. Synchronous once the directory is
+   * loaded: a reply within the request lets the session catch the walker's next READDIRPLUS by spinning.
+   */
+  private listing(ino: number, offset: number, max: number): Maybe<Listed[]> {
     const dir = this.view.node(ino);
-    if (dir.kind === "dir") await this.view.ensureLoaded(ino);
-    const out: Array<{ e: DirEntryPlus; node: Node | null }> = [];
+    if (dir.kind === "dir" && !this.view.isLoaded(ino)) return this.view.ensureLoaded(ino).then(() => this.listing(ino, offset, max));
+    const out: Listed[] = [];
     // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
     if (offset < 1) out.push({ e: { name: ".", ino, mode: modeOf(dir), nextOffset: 1 }, node: null });
     if (offset < 2) out.push({ e: { name: "..", ino: dir.parent === 0 ? dir.ino : dir.parent, mode: 0o040000, nextOffset: 2 }, node: null });
@@ -178,8 +187,8 @@ export class DicfuseFs implements LowLevelFs {
     return out;
   }
 
-  async readdir(ino: number, _fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
-    return (await this.listing(ino, offset, max)).map((x) => x.e);
+  readdir(ino: number, _fh: number, offset: number, max: number): Maybe<DirEntryPlus[]> {
+    return then(this.listing(ino, offset, max), (items) => items.map((x) => x.e));
   }
 
   /**
@@ -187,14 +196,19 @@ export class DicfuseFs implements LowLevelFs {
    * known yet goes without (the kernel then LOOKUPs it if asked for its attributes): a listing never
    * waits on the network beyond its own load, and `ls` of a cold directory fetches no sizes.
    */
-  async readdirplus(ino: number, _fh: number, offset: number, max: number): Promise<DirEntryPlus[]> {
-    const items = await this.listing(ino, offset, max);
-    const accurate = this.view.opts.statMode === "accurate";
-    if (accurate) await this.view.prepareSizes(ino, items.flatMap((x) => (x.node ? [x.node] : [])));
+  readdirplus(ino: number, _fh: number, offset: number, max: number): Maybe<DirEntryPlus[]> {
+    return then(this.listing(ino, offset, max), (items) => {
+      if (this.view.opts.statMode !== "accurate") return items.map((x) => (x.node ? { ...x.e, entry: this.entryOf(x.node) } : x.e));
+      const ready = this.view.prepareSizes(ino, items);
+      return ready ? ready.then(() => this.withAttrs(items)) : this.withAttrs(items);
+    });
+  }
+
+  private withAttrs(items: readonly Listed[]): DirEntryPlus[] {
     return items.map((x) => {
       if (!x.node) return x.e;
       let node = x.node;
-      if (accurate && node.kind !== "dir" && node.kind !== "gitlink") {
+      if (node.kind !== "dir" && node.kind !== "gitlink") {
         // Unknown covers an LFS file not yet told apart from a plain one; a symlink's size is its target's.
         const known = this.view.knownSize(node);
         if (known === null || (node.kind === "symlink" && node.target === null)) return x.e;
@@ -203,8 +217,6 @@ export class DicfuseFs implements LowLevelFs {
       return { ...x.e, entry: this.entryOf(node) };
     });
   }
-
-
 
   fsyncdir(): void {}
 

@@ -36,7 +36,8 @@ export interface LfsViewHost {
 
 export class LfsView {
   private readonly decisions = new Map<number, { oid: Oid; res: LfsResolution }>();
-  private readonly dirStacks = new Map<number, { oid: Oid | null; stack: Promise<AttrStack> }>();
+  /** Attribute rules per directory and tree id; `value` once read (so listings can use them without a turn). */
+  private readonly dirStacks = new Map<number, { oid: Oid | null; stack: Promise<AttrStack>; value?: AttrStack }>();
   private above: { commit: Oid | null; stack: Promise<AttrStack> } | null = null;
 
   constructor(private readonly host: LfsViewHost) {}
@@ -68,22 +69,32 @@ export class LfsView {
 
   /**
    * Decides, for the files of directory `dirIno` listed in `files`, what needs no download: plain by
-   * size (empty, or too big for a pointer) or by the attribute rules (no `filter=lfs` applies). Waits
-   * only for the directory's rules (local once its attribute files are read). A listing calls this so
-   * that its entries can carry their attributes; files left undecided are decided on their own later.
+   * the attribute rules (no `filter=lfs` applies) or by size (empty, or too big for a pointer). Done at
+   * once (undefined) when the directory's rules are known; otherwise a promise that reads them first.
+   * A listing calls this so that its entries can carry their attributes; files left undecided are
+   * decided on their own later.
    */
-  async decideListing(dirIno: number, files: readonly Node[]): Promise<void> {
-    let rules: { stack: AttrStack; dirPath: string } | null = null;
+  decideListing(dirIno: number, files: readonly Node[]): Promise<void> | undefined {
+    const undecided = files.filter((f) => f.kind === "file" && f.oid && this.decided(f) === undefined);
+    if (undecided.length === 0) return undefined;
+    const dir = this.host.tree.inodes.getInode(dirIno as Ino);
+    const hit = this.dirStacks.get(dirIno);
+    if (hit?.value && hit.oid === (dir?.oid ?? null)) return this.decideWith(hit.value, dirIno, undecided);
+    return this.stackOf(dirIno).then((stack) => this.decideWith(stack, dirIno, undecided));
+  }
+
+  private decideWith(stack: AttrStack, dirIno: number, files: readonly Node[]): undefined {
+    const dirPath = stack.isEmpty ? "" : this.host.remotePath(dirIno).replace(/^\/+/, "");
     for (const f of files) {
-      if (f.kind !== "file" || !f.oid || this.decided(f) !== undefined) continue;
-      const size = this.host.objects.knownSize(f.oid);
-      if (size !== null && (size === 0 || size > LFS_POINTER_MAX_BYTES)) {
+      // The rules first: in a tree without LFS paths they settle every file with no per-file query.
+      if (!stack.isLfsPath(dirPath ? `${dirPath}/${f.name}` : f.name)) {
         this.remember(f, PLAIN);
         continue;
       }
-      rules ??= { stack: await this.stackOf(dirIno), dirPath: this.host.remotePath(dirIno).replace(/^\/+/, "") };
-      if (!rules.stack.isLfsPath(rules.dirPath ? `${rules.dirPath}/${f.name}` : f.name)) this.remember(f, PLAIN);
+      const size = this.host.objects.knownSize(f.oid!);
+      if (size !== null && (size === 0 || size > LFS_POINTER_MAX_BYTES)) this.remember(f, PLAIN);
     }
+    return undefined;
   }
 
   private remember(node: Node, res: LfsResolution): LfsResolution {
@@ -120,10 +131,14 @@ export class LfsView {
         return (await this.host.objects.read(f.oid)).bytes;
       });
     });
+    const entry: { oid: Oid | null; stack: Promise<AttrStack>; value?: AttrStack } = { oid, stack };
     // A failed read is not remembered: the next request tries again.
-    stack.catch(() => this.dirStacks.delete(dirIno));
+    stack.then(
+      (value) => { entry.value = value; },
+      () => { if (this.dirStacks.get(dirIno) === entry) this.dirStacks.delete(dirIno); },
+    );
     if (this.dirStacks.size >= MAX_DIR_STACKS) this.dirStacks.delete(this.dirStacks.keys().next().value!);
-    this.dirStacks.set(dirIno, { oid, stack });
+    this.dirStacks.set(dirIno, entry);
     return stack;
   }
 

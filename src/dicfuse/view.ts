@@ -294,12 +294,18 @@ export class DicfuseView {
   // ---- sizes and contents ----------------------------------------------------------------------
 
   /**
-   * Lets `knownSize` answer for as many `files` of directory `dirIno` as can be told without a
-   * download (LFS decisions by size and attribute rules); within the view's deadline, never failing.
+   * Lets `knownSize` answer for as many listed files of directory `dirIno` as can be told without a
+   * download (LFS decisions by size and attribute rules). Undefined when that is done already; else a
+   * promise (the directory's attribute rules are still being read) that never fails and ends within
+   * the view's deadline.
    */
-  async prepareSizes(dirIno: number, files: readonly Node[]): Promise<void> {
-    if (!this.lfs) return;
-    await raceSignal(this.lfs.decideListing(dirIno, files), this.deadline()).catch((err: unknown) =>
+  prepareSizes(dirIno: number, listed: ReadonlyArray<{ readonly node: Node | null }>): Promise<void> | undefined {
+    if (!this.lfs) return undefined;
+    const files: Node[] = [];
+    for (const x of listed) if (x.node) files.push(x.node);
+    const pending = this.lfs.decideListing(dirIno, files);
+    if (!pending) return undefined;
+    return raceSignal(pending, this.deadline()).catch((err: unknown) =>
       log.debug("listing attributes left to lookups", { dir: dirIno, error: err as Error }),
     );
   }

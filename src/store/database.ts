@@ -19,6 +19,9 @@ export function openDatabase(file: string): Database {
     db.run("PRAGMA synchronous = NORMAL");
     db.run("PRAGMA busy_timeout = 1000");
     db.run("PRAGMA foreign_keys = OFF");
+    // Up to 64 MiB of pages in SQLite's own cache (the default 2 MiB holds a fraction of a 100k-file
+    // tree): a walk then reads each page from disk once, not once per query. Allocated as used.
+    db.run("PRAGMA cache_size = -65536");
     migrate(db);
     // A deliberate write: in EXCLUSIVE mode it is what makes SQLite take (and keep) its exclusive lock now,
     // so a second process fails here at open rather than at its first write.
