@@ -18,7 +18,8 @@
  *     earlier runs used: `load_dir_depth` = 1, reply and dir-sync TTLs 3600 s, accurate sizes) and
  *     `tuned-fast` (the same with fast sizes) — and each rep with a fresh store and daemon: time from
  *     spawning `scorpio serve` to the first successful listing of the root and of the deep directory;
- *     cold read of every file of one project (top-level directory); warm re-reads. In the last rep: a
+ *     cold read of every file of one project (top-level directory), then Mega's sub-path clone of the
+ *     same project at once (the mount + read target compares with that one); warm re-reads. In the last rep: a
  *     warm-up walk of the whole tree, then `find -type f` and `lstat` of every file, against the same on
  *     the native checkout (passes interleaved, so both see the same machine load); then a second daemon
  *     on the same store, whose first walk is counted.
@@ -295,6 +296,8 @@ interface ModeResult {
   nativeFind?: number[];
   nativeStat?: number[];
   restart?: { rootLs: number; walkMs: number; req: Requests; findMs: number; statMs: number };
+  /** Sub-path clones of the project taken right after each cold read (same machine and disk state). */
+  subClone: number[];
 }
 
 async function main(): Promise<void> {
@@ -389,7 +392,7 @@ async function main(): Promise<void> {
   // ---- Scorpio -----------------------------------------------------------------------------------
   const results: ModeResult[] = [];
   for (const mode of CONFIGS) {
-    const r: ModeResult = { mode, rootLs: [], deepLs: [], deepLsOnly: [], mountReady: [], cold: [], warm: [], mountAndRead: [], coldParallel: [], coldParallelReq: [], prefetch: [], prefetchRead: [], prefetchReq: [], startReq: [], coldReq: [], warmReq: [] };
+    const r: ModeResult = { mode, rootLs: [], deepLs: [], deepLsOnly: [], mountReady: [], cold: [], warm: [], mountAndRead: [], coldParallel: [], coldParallelReq: [], prefetch: [], prefetchRead: [], prefetchReq: [], startReq: [], coldReq: [], warmReq: [], subClone: [] };
     results.push(r);
     for (let rep = 0; rep < REPS; rep++) {
       const s0 = await snapshot();
@@ -411,8 +414,16 @@ async function main(): Promise<void> {
         r.cold.push(now() - t);
         if (cold.files.length !== projectFiles) throw new Error(`mount lists ${cold.files.length} files under ${project}, expected ${projectFiles}`);
         r.mountAndRead.push(rootLs + r.cold.at(-1)!);
+        const s2c = await snapshot();
+        r.coldReq.push(diff(s1, s2c));
+        // The baseline again, at once: both create a thousand files on the same disk in the same state
+        // (a filesystem busy with deletions makes every create slower, for git and for the cache alike).
+        const subDest = join(TMP, `clone-sub-${mode}-${rep}`);
+        t = now();
+        await gitAsync(TMP, ["clone", "-q", `${url}/${project}.git`, subDest]);
+        r.subClone.push(now() - t);
+        rmSync(subDest, { recursive: true, force: true });
         const s2 = await snapshot();
-        r.coldReq.push(diff(s1, s2));
         const warm: number[] = [];
         for (let i = 0; i < WALK_REPS; i++) {
           t = now();
@@ -440,7 +451,7 @@ async function main(): Promise<void> {
         walk(join(d.ws, pre), true);
         r.prefetchRead.push(now() - t);
         r.prefetchReq.push(diff(s3p, await snapshot()));
-        log(`[${mode} #${rep + 1}] mounted ${ms(r.mountReady.at(-1)!)}, first ls / ${ms(rootLs)}, first ls ${DEEP} ${ms(r.deepLs.at(-1)!)} (lookup chain ${ms(r.deepLsOnly.at(-1)!)}); ${fmtReq(r.startReq.at(-1)!)}; cold read ${project} ${ms(r.cold.at(-1)!)} ${cold.bytes} B, ${fmtReq(r.coldReq.at(-1)!)}; warm ${ms(r.warm.at(-1)!)}, ${fmtReq(r.warmReq.at(-1)!)}; 8 parallel readers cold ${par} ${ms(r.coldParallel.at(-1)!)}, ${fmtReq(r.coldParallelReq.at(-1)!)}; prefetch API ${pre} ${ms(r.prefetch.at(-1)!)} + read ${ms(r.prefetchRead.at(-1)!)}, ${fmtReq(r.prefetchReq.at(-1)!)}`);
+        log(`[${mode} #${rep + 1}] mounted ${ms(r.mountReady.at(-1)!)}, first ls / ${ms(rootLs)}, first ls ${DEEP} ${ms(r.deepLs.at(-1)!)} (lookup chain ${ms(r.deepLsOnly.at(-1)!)}); ${fmtReq(r.startReq.at(-1)!)}; cold read ${project} ${ms(r.cold.at(-1)!)} ${cold.bytes} B, ${fmtReq(r.coldReq.at(-1)!)} (sub-path clone next to it ${ms(r.subClone.at(-1)!)}); warm ${ms(r.warm.at(-1)!)}, ${fmtReq(r.warmReq.at(-1)!)}; 8 parallel readers cold ${par} ${ms(r.coldParallel.at(-1)!)}, ${fmtReq(r.coldParallelReq.at(-1)!)}; prefetch API ${pre} ${ms(r.prefetch.at(-1)!)} + read ${ms(r.prefetchRead.at(-1)!)}, ${fmtReq(r.prefetchReq.at(-1)!)}`);
 
         if (rep === REPS - 1) {
           // Whole tree: one warm-up walk (find + stat, which loads every listing), then measured passes.
@@ -526,7 +537,8 @@ async function main(): Promise<void> {
     rows.push([`mount + read, 8 parallel readers (\`xargs -P8 cat\`, ${m}) vs full clone`, ms(marPar), `clone ${ms(fullMed)}`, `${ratio(fullMed / marPar)} faster`, "≥ 20x faster", met(fullMed / marPar >= 20)]);
     rows.push([`mount + prefetch API + read (${m}) vs full clone`, ms(marPre), `clone ${ms(fullMed)}`, `${ratio(fullMed / marPre)} faster`, "≥ 20x faster", met(fullMed / marPre >= 20)]);
     rows.push([`mount + read ${project}/ (${m}) vs sparse partial clone`, ms(mar), `sparse ${ms(sparseMed)}`, `${ratio(sparseMed / mar)} faster`, "—", "—"]);
-    rows.push([`mount + read ${project}/ (${m}) vs sub-path clone \`${project}.git\``, ms(mar), `sub-path ${ms(subMed)}`, `${ratio(subMed / mar)} faster`, "≥ 1x (as fast)", met(subMed / mar >= 1)]);
+    const subNext = median(r.subClone);
+    rows.push([`mount + read ${project}/ (${m}) vs sub-path clone \`${project}.git\` taken right after it`, ms(mar), `sub-path ${ms(subNext)}`, `${ratio(subNext / mar)} faster`, "≥ 1x (as fast)", met(subNext / mar >= 1)]);
   }
   const table = [
     "| Measure | Scorpio | Baseline | Ratio | Target | Status |",
