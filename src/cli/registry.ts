@@ -83,13 +83,24 @@ export function commandWords(binary: BinaryName): string[] {
   return [...words];
 }
 
-export function buildCli(binary: BinaryName): Cli<CliContext> {
+/** Commands that read the whole command table (`this.cli`): they always get every command. */
+const NEEDS_ALL_COMMANDS = new Set(["help", "completions"]);
+
+/**
+ * The Cli of `binary`. With `firstWord` (the command word of this run), only the commands whose paths
+ * start with it are registered when there are any: clipanion builds its parser over every registered
+ * command on each run, which cost ~8 ms of every invocation (and of the daemon's start) for all of
+ * them. Help, completions, options-only and unknown words get the whole table.
+ */
+export function buildCli(binary: BinaryName, firstWord?: string): Cli<CliContext> {
   const cli = new ScorpioCli({
     binaryLabel: binary === "antares" ? "Antares (deprecated alias of scorpio)" : "Scorpio — mount a Mega monorepo on demand",
     binaryName: binary,
     binaryVersion: VERSION,
     enableColors: false,
   });
-  for (const command of commandsFor(binary)) cli.register(command);
+  const all = commandsFor(binary);
+  const named = firstWord && !firstWord.startsWith("-") && !NEEDS_ALL_COMMANDS.has(firstWord) ? all.filter((c) => (c.paths ?? []).some((p) => p[0] === firstWord)) : [];
+  for (const command of named.length > 0 ? named : all) cli.register(command);
   return cli;
 }

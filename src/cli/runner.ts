@@ -38,7 +38,14 @@ function unknownCommand(binary: BinaryName, argv: readonly string[]): string | u
 }
 
 export async function runCli(binary: BinaryName, argv: readonly string[], opts: RunOptions = {}): Promise<number> {
-  const cli = buildCli(binary);
+  let args: string[] | null = null;
+  let hoistError: unknown = null;
+  try {
+    args = binary === "scorpio" ? hoistScorpioGlobals(argv) : hoistAntaresGlobals(argv);
+  } catch (err) {
+    hoistError = err;
+  }
+  const cli = buildCli(binary, args?.[0]);
   const context: CliContext = {
     ...Cli.defaultContext,
     ...(opts.stdout ? { stdout: opts.stdout as CliContext["stdout"] } : {}),
@@ -50,7 +57,7 @@ export async function runCli(binary: BinaryName, argv: readonly string[], opts: 
 
   let command: Command<CliContext>;
   try {
-    const args = binary === "scorpio" ? hoistScorpioGlobals(argv) : hoistAntaresGlobals(argv);
+    if (args === null) throw hoistError;
     command = cli.process(args, context);
   } catch (err) {
     const unknown = unknownCommand(binary, argv);

@@ -31,9 +31,26 @@ interface Listed {
 
 const then = <T, U>(v: Maybe<T>, f: (t: T) => Maybe<U>): Maybe<U> => (v instanceof Promise ? v.then(f) : f(v));
 
+/** After the first read of a file, the next files of its directory whose content is cached go into the kernel's page cache: at most this many ahead, */
+const PUSH_AHEAD_FILES = 32;
+/** each at most this big (larger files are read in big requests anyway), */
+const PUSH_MAX_FILE = 128 * 1024;
+/** and this many bytes per push. */
+const PUSH_AHEAD_BYTES = 1024 * 1024;
+/** Pushed inodes remembered (so each is pushed once); the oldest are forgotten first. */
+const MAX_PUSHED = 100_000;
+
+/** The kernel side a filesystem can push content to (the FUSE session). */
+export interface KernelCache {
+  storeContents(files: ReadonlyArray<{ ino: number; path: string }>): Promise<void>;
+}
+
 export class DicfuseFs implements LowLevelFs {
   private readonly owner: Owner;
   private readonly lookups = new Map<number, number>();
+  /** Files whose content went into the kernel's page cache, by inode, with the blob pushed. */
+  private readonly pushed = new Map<number, string>();
+  private kernel: KernelCache | null = null;
   /** Blobs pinned by kernel opens (only without no-open support), by file handle. */
   private readonly pinned = new Map<number, BlobHandle | null>();
   private nextFh = 1;
@@ -49,6 +66,11 @@ export class DicfuseFs implements LowLevelFs {
 
   constructor(private readonly view: DicfuseView) {
     this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
+  }
+
+  /** Lets reads push the next files of a directory into the kernel's page cache (see `pushAhead`). */
+  attachKernel(kernel: KernelCache): void {
+    this.kernel = kernel;
   }
 
   /** Inodes the kernel currently holds references to (for status and leak checks). */
@@ -94,8 +116,10 @@ export class DicfuseFs implements LowLevelFs {
   forget(ino: number, nlookup: number): void {
     const n = (this.lookups.get(ino) ?? 0) - nlookup;
     if (n < 0) throw new Error(`INTERNAL ERROR: lookup count of inode ${ino} would go negative`);
-    if (n === 0) this.lookups.delete(ino);
-    else this.lookups.set(ino, n);
+    if (n === 0) {
+      this.lookups.delete(ino);
+      this.pushed.delete(ino); // the kernel dropped the inode, and its pages with it
+    } else this.lookups.set(ino, n);
   }
 
   getattr(ino: number): Maybe<AttrReply> {
@@ -147,8 +171,41 @@ export class DicfuseFs implements LowLevelFs {
     const node = this.view.node(ino);
     // Cached content replies within the request; only a fetch makes the read wait.
     const local = this.view.readContentNow(node);
-    if (local) return sliceOf(local.handle, size, offset);
-    return this.view.readContent(node).then((o) => sliceOf(o.handle, size, offset));
+    if (local) {
+      if (offset === 0) this.pushAhead(node);
+      return sliceOf(local.handle, size, offset);
+    }
+    return this.view.readContent(node).then((o) => {
+      if (offset === 0) this.pushAhead(node);
+      return sliceOf(o.handle, size, offset);
+    });
+  }
+
+  /**
+   * A file is being read from its start: the files after it in its directory are likely next (a build,
+   * `cat *`, `grep -r`). Those already cached, small, plain and known to the kernel are pushed into the
+   * kernel's page cache, so reading them costs no READ round trip each; the next READ to arrive is for
+   * the first file not pushed, which pushes the next window. Content is by blob id, so a push is exact;
+   * a file changed later is invalidated after (one ordered notification queue) and pushed again anew.
+   */
+  private pushAhead(node: Node): void {
+    const kernel = this.kernel;
+    if (!kernel || node.parent === 0) return;
+    let budget = PUSH_AHEAD_BYTES;
+    const files: Array<{ ino: number; path: string }> = [];
+    for (const c of this.view.tree.inodes.listChildren(node.parent as Ino, { offset: node.position + 1, limit: PUSH_AHEAD_FILES })) {
+      if (c.kind !== "file" || !c.oid || !this.lookups.has(c.ino) || this.pushed.get(c.ino) === c.oid) continue;
+      if (this.view.lfs && this.view.lfs.decided(c)?.kind !== "plain") continue; // an LFS file shows another content
+      const size = this.view.knownSize(c);
+      if (size === null || size === 0 || size > PUSH_MAX_FILE || size > budget) continue;
+      const path = this.view.objects.cachedPath(c.oid);
+      if (!path) continue;
+      budget -= size;
+      if (this.pushed.size >= MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
+      this.pushed.set(c.ino, c.oid);
+      files.push({ ino: c.ino, path });
+    }
+    kernel.storeContents(files).catch((err: unknown) => log.debug("page cache push failed", { error: err as Error }));
   }
 
   fsync(): void {}

@@ -32,6 +32,7 @@ export async function mountDicfuse(view: DicfuseView, opts: Omit<MountOptions, "
     // every entry and the view answers access(2) itself, without the kernel's extra GETATTRs.
     defaultPermissions: opts.allowOther === true,
   });
+  fs.attachKernel(session);
   const unsubscribe = view.onChange((changes) => {
     // Fire and forget: notifications are sent from a worker thread and must not block replies.
     for (const c of changes) {

@@ -1,10 +1,13 @@
 /**
- * @module fuse/notify — kernel cache invalidation (`fuse_lowlevel_notify_inval_inode`,
- * `..._inval_entry`, `..._delete`) sent from a Worker thread.
+ * @module fuse/notify — kernel cache notifications sent from a Worker thread: invalidation
+ * (`fuse_lowlevel_notify_inval_inode`, `..._inval_entry`, `..._delete`) and content pushed into the
+ * page cache (`fuse_lowlevel_notify_store`, read from a file by the worker).
  *
  * Why a thread: an entry invalidation takes the parent directory's lock in the kernel. If a lookup
  * in that directory is waiting for our reply while the JS thread blocks inside the notify call, the
- * two wait on each other forever. Sending from another thread keeps the JS thread free to answer.
+ * two wait on each other forever. Sending from another thread keeps the JS thread free to answer. (A store likewise
+ * waits for a page lock that a READ in flight holds until the JS thread replies.) One worker sends
+ * everything in order, so an invalidation always lands after a store queued before it.
  */
 import { logger } from "../util/log.ts";
 import { loadLibfuse } from "./libfuse.ts";
@@ -12,18 +15,41 @@ import { loadLibfuse } from "./libfuse.ts";
 const log = logger("fuse/notify");
 
 const WORKER_SOURCE = (libPath: string) => `
-import { dlopen, FFIType } from "bun:ffi";
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { readFileSync } from "node:fs";
 const P = FFIType.ptr, u64 = FFIType.u64, i64 = FFIType.i64, i32 = FFIType.i32;
 const lib = dlopen(${JSON.stringify(libPath)}, {
   fuse_lowlevel_notify_inval_inode: { args: [P, u64, i64, i64], returns: i32 },
   fuse_lowlevel_notify_inval_entry: { args: [P, u64, FFIType.ptr, u64], returns: i32 },
   fuse_lowlevel_notify_delete: { args: [P, u64, u64, FFIType.ptr, u64], returns: i32 },
+  fuse_lowlevel_notify_store: { args: [P, u64, i64, P, i32], returns: i32 },
 }).symbols;
+// struct fuse_bufvec { size_t count, idx, off; struct fuse_buf { size_t size; int flags; void *mem; int fd; off_t pos; } buf[1]; }
+const vec = new BigUint64Array(8);
+function storeOne(se, ino, path) {
+  let bytes;
+  try { bytes = readFileSync(path); } catch { return -2; } // gone (evicted): nothing to push
+  if (bytes.length === 0) return 0;
+  vec[0] = 1n; vec[1] = 0n; vec[2] = 0n;
+  vec[3] = BigInt(bytes.length); vec[4] = 0n; vec[5] = BigInt(ptr(bytes)); vec[6] = 0n; vec[7] = 0n;
+  return lib.fuse_lowlevel_notify_store(se, ino, 0, ptr(vec), 0);
+}
+// Every file of the batch is tried; the result is the first failure other than ENOENT (not cached
+// by the kernel, or evicted from the store: nothing to do), else 0.
+function store(m) {
+  let rc = 0;
+  for (const f of m.files) {
+    const r = storeOne(m.se, f.ino, f.path);
+    if (r !== 0 && r !== -2 && rc === 0) rc = r;
+  }
+  return rc;
+}
 self.onmessage = (ev) => {
   const m = ev.data;
   let rc;
   try {
     if (m.kind === "inode") rc = lib.fuse_lowlevel_notify_inval_inode(m.se, m.ino, m.off, m.len);
+    else if (m.kind === "store") rc = store(m);
     else {
       const name = Buffer.from(m.name + "\\0");
       rc = m.kind === "entry"
@@ -37,6 +63,7 @@ self.onmessage = (ev) => {
 
 type Message =
   | { kind: "inode"; se: number; ino: number; off: number; len: number }
+  | { kind: "store"; se: number; files: ReadonlyArray<{ ino: number; path: string }> }
   | { kind: "entry"; se: number; parent: number; name: string }
   | { kind: "delete"; se: number; parent: number; child: number; name: string };
 

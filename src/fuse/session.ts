@@ -482,6 +482,17 @@ export class FuseSession implements OpRuntime {
     await sendNotification({ kind: "entry", se: Number(this.se), parent, name });
   }
 
+  /**
+   * Puts the content of each file into the kernel's page cache of its inode (from offset 0), so reads
+   * of it need no READ request. One notification batch; the kernel must know each inode (else that one
+   * is skipped) and each file must hold exactly what a read of its inode returns.
+   */
+  async storeContents(files: ReadonlyArray<{ ino: number; path: string }>): Promise<void> {
+    if (!this.se || this.ended || files.length === 0) return;
+    const rc = await sendNotification({ kind: "store", se: Number(this.se), files });
+    if (rc !== 0) log.debug("page cache store failed", { errno: -rc });
+  }
+
   /** Tells the kernel `name` (inode `child`) was deleted from `parent`. */
   async notifyDelete(parent: number, child: number, name: string): Promise<void> {
     if (!this.se || this.ended) return;

@@ -265,6 +265,11 @@ export class BlobCache {
     return this.#index.get(oid)?.stored ?? false;
   }
 
+  /** The file of a cached blob (read it while it is there: eviction may remove it), or null. */
+  storedPath(oid: Oid): string | null {
+    return this.hasBlob(oid) ? this.#files.pathFor(oid) : null;
+  }
+
   /** A known size: of cached content, or recorded with `recordSize`; null if unknown. 0 is a real size. */
   blobSize(oid: Oid): number | null {
     return this.#index.get(oid)?.size ?? null;

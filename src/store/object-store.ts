@@ -125,6 +125,11 @@ export class ObjectStore {
     return oid === EMPTY_BLOB_OID || this.cache.hasBlob(oid);
   }
 
+  /** The file holding a cached blob (it may be evicted at any time after), or null. */
+  cachedPath(oid: Oid): string | null {
+    return this.cache.storedPath(oid);
+  }
+
   /** True while a download of `oid` is in flight. */
   isFetching(oid: Oid): boolean {
     return this.#downloads.has(oid);

@@ -1,13 +1,15 @@
 /**
  * What a walk of a directory costs in FUSE requests, through the compiled binary: listings come with
  * attributes (READDIRPLUS on every block), so `ls` + `lstat` of every entry needs no LOOKUP — on a
- * restart over a warm store, and on a first load (whose kernel entries must not be invalidated).
+ * restart over a warm store, and on a first load (whose kernel entries must not be invalidated); and
+ * reading a file from its start pushes the next cached files of its directory into the page cache.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "../support/mount-fixture.ts";
+import { eventually } from "../support/eventually.ts";
 import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
 import { ensureBuilt, startDevServerProcess, startServe, tearDown, writeServeConfig, type DevServerProc, type ServeProc } from "../support/scorpio.ts";
 
@@ -33,10 +35,18 @@ afterAll(async () => {
   await tearDown({ dev, dir });
 }, 120_000);
 
-async function lookups(p: ServeProc): Promise<number> {
+async function opCount(p: ServeProc, op: string): Promise<number> {
   const r = await fetch(`${p.httpUrl()}/api/v1/fuse`);
   const body = (await r.json()) as { sessions: Array<{ ops: Record<string, { count: number }> }> };
-  return body.sessions[0]!.ops.lookup?.count ?? 0;
+  return body.sessions[0]!.ops[op]?.count ?? 0;
+}
+const lookups = (p: ServeProc) => opCount(p, "lookup");
+
+/** Pages of `path` in the page cache (util-linux fincore: it maps the file, it does not read it). */
+function residentPages(path: string): number {
+  const r = Bun.spawnSync(["fincore", "--raw", "--noheadings", "--output", "PAGES", path]);
+  if (r.exitCode !== 0) throw new Error(`fincore ${path}: ${r.stderr.toString()}`);
+  return Number(r.stdout.toString().trim());
 }
 
 /** `ls` then `lstat` of every entry of many/; checks the sizes against the files written above. */
@@ -76,6 +86,36 @@ describe("a walk needs no LOOKUP per entry", () => {
       expect(names.length).toBe(FILES);
       for (const n of names) expect((await fsp.lstat(join(sb.workspace, "many", n))).isFile()).toBe(true);
       expect(await lookups(serve)).toBe(1);
+    } finally {
+      await tearDown({ daemon: serve, sb });
+    }
+  }, 120_000);
+});
+
+describe("reads push ahead into the kernel's page cache", () => {
+  test("reading a file from its start pushes the next cached files into the page cache: reading them sends no READ", async () => {
+    const sb = writeServeConfig(join(dir, "push"), dev.url);
+    let serve = await startServe(sb);
+    try {
+      for (const n of await fsp.readdir(join(sb.workspace, "many"))) await fsp.readFile(join(sb.workspace, "many", n));
+    } finally {
+      await serve.stop();
+    }
+    // A restart: the store has every blob, the kernel has nothing.
+    serve = await startServe(sb);
+    try {
+      const names = await fsp.readdir(join(sb.workspace, "many"));
+      const path = (i: number) => join(sb.workspace, "many", names[i]!);
+      expect(residentPages(path(1))).toBe(0);
+      expect((await fsp.readFile(path(0), "utf8")).startsWith("file ")).toBe(true);
+      // The push travels on its own thread: wait until the next files are in, then read them.
+      expect(await eventually(async () => [1, 2, 3, 10].every((i) => residentPages(path(i)) > 0), (v) => v)).toBe(true);
+      const reads = await opCount(serve, "read");
+      for (let i = 1; i <= 10; i++) {
+        const i0 = Number(/file-(\d+)/.exec(names[i]!)![1]);
+        expect(await fsp.readFile(path(i), "utf8")).toBe(`file ${i0}\n`.repeat(i0 + 1));
+      }
+      expect(await opCount(serve, "read")).toBe(reads);
     } finally {
       await tearDown({ daemon: serve, sb });
     }
