@@ -24,6 +24,8 @@ const log = logger("store");
 /** Flush batched access times early once this many are pending, to bound memory. */
 const MAX_PENDING_ACCESSES = 10_000;
 const PAGE = 512;
+/** Blobs of a batch stored per step (one transaction each) before the event loop gets a turn. */
+const BATCH_CHUNK = 128;
 
 export interface BlobCacheOptions {
   /**
@@ -113,12 +115,23 @@ export class BlobCache {
   }
 
   /**
-   * `putVerified` for a batch (the blobs of a pack): every file is written first, then all renames and
-   * their index rows happen in one synchronous step with one SQLite transaction — a thousand small
-   * files cost one commit, not a thousand. Blobs already cached are skipped. On failure nothing new
-   * stays (renamed files are removed again). Returns how many blobs were stored.
+   * `putVerified` for a batch (the blobs of a pack), in chunks of BATCH_CHUNK: a chunk's files are
+   * written first, then all their renames and index rows happen in one synchronous step with one
+   * SQLite transaction — a thousand small files cost a few commits, not a thousand. Between chunks the
+   * event loop runs, so FUSE requests (and a smaller pack someone waits for) are served while a big
+   * pack is stored. Blobs already cached are skipped. On failure nothing of the failing chunk stays
+   * (its renamed files are removed again); earlier chunks are stored. Returns how many were stored.
    */
   async putManyVerified(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<number> {
+    let stored = 0;
+    for (let i = 0; i < items.length; i += BATCH_CHUNK) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      stored += await this.#putChunk(items.slice(i, i + BATCH_CHUNK));
+    }
+    return stored;
+  }
+
+  async #putChunk(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<number> {
     const todo = items.filter((it) => !this.#index.get(it.oid)?.stored);
     const temps: string[] = [];
     try {

@@ -67,6 +67,20 @@ describe("blob cache", () => {
     store.close();
   });
 
+  test("a batch larger than one step is stored whole, and FUSE-like work runs between its steps", async () => {
+    const store = await openLocalStore({ path: tempDir(), fsyncBlobs: false });
+    const items = Array.from({ length: 300 }, (_, i) => blob(`chunked ${i}\n`));
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const stored = await store.blobs.putManyVerified(items);
+    clearInterval(ticker);
+    expect(stored).toBe(300);
+    for (const it of items) expect(store.blobs.hasBlob(it.oid)).toBe(true);
+    expect(store.blobs.usage().blobs).toBe(300);
+    expect(turns).toBeGreaterThan(0); // the event loop ran while the batch was stored
+    store.close();
+  });
+
   test("the empty blob has a real size of 0", async () => {
     const store = await openLocalStore({ path: tempDir() });
     const { oid, bytes } = blob("");
