@@ -39,6 +39,8 @@ const PUSH_MAX_FILE = 128 * 1024;
 const PUSH_AHEAD_BYTES = 1024 * 1024;
 /** Pushed inodes remembered (so each is pushed once); the oldest are forgotten first. */
 const MAX_PUSHED = 100_000;
+/** Directories whose reading order is followed (for push-ahead); the least recently read are dropped. */
+const MAX_READ_DIRS = 1_000;
 
 /** The kernel side a filesystem can push content to (the FUSE session). */
 export interface KernelCache {
@@ -50,6 +52,8 @@ export class DicfuseFs implements LowLevelFs {
   private readonly lookups = new Map<number, number>();
   /** Files whose content went into the kernel's page cache, by inode, with the blob pushed. */
   private readonly pushed = new Map<number, string>();
+  /** Per directory: the listing position a reader going through it in order would READ next. */
+  private readonly nextRead = new Map<number, number>();
   private kernel: KernelCache | null = null;
   /** Blobs pinned by kernel opens (only without no-open support), by file handle. */
   private readonly pinned = new Map<number, BlobHandle | null>();
@@ -66,6 +70,10 @@ export class DicfuseFs implements LowLevelFs {
 
   constructor(private readonly view: DicfuseView) {
     this.owner = { uid: view.opts.uid ?? process.getuid?.() ?? 0, gid: view.opts.gid ?? process.getgid?.() ?? 0, fallbackMtime: Math.floor(Date.now() / 1000) };
+  }
+
+  onRequest(): void {
+    this.view.noteActivity();
   }
 
   /** Lets reads push the next files of a directory into the kernel's page cache (see `pushAhead`). */
@@ -182,30 +190,56 @@ export class DicfuseFs implements LowLevelFs {
   }
 
   /**
-   * A file is being read from its start: the files after it in its directory are likely next (a build,
-   * `cat *`, `grep -r`). Those already cached, small, plain and known to the kernel are pushed into the
-   * kernel's page cache, so reading them costs no READ round trip each; the next READ to arrive is for
-   * the first file not pushed, which pushes the next window. Content is by blob id, so a push is exact;
-   * a file changed later is invalidated after (one ordered notification queue) and pushed again anew.
+   * A file is being read from its start. When it is the file a reader going through the directory in
+   * listing order would read next (a build, `cat *`, `grep -r`), the files after it are likely next
+   * too: those already cached, small, plain and known to the kernel are pushed into the kernel's page
+   * cache, so reading them costs no READ round trip each. The next READ of such a reader is for the
+   * first file not pushed, which pushes the next window. A lone read pushes nothing. Content is by blob
+   * id, so a push is exact; a file changed later is invalidated after it (one ordered notification
+   * queue) and pushed again anew.
    */
   private pushAhead(node: Node): void {
     const kernel = this.kernel;
     if (!kernel || node.parent === 0) return;
-    let budget = PUSH_AHEAD_BYTES;
-    const files: Array<{ ino: number; path: string }> = [];
-    for (const c of this.view.tree.inodes.listChildren(node.parent as Ino, { offset: node.position + 1, limit: PUSH_AHEAD_FILES })) {
-      if (c.kind !== "file" || !c.oid || !this.lookups.has(c.ino) || this.pushed.get(c.ino) === c.oid) continue;
-      if (this.view.lfs && this.view.lfs.decided(c)?.kind !== "plain") continue; // an LFS file shows another content
-      const size = this.view.knownSize(c);
-      if (size === null || size === 0 || size > PUSH_MAX_FILE || size > budget) continue;
-      const path = this.view.objects.cachedPath(c.oid);
-      if (!path) continue;
-      budget -= size;
-      if (this.pushed.size >= MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
-      this.pushed.set(c.ino, c.oid);
-      files.push({ ino: c.ino, path });
+    const sequential = this.nextRead.get(node.parent) === node.position;
+    let next = node.position + 1;
+    if (sequential) {
+      let budget = PUSH_AHEAD_BYTES;
+      const files: Array<{ ino: number; path: string }> = [];
+      for (const c of this.view.tree.inodes.listChildren(node.parent as Ino, { offset: next, limit: PUSH_AHEAD_FILES })) {
+        next = c.position + 1;
+        if (c.kind !== "file") continue; // a reader of files steps over directories and links
+        const push = this.pushable(c, budget);
+        if (push === null) {
+          next = c.position; // this one comes as a READ: the window goes on from there
+          break;
+        }
+        if (push === "none") continue; // in the kernel's page cache already, or empty (no READ comes)
+        budget -= push.size;
+        if (this.pushed.size >= MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
+        this.pushed.set(c.ino, c.oid!);
+        files.push({ ino: c.ino, path: push.path });
+      }
+      if (files.length > 0) kernel.storeContents(files).catch((err: unknown) => log.debug("page cache push failed", { error: err as Error }));
     }
-    kernel.storeContents(files).catch((err: unknown) => log.debug("page cache push failed", { error: err as Error }));
+    this.nextRead.delete(node.parent); // most recent last: the bound drops the oldest directory
+    if (this.nextRead.size >= MAX_READ_DIRS) this.nextRead.delete(this.nextRead.keys().next().value!);
+    this.nextRead.set(node.parent, next);
+  }
+
+  /**
+   * What to push for file `c`: its blob file and size; "none" when nothing is needed (pushed already,
+   * or empty: the kernel reads no page of an empty file); null when it cannot be pushed (a READ comes).
+   */
+  private pushable(c: Node, budget: number): { path: string; size: number } | "none" | null {
+    if (!c.oid || !this.lookups.has(c.ino)) return null;
+    if (this.pushed.get(c.ino) === c.oid) return "none";
+    if (this.view.lfs && this.view.lfs.decided(c)?.kind !== "plain") return null; // an LFS file shows another content
+    const size = this.view.knownSize(c);
+    if (size === 0) return "none";
+    if (size === null || size > PUSH_MAX_FILE || size > budget) return null;
+    const path = this.view.objects.cachedPath(c.oid);
+    return path === null ? null : { path, size };
   }
 
   fsync(): void {}

@@ -28,8 +28,8 @@ const READAHEAD_MAX_FILE = 1024 * 1024;
 const COMMIT_KEY = "view_commit";
 /** Background directory pre-loads in flight at once: a minority of the client's request slots. */
 const PRELOAD_CONCURRENCY = 2;
-/** Background work waits until user-facing fetches have been quiet this long. */
-const IDLE_MS = 50;
+/** Background work waits until the mount (its requests and the fetches they wait for) has been quiet this long. */
+const IDLE_MS = 100;
 /** A directory with at least this many files not cached is fetched as one pack when one of them is needed. */
 const PACK_MIN_FILES = 4;
 /** A directory pack larger than this is abandoned for per-file requests (history and big files make packs big). */
@@ -173,6 +173,11 @@ export class DicfuseView {
       this.foreground--;
       this.lastForeground = Date.now();
     }
+  }
+
+  /** The mount is in use (any FUSE request): background pre-loads hold off for IDLE_MS. */
+  noteActivity(): void {
+    this.lastForeground = Date.now();
   }
 
   /** Resolves once no user-facing fetch has been in flight for IDLE_MS (background work goes then). */

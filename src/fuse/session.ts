@@ -261,6 +261,7 @@ export class FuseSession implements OpRuntime {
     const st = this.opStats[op]!;
     st.count++;
     const start = performance.now();
+    this.fs.onRequest?.();
     let value: MaybePromise<T>;
     try {
       value = call();

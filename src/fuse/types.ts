@@ -162,6 +162,8 @@ export interface ConnectionInfo {
 export interface LowLevelFs {
   init?(conn: ConnectionInfo): void;
   destroy?(): void;
+  /** Called as each request arrives, before its handler: lets background work know the mount is in use. */
+  onRequest?(): void;
   lookup?(parent: Ino, name: string, ctx: RequestContext): MaybePromise<EntryReply | NegativeEntryReply>;
   /** Must not do I/O that can fail: there is no way to report an error. */
   forget?(ino: Ino, nlookup: number): void;

@@ -93,7 +93,7 @@ describe("a walk needs no LOOKUP per entry", () => {
 });
 
 describe("reads push ahead into the kernel's page cache", () => {
-  test("reading a file from its start pushes the next cached files into the page cache: reading them sends no READ", async () => {
+  test("files read in listing order push the next cached files into the page cache: reading those sends no READ; a lone read pushes nothing", async () => {
     const sb = writeServeConfig(join(dir, "push"), dev.url);
     let serve = await startServe(sb);
     try {
@@ -106,15 +106,20 @@ describe("reads push ahead into the kernel's page cache", () => {
     try {
       const names = await fsp.readdir(join(sb.workspace, "many"));
       const path = (i: number) => join(sb.workspace, "many", names[i]!);
-      expect(residentPages(path(1))).toBe(0);
-      expect((await fsp.readFile(path(0), "utf8")).startsWith("file ")).toBe(true);
-      // The push travels on its own thread: wait until the next files are in, then read them.
-      expect(await eventually(async () => [1, 2, 3, 10].every((i) => residentPages(path(i)) > 0), (v) => v)).toBe(true);
+      const expectContent = async (i: number) => {
+        const n = Number(/file-(\d+)/.exec(names[i]!)![1]);
+        expect(await fsp.readFile(path(i), "utf8")).toBe(`file ${n}\n`.repeat(n + 1));
+      };
+      expect(residentPages(path(2))).toBe(0);
+      await expectContent(40); // alone: no reader going through the directory
+      await expectContent(0);
+      await expectContent(1); // the second in order: the next ones are pushed
+      // The push travels on its own thread (one queue, in order): once the window is in, any push the
+      // lone read had made (of the file after it) would be in too.
+      expect(await eventually(async () => [2, 3, 10, 20].every((i) => residentPages(path(i)) > 0), (v) => v)).toBe(true);
+      expect(residentPages(path(41))).toBe(0);
       const reads = await opCount(serve, "read");
-      for (let i = 1; i <= 10; i++) {
-        const i0 = Number(/file-(\d+)/.exec(names[i]!)![1]);
-        expect(await fsp.readFile(path(i), "utf8")).toBe(`file ${i0}\n`.repeat(i0 + 1));
-      }
+      for (let i = 2; i <= 20; i++) await expectContent(i);
       expect(await opCount(serve, "read")).toBe(reads);
     } finally {
       await tearDown({ daemon: serve, sb });
