@@ -59,16 +59,21 @@ async function listAndStat(ws: string): Promise<void> {
   }
 }
 
+/** A daemon that read every file of many/ once, stopped and started again: the store has every blob, the kernel nothing. */
+async function restartedOverWarmStore(name: string): Promise<{ sb: ReturnType<typeof writeServeConfig>; serve: ServeProc }> {
+  const sb = writeServeConfig(join(dir, name), dev.url);
+  const first = await startServe(sb);
+  try {
+    for (const n of await fsp.readdir(join(sb.workspace, "many"))) await fsp.readFile(join(sb.workspace, "many", n));
+  } finally {
+    await first.stop();
+  }
+  return { sb, serve: await startServe(sb) };
+}
+
 describe("a walk needs no LOOKUP per entry", () => {
   test("restart over a warm store: ls + lstat of 80 files asks the daemon for one lookup (the directory)", async () => {
-    const sb = writeServeConfig(join(dir, "warm"), dev.url);
-    let serve = await startServe(sb);
-    try {
-      for (const n of await fsp.readdir(join(sb.workspace, "many"))) await fsp.readFile(join(sb.workspace, "many", n));
-    } finally {
-      await serve.stop();
-    }
-    serve = await startServe(sb);
+    const { sb, serve } = await restartedOverWarmStore("warm");
     try {
       await listAndStat(sb.workspace);
       expect(await lookups(serve)).toBe(1);
@@ -94,15 +99,7 @@ describe("a walk needs no LOOKUP per entry", () => {
 
 describe("reads push ahead into the kernel's page cache", () => {
   test("files read in listing order push the next cached files into the page cache: reading those sends no READ; a lone read pushes nothing", async () => {
-    const sb = writeServeConfig(join(dir, "push"), dev.url);
-    let serve = await startServe(sb);
-    try {
-      for (const n of await fsp.readdir(join(sb.workspace, "many"))) await fsp.readFile(join(sb.workspace, "many", n));
-    } finally {
-      await serve.stop();
-    }
-    // A restart: the store has every blob, the kernel has nothing.
-    serve = await startServe(sb);
+    const { sb, serve } = await restartedOverWarmStore("push");
     try {
       const names = await fsp.readdir(join(sb.workspace, "many"));
       const path = (i: number) => join(sb.workspace, "many", names[i]!);
