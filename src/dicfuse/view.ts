@@ -26,6 +26,9 @@ const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
 const COMMIT_KEY = "view_commit";
+/** Listings of sub-directories fetched ahead of a walker, at once; and the most sub-directories a listing may have for it. */
+const LISTING_AHEAD_CONCURRENCY = 4;
+const LISTING_AHEAD_MAX_DIRS = 16;
 /** Background directory pre-loads in flight at once: a minority of the client's request slots. */
 const PRELOAD_CONCURRENCY = 2;
 /** Background work waits until the mount (its requests and the fetches they wait for) has been quiet this long. */
@@ -54,6 +57,7 @@ export class DicfuseView {
   /** Directories whose pack brought content (a second one under the same parent widens to the parent). */
   private readonly packedDirs = new Set<number>();
   /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
+  private readonly listingSlots = new Semaphore(LISTING_AHEAD_CONCURRENCY);
   private foreground = 0;
   private lastForeground = 0;
   /** Git LFS files (when the object store has an LFS client): pointer size on stat, the object on read. */
@@ -123,7 +127,7 @@ export class DicfuseView {
     if (dir.kind === "gitlink") return null;
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     if (this.isLoaded(parent)) return this.tree.inodes.lookupChild(parent as Ino, name);
-    return this.asForeground(this.loadDir(parent)).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
+    return this.loadForUser(parent).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
   }
 
   /** The children of a directory, in server order, loading the listing on first use. */
@@ -132,7 +136,7 @@ export class DicfuseView {
     if (dir.kind === "gitlink") return [];
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     if (this.isLoaded(dirIno)) return this.tree.inodes.listChildren(dirIno as Ino);
-    return this.asForeground(this.loadDir(dirIno)).then(() => this.tree.inodes.listChildren(dirIno as Ino));
+    return this.loadForUser(dirIno).then(() => this.tree.inodes.listChildren(dirIno as Ino));
   }
 
   /** When the listing of `dirIno` last changed, in ms since the epoch (0 = not since start). */
@@ -161,7 +165,30 @@ export class DicfuseView {
 
   /** Makes sure `dirIno` has a listing. A loaded directory costs nothing: freshness comes from the watcher. */
   async ensureLoaded(dirIno: number): Promise<void> {
-    if (!this.isLoaded(dirIno)) await this.asForeground(this.loadDir(dirIno));
+    if (!this.isLoaded(dirIno)) await this.loadForUser(dirIno);
+  }
+
+  /** Loads a listing someone waits for, then starts its sub-directories' listings (`listingsAhead`). */
+  private async loadForUser(dirIno: number): Promise<void> {
+    await this.asForeground(this.loadDir(dirIno));
+    this.listingsAhead(dirIno);
+  }
+
+  /**
+   * After a listing a user waited for, the listings of its sub-directories are fetched in the
+   * background, LISTING_AHEAD_CONCURRENCY at a time (at most LISTING_AHEAD_MAX_DIRS of them): a walker
+   * (`find`, an IDE, a build) enters them next, and they then arrive while it is busy with the parent
+   * instead of one round trip per directory in turn. Listings by tree id cost nothing when seen before;
+   * pre-loads and refreshes do not trigger this, and nothing here recurses.
+   */
+  private listingsAhead(dirIno: number): void {
+    const dirs = this.tree.inodes.listChildren(dirIno as Ino).filter((c) => c.kind === "dir" && !this.isLoaded(c.ino));
+    if (dirs.length === 0 || dirs.length > LISTING_AHEAD_MAX_DIRS) return;
+    for (const d of dirs) {
+      this.listingSlots
+        .run(async () => (this.isLoaded(d.ino) ? undefined : this.loadDir(d.ino)))
+        .catch((err: unknown) => log.debug("listing read-ahead skipped a directory", { path: this.safePath(d.ino), error: err as Error }));
+    }
   }
 
   /** Counts `p` as work a user waits for while it runs. */

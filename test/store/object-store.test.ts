@@ -203,6 +203,9 @@ describe("over the dev server", () => {
     repo.commitFile("project/bar/later.txt", "after the pin\n");
     const bar = (await pinned.lookup(1, "bar"))!;
     expect((await pinned.children(bar.ino)).map((c) => c.name)).toEqual(["deep"]);
+    // The following view may have listed bar/ already (read ahead of its parent): the watcher's round
+    // brings it up to date, as for any loaded directory.
+    await follow.refreshChanged();
     expect(await names(follow, ["bar"])).toEqual(["deep", "later.txt"]);
 
     // A view pinned at the old commit, opened after the server moved on: its root's tree id at that
@@ -245,7 +248,8 @@ describe("over the dev server", () => {
     expect(objects.has(old)).toBe(false);
     // Reading the other files costs nothing more.
     for (const f of files) await view.readContent(f);
-    expect(server.stats.total("/")).toBe(2); // info/refs + upload-pack
+    expect(server.stats.total("/packed.git")).toBe(2); // info/refs + upload-pack
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
     objects.close();
     store.close();
   });
@@ -264,13 +268,37 @@ describe("over the dev server", () => {
     expect(server.stats.get("POST", "/widen/x.git/git-upload-pack")).toBe(1);
     expect(await eventually(async () => y.every((f) => objects.has(f.oid!)), (v) => v)).toBe(true);
     expect(server.stats.get("POST", "/widen.git/git-upload-pack")).toBe(1);
-    const before = server.stats.total("/");
+    // Packs only (z's listing may also come ahead of the reader, from the tree API or the pack's trees).
+    const packsBefore = server.stats.total("/widen");
     await view.readContent(y[0]!);
-    // z: its listing and contents came with the parent's pack too.
+    // z: its contents came with the parent's pack too.
     for (const f of await view.children(dirs[2]!.ino)) expect(new TextDecoder().decode((await objects.read(f.oid!)).bytes)).toBe(`z ${f.name.slice(1, 2)}\n`);
-    expect(server.stats.total("/")).toBe(before);
+    expect(server.stats.total("/widen")).toBe(packsBefore);
     expect(server.stats.get("POST", "/widen/y.git/git-upload-pack")).toBe(0);
     expect(server.stats.total("/api/v1/file/blob")).toBe(0);
+    objects.close();
+    store.close();
+  });
+
+  test("a listing a user waited for starts its sub-directories' listings; a directory with too many sub-directories does not", async () => {
+    for (const d of ["a", "b", "c"]) repo.commitFile(`ahead/${d}/f.txt`, `${d}\n`);
+    for (let i = 0; i < 20; i++) repo.commitFile(`wide/d${i}/f.txt`, `${i}\n`);
+    const { store, objects } = await objectStoreOver(client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const ahead = (await view.lookup(1, "ahead"))!;
+    const wide = (await view.lookup(1, "wide"))!;
+    const subdirs = await view.children(ahead.ino);
+    expect(subdirs.map((c) => c.name)).toEqual(["a", "b", "c"]);
+    // Nobody asked for a/, b/ or c/: their listings come anyway.
+    expect(await eventually(async () => subdirs.every((c) => view.isLoaded(c.ino)), (v) => v)).toBe(true);
+    server.stats.reset();
+    for (const c of subdirs) expect((await view.children(c.ino)).map((f) => f.name)).toEqual(["f.txt"]);
+    expect(server.stats.total("/api/v1/file/tree") + server.stats.total("/api/v1/tree")).toBe(0);
+    // 20 sub-directories: above the bound, none is fetched ahead.
+    const many = await view.children(wide.ino);
+    expect(many.length).toBe(20);
+    await Bun.sleep(300);
+    expect(many.filter((c) => view.isLoaded(c.ino))).toEqual([]);
     objects.close();
     store.close();
   });
