@@ -10,7 +10,7 @@
  * support, each open pins its blob until the matching release.
  */
 import { Errno, FsError } from "../util/errno.ts";
-import { CAP, checkAccess, O, type ConnectionInfo, type FileInfo, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
+import { CAP, checkAccess, O, type StoreFile, type ConnectionInfo, type FileInfo, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
 import type { BlobHandle, Ino } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
@@ -31,7 +31,7 @@ interface Listed {
 
 const then = <T, U>(v: Maybe<T>, f: (t: T) => Maybe<U>): Maybe<U> => (v instanceof Promise ? v.then(f) : f(v));
 
-/** After the first read of a file, the next files of its directory whose content is cached go into the kernel's page cache: at most this many ahead, */
+/** Push-ahead (see `pushAhead`): at most this many files past the one being read, */
 const PUSH_AHEAD_FILES = 32;
 /** each at most this big (larger files are read in big requests anyway), */
 const PUSH_MAX_FILE = 128 * 1024;
@@ -44,7 +44,7 @@ const MAX_READ_DIRS = 1_000;
 
 /** The kernel side a filesystem can push content to (the FUSE session). */
 export interface KernelCache {
-  storeContents(files: ReadonlyArray<{ ino: number; path: string }>): Promise<void>;
+  storeContents(files: ReadonlyArray<StoreFile>): Promise<void>;
 }
 
 export class DicfuseFs implements LowLevelFs {
@@ -205,7 +205,7 @@ export class DicfuseFs implements LowLevelFs {
     let next = node.position + 1;
     if (sequential) {
       let budget = PUSH_AHEAD_BYTES;
-      const files: Array<{ ino: number; path: string }> = [];
+      const files: StoreFile[] = [];
       for (const c of this.view.tree.inodes.listChildren(node.parent as Ino, { offset: next, limit: PUSH_AHEAD_FILES })) {
         next = c.position + 1;
         if (c.kind !== "file") continue; // a reader of files steps over directories and links
@@ -218,7 +218,7 @@ export class DicfuseFs implements LowLevelFs {
         budget -= push.size;
         if (this.pushed.size >= MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
         this.pushed.set(c.ino, c.oid!);
-        files.push({ ino: c.ino, path: push.path });
+        files.push({ ino: c.ino, path: push.path, size: push.size });
       }
       if (files.length > 0) kernel.storeContents(files).catch((err: unknown) => log.debug("page cache push failed", { error: err as Error }));
     }

@@ -26,8 +26,9 @@ const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
 const COMMIT_KEY = "view_commit";
-/** Listings of sub-directories fetched ahead of a walker, at once; and the most sub-directories a listing may have for it. */
+/** Listings of sub-directories fetched ahead of a walker at once. */
 const LISTING_AHEAD_CONCURRENCY = 4;
+/** A listing with more sub-directories than this fetches none of theirs ahead (`ls` of a wide directory). */
 const LISTING_AHEAD_MAX_DIRS = 16;
 /** Background directory pre-loads in flight at once: a minority of the client's request slots. */
 const PRELOAD_CONCURRENCY = 2;
@@ -56,8 +57,9 @@ export class DicfuseView {
   private readonly packs = new Map<string, Promise<boolean>>();
   /** Directories whose pack brought content (a second one under the same parent widens to the parent). */
   private readonly packedDirs = new Set<number>();
-  /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
+  /** Listings fetched ahead of a walker (`listingsAhead`), a few at a time. */
   private readonly listingSlots = new Semaphore(LISTING_AHEAD_CONCURRENCY);
+  /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
   private foreground = 0;
   private lastForeground = 0;
   /** Git LFS files (when the object store has an LFS client): pointer size on stat, the object on read. */
@@ -409,6 +411,8 @@ export class DicfuseView {
         if (missing < PACK_MIN_FILES) return Promise.resolve(false);
       }
       const path = this.remotePath(dirIno);
+      // A directory worth its own pack: its siblings are likely next (see packParentAhead).
+      if (!o.subtree) this.packParentAhead(dirIno);
       p = this.objects.prefetchPack(path, { maxBytes: PACK_MAX_BYTES }).then(
         (r) => {
           if (r.blobs > 0) this.packedDirs.add(dirIno);
@@ -495,14 +499,13 @@ export class DicfuseView {
   private async packFor(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
     const wider = this.packTarget(dirIno);
     if (wider !== dirIno && (await this.packDirectory(wider, signal, { subtree: true }))) return true;
-    this.packParentAhead(dirIno);
     return this.packDirectory(dirIno, signal);
   }
 
   /**
-   * The first cold directory under a parent that has other sub-directories: a build reading one usually
-   * reads its siblings next, so the parent's whole subtree is fetched as one pack in the background,
-   * next to the directory's own (which is all the reader waits for). Tried once per parent tree id,
+   * A directory fetched as its own pack under a parent that has other sub-directories: a build reading
+   * one usually reads its siblings next, so the parent's whole subtree is fetched as one pack in the
+   * background, next to the directory's own (which is all the reader waits for). Tried once per parent tree id,
    * bounded by PACK_MAX_BYTES like any pack; never the view's root. Without it the widening below
    * happens only at the second sibling, after a round of listings and a second pack.
    */

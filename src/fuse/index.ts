@@ -4,6 +4,7 @@
  */
 export type * from "./types.ts";
 export { FuseSession, unmountAll, type MountOptions, type OpStats } from "./session.ts";
+export type { StoreFile } from "./notify.ts";
 export { loadLibfuse, formatFuseVersion, MIN_FUSE_VERSION } from "./libfuse.ts";
 export { prepareMountpoint, lazyUnmount, isStaleMount, listMounts, findMount, isFuseMount, parseMountinfo, type MountInfo } from "./mount-hygiene.ts";
 export { S_IF, O, RENAME, XATTR, CAP } from "./structs.ts";

@@ -5,9 +5,9 @@
  *
  * Why a thread: an entry invalidation takes the parent directory's lock in the kernel. If a lookup
  * in that directory is waiting for our reply while the JS thread blocks inside the notify call, the
- * two wait on each other forever. Sending from another thread keeps the JS thread free to answer. (A store likewise
- * waits for a page lock that a READ in flight holds until the JS thread replies.) One worker sends
- * everything in order, so an invalidation always lands after a store queued before it.
+ * two wait on each other forever. Sending from another thread keeps the JS thread free to answer (a
+ * store likewise waits for a page lock that a READ in flight holds until the JS thread replies). One
+ * worker sends everything in order, so an invalidation always lands after a store queued before it.
  */
 import { logger } from "../util/log.ts";
 import { loadLibfuse } from "./libfuse.ts";
@@ -26,10 +26,11 @@ const lib = dlopen(${JSON.stringify(libPath)}, {
 }).symbols;
 // struct fuse_bufvec { size_t count, idx, off; struct fuse_buf { size_t size; int flags; void *mem; int fd; off_t pos; } buf[1]; }
 const vec = new BigUint64Array(8);
-function storeOne(se, ino, path) {
+function storeOne(se, ino, path, size) {
   let bytes;
   try { bytes = readFileSync(path); } catch { return -2; } // gone (evicted): nothing to push
-  if (bytes.length === 0) return 0;
+  if (bytes.length !== size) return -2; // not what the inode holds (a damaged cache file): leave it to READ
+  if (size === 0) return 0;
   vec[0] = 1n; vec[1] = 0n; vec[2] = 0n;
   vec[3] = BigInt(bytes.length); vec[4] = 0n; vec[5] = BigInt(ptr(bytes)); vec[6] = 0n; vec[7] = 0n;
   return lib.fuse_lowlevel_notify_store(se, ino, 0, ptr(vec), 0);
@@ -39,7 +40,7 @@ function storeOne(se, ino, path) {
 function store(m) {
   let rc = 0;
   for (const f of m.files) {
-    const r = storeOne(m.se, f.ino, f.path);
+    const r = storeOne(m.se, f.ino, f.path, f.size);
     if (r !== 0 && r !== -2 && rc === 0) rc = r;
   }
   return rc;
@@ -61,9 +62,16 @@ self.onmessage = (ev) => {
 };
 `;
 
+/** A file whose content (`size` bytes, from offset 0) goes into the page cache of inode `ino`. */
+export interface StoreFile {
+  readonly ino: number;
+  readonly path: string;
+  readonly size: number;
+}
+
 type Message =
   | { kind: "inode"; se: number; ino: number; off: number; len: number }
-  | { kind: "store"; se: number; files: ReadonlyArray<{ ino: number; path: string }> }
+  | { kind: "store"; se: number; files: ReadonlyArray<StoreFile> }
   | { kind: "entry"; se: number; parent: number; name: string }
   | { kind: "delete"; se: number; parent: number; child: number; name: string };
 

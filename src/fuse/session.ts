@@ -11,7 +11,7 @@ import { fuseOpRecorder, type FuseOpRecorder } from "../util/metrics.ts";
 import { loadLibfuse, type Libfuse } from "./libfuse.ts";
 import { MIN_FUSE_VERSION } from "./version.ts";
 import { watchFd, POLLERR, POLLHUP, POLLNVAL, type PollRegistration } from "./dispatch.ts";
-import { sendNotification } from "./notify.ts";
+import { sendNotification, type StoreFile } from "./notify.ts";
 import { OPS, type OpRuntime } from "./ops-table.ts";
 import { Replier, type ReplyTimeouts } from "./reply.ts";
 import { CAP, CONN_INFO, FUSE_ARGS, FUSE_BUF, FUSE_BUF_COPY, FUSE_CTX, LIBFUSE_VERSION, O, OPS_SIZE } from "./structs.ts";
@@ -486,9 +486,10 @@ export class FuseSession implements OpRuntime {
   /**
    * Puts the content of each file into the kernel's page cache of its inode (from offset 0), so reads
    * of it need no READ request. One notification batch; the kernel must know each inode (else that one
-   * is skipped) and each file must hold exactly what a read of its inode returns.
+   * is skipped) and each file must hold exactly what a read of its inode returns (a file of another
+   * size than given is skipped).
    */
-  async storeContents(files: ReadonlyArray<{ ino: number; path: string }>): Promise<void> {
+  async storeContents(files: ReadonlyArray<StoreFile>): Promise<void> {
     if (!this.se || this.ended || files.length === 0) return;
     const rc = await sendNotification({ kind: "store", se: Number(this.se), files });
     if (rc !== 0) log.debug("page cache store failed", { errno: -rc });

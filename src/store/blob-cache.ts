@@ -278,9 +278,15 @@ export class BlobCache {
     return this.#index.get(oid)?.stored ?? false;
   }
 
-  /** The file of a cached blob (read it while it is there: eviction may remove it), or null. */
+  /**
+   * The file of a cached blob whose bytes may be handed out without opening it here (read it while it
+   * is there: eviction may remove it), or null. After an unclean shutdown only blobs re-hashed since
+   * start qualify: the others are checked when `openBlob` first opens them.
+   */
   storedPath(oid: Oid): string | null {
-    return this.hasBlob(oid) ? this.#files.pathFor(oid) : null;
+    if (!this.hasBlob(oid)) return null;
+    if (this.#opts.rehashOnFirstOpen && !this.#verified.has(oid)) return null;
+    return this.#files.pathFor(oid);
   }
 
   /** A known size: of cached content, or recorded with `recordSize`; null if unknown. 0 is a real size. */

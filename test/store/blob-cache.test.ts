@@ -332,11 +332,16 @@ describe("after an unclean shutdown", () => {
 
     const reopened = await openLocalStore({ path: dir, fsyncBlobs: false });
     try {
+      // Nothing is handed out by path (the page-cache push reads files directly) before its re-hash.
+      expect(reopened.blobs.storedPath(good.oid)).toBeNull();
+      expect(reopened.blobs.storedPath(torn.oid)).toBeNull();
       expect(reopened.blobs.openBlob(torn.oid)).toBeNull();
       expect(reopened.blobs.hasBlob(torn.oid)).toBe(false);
       const h = reopened.blobs.openBlob(good.oid)!;
       expect(h.size).toBe(good.bytes.length);
       h.close();
+      expect(reopened.blobs.storedPath(good.oid)).toBe(objectPath(reopened, good.oid));
+      expect(reopened.blobs.storedPath(torn.oid)).toBeNull();
       expect(Buffer.from((await reopened.blobs.readBlob(good.oid))!).toString()).toBe("survived the crash\n");
     } finally {
       reopened.close();
