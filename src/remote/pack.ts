@@ -125,8 +125,16 @@ interface RawEntry {
   baseOid?: Oid;
 }
 
-/** Parses a version 2 pack: every object with its type, resolved bytes and computed id. */
-export function parsePack(pack: Uint8Array, url = "pack"): PackObject[] {
+/** Objects parsed (inflated, or resolved and hashed) between two turns of the event loop. */
+const PARSE_STEP = 256;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Parses a version 2 pack: every object with its type, resolved bytes and computed id. Gives the
+ * event loop a turn every PARSE_STEP objects: a big pack parsed on the daemon's thread must not hold
+ * up the FUSE requests of every mount.
+ */
+export async function parsePack(pack: Uint8Array, url = "pack"): Promise<PackObject[]> {
   if (pack.length < 32 || decoder.decode(pack.subarray(0, 4)) !== "PACK") throw protocol(url, "not a git pack");
   const dv = new DataView(pack.buffer, pack.byteOffset, pack.byteLength);
   const version = dv.getUint32(4);
@@ -140,6 +148,7 @@ export function parsePack(pack: Uint8Array, url = "pack"): PackObject[] {
   const entries: RawEntry[] = [];
   let pos = 12;
   for (let n = 0; n < count; n++) {
+    if (n > 0 && n % PARSE_STEP === 0) await nextTurn();
     const offset = pos;
     let c = pack[pos++]!;
     const type = (c >> 4) & 7;
@@ -211,7 +220,12 @@ export function parsePack(pack: Uint8Array, url = "pack"): PackObject[] {
     byOid.set(obj.oid, obj);
     return obj;
   };
-  return entries.map((e) => resolve(e, 0));
+  const objects: PackObject[] = [];
+  for (const e of entries) {
+    if (objects.length > 0 && objects.length % PARSE_STEP === 0) await nextTurn();
+    objects.push(resolve(e, 0));
+  }
+  return objects;
 }
 
 /** git's delta format: source size, target size, then copy (from base) and insert instructions. */

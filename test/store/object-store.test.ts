@@ -8,7 +8,7 @@ import { ObjectStore, openLocalStore, type BackingStore, type LocalStore, type O
 import { createMegaClient, parsePack, applyDelta, type MegaClient } from "../../src/remote/index.ts";
 import { DicfuseView } from "../../src/dicfuse/index.ts";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
-import { git, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
+import { git, makeLargeRepo, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
 import { FakeBacking, sizedBlob, useTempDirs } from "./helpers.ts";
 import { eventually } from "../support/eventually.ts";
 import { Errno, errnoOf } from "../../src/util/errno.ts";
@@ -123,7 +123,19 @@ describe("packs", () => {
     expect(new TextDecoder().decode(applyDelta(base, delta))).toBe("hello big world!!");
   });
 
-  test("a pack made by git parses to objects whose ids are git's, deltas resolved", () => {
+  test("a pack of many objects is parsed with turns of the event loop in between, ids as git's", async () => {
+    const repo = makeLargeRepo(join(tempDir(), "many.git"), { files: 700, filesPerDir: 100, dirsPerDir: 7 });
+    const revs = git(repo, ["rev-list", "--objects", "--all"]).split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
+    const pack = Bun.spawnSync(["git", "pack-objects", "--stdout"], { cwd: repo, stdin: new TextEncoder().encode(revs.join("\n") + "\n") }).stdout;
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const objects = await parsePack(new Uint8Array(pack));
+    clearInterval(ticker);
+    expect(objects.map((o): string => o.oid).sort()).toEqual([...revs].sort());
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  test("a pack made by git parses to objects whose ids are git's, deltas resolved", async () => {
     const dir = tempDir();
     git(dir, ["init", "-q", "-b", "main"]);
     const big = "line of text that repeats\n".repeat(200);
@@ -135,7 +147,7 @@ describe("packs", () => {
     git(dir, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "two"]);
     const revs = git(dir, ["rev-list", "--objects", "--all"]).split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
     const pack = Bun.spawnSync(["git", "pack-objects", "--stdout", "--delta-base-offset"], { cwd: dir, stdin: new TextEncoder().encode(revs.join("\n") + "\n") }).stdout;
-    const objects = parsePack(new Uint8Array(pack));
+    const objects = await parsePack(new Uint8Array(pack));
     expect(objects.map((o): string => o.oid).sort()).toEqual([...revs].sort());
   });
 });
