@@ -638,6 +638,16 @@ export class DicfuseView {
     const expanded = await Promise.all(patterns.map((p) => this.expandDirPattern(p.replace(/^\/+/, "").replace(/\/+$/, ""))));
     const globs = expanded.map((p) => new Bun.Glob(p));
     const prefixes = expanded.map(staticPrefix);
+    // A whole directory (`dir/**`) comes as one pack before the walk: the pack brings its trees too,
+    // so the walk below takes its listings from them instead of one request per directory.
+    const wholeDirs = outermost(expanded.filter((p) => p.endsWith("/**") && !/[*?[\]{}]/.test(p.slice(0, -3))).map((p) => p.slice(0, -3)));
+    await Promise.all(
+      wholeDirs.map((dir) =>
+        this.objects.prefetchPack(this.monorepoPath(dir)).catch((err: unknown) => {
+          log.info("pack prefetch unavailable; fetching files one by one", { path: this.monorepoPath(dir), error: err as Error });
+        }),
+      ),
+    );
     const files: Node[] = [];
     const walk = async (ino: number, rel: string): Promise<void> => {
       for (const c of await this.children(ino)) {
@@ -659,11 +669,10 @@ export class DicfuseView {
     for (const f of files) if (!f.oid || this.objects.has(f.oid)) account(f);
     onProgress?.(progress);
     // One pack per directory prefix that still has files to fetch (outermost prefixes only).
-    const dirs = [...new Set(prefixes)].filter((p, _, all) => !all.some((q) => q !== p && (q === "" || p.startsWith(q + "/"))));
-    for (const dir of dirs) {
+    for (const dir of outermost(prefixes)) {
       const under = files.filter((f) => !done.has(f.ino) && f.oid && (dir === "" || this.relPath(f.ino).startsWith(dir + "/")));
       if (under.length < 2) continue;
-      const path = this.opts.basePath === "/" ? "/" + dir : dir ? `${this.opts.basePath}/${dir}` : this.opts.basePath;
+      const path = this.monorepoPath(dir);
       try {
         await this.objects.prefetchPack(path, { wanted: new Set(under.map((f) => f.oid!)) });
         for (const f of under) if (this.objects.has(f.oid!)) account(f);
@@ -735,6 +744,12 @@ export class DicfuseView {
     return this.node(ino).kind === "dir" ? `${p}/**` : p;
   }
 
+  /** The monorepo path of `rel`, a path relative to the view's base ("" = the base). */
+  private monorepoPath(rel: string): string {
+    if (this.opts.basePath === "/") return "/" + rel;
+    return rel ? `${this.opts.basePath}/${rel}` : this.opts.basePath;
+  }
+
   private relPath(ino: number): string {
     return (this.tree.inodes.pathOf(ino as Ino) ?? "").replace(/^\/+/, "");
   }
@@ -779,6 +794,11 @@ function normalizeBase(p: string): string {
 }
 
 /** The literal leading directories of a glob ("src/app/**" → "src/app"). */
+/** The distinct paths of `dirs` not below another one of them ("" is above everything). */
+function outermost(dirs: readonly string[]): string[] {
+  return [...new Set(dirs)].filter((p, _, all) => !all.some((q) => q !== p && (q === "" || p.startsWith(q + "/"))));
+}
+
 function staticPrefix(glob: string): string {
   const parts = glob.split("/");
   const out: string[] = [];

@@ -315,6 +315,25 @@ describe("over the dev server", () => {
     store.close();
   });
 
+  test("prefetch of a whole directory: one pack first, then everything under it is local", async () => {
+    for (const d of ["p", "q"]) for (let i = 0; i < 5; i++) repo.commitFile(`whole/${d}/f${i}.txt`, `${d}${i}\n`);
+    const { store, objects } = await objectStoreOver(client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    server.stats.reset();
+    const r = await view.prefetch(["whole"]);
+    expect(r).toMatchObject({ matched: 10, fetched: 10, failed: 0 });
+    expect(server.stats.get("POST", "/whole.git/git-upload-pack")).toBe(1);
+    expect(server.stats.total("/whole/")).toBe(0); // no narrower pack
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
+    const whole = (await view.lookup(1, "whole"))!;
+    for (const d of await view.children(whole.ino)) {
+      for (const f of await view.children(d.ino)) expect(new TextDecoder().decode((await objects.read(f.oid!)).bytes)).toBe(`${d.name}${f.name.slice(1, 2)}\n`);
+    }
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
+    objects.close();
+    store.close();
+  });
+
   test("an unreachable server fails an uncached listing within one deadline, with EIO", async () => {
     const hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, open() {} } });
     try {
