@@ -66,7 +66,7 @@ export const KEYS: KeyTable = {
   dicfuse_readable: { kind: "bool", section: "dicfuse", short: "readable", default: true,
     doc: "If false, reads of the read-only view return no data and nothing is fetched on open." },
   load_dir_depth: { kind: "usize", section: "dicfuse", short: "load_dir_depth", default: 3, min: 1,
-    doc: "Directory levels of the root view loaded ahead at start and checked by the background refresh." },
+    doc: "Directory levels of the root view whose listings are loaded in the background after start (listings only, no contents; only while the mount has had no request for 100 ms)." },
   fetch_file_thread: { kind: "usize", section: "dicfuse", short: "fetch_file_thread", default: 10, min: 1,
     doc: "Concurrent blob downloads of the process's object store (all views, prefetch, CL layers)." },
   dicfuse_import_concurrency: { kind: "usize", section: "dicfuse", short: "import_concurrency", default: 4, min: 1,
