@@ -116,10 +116,10 @@ export class BlobCache {
 
   /**
    * `putVerified` for a batch (the blobs of a pack), in chunks of BATCH_CHUNK: a chunk's files are
-   * written first, then all their renames and index rows happen in one synchronous step with one
-   * SQLite transaction — a thousand small files cost a few commits, not a thousand. Between chunks the
-   * event loop runs, so FUSE requests (and a smaller pack someone waits for) are served while a big
-   * pack is stored. Blobs already cached are skipped. On failure nothing of the failing chunk stays
+   * written first (small ones on the writer thread), then all their renames and index rows happen in
+   * one synchronous step with one SQLite transaction — a thousand small files cost a few commits, not a
+   * thousand. Meanwhile the event loop runs, so FUSE requests (and a smaller pack someone waits for) are
+   * served while a big pack is stored. Blobs already cached are skipped. On failure nothing of the failing chunk stays
    * (its renamed files are removed again); earlier chunks are stored. Returns how many were stored.
    */
   async putManyVerified(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<number> {
@@ -133,11 +133,10 @@ export class BlobCache {
 
   async #putChunk(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<number> {
     const todo = items.filter((it) => !this.#index.get(it.oid)?.stored);
-    const temps: string[] = [];
+    let temps: string[];
     try {
-      for (const it of todo) temps.push(await this.#files.writeTemp(it.oid, it.bytes));
+      temps = await this.#files.writeTemps(todo);
     } catch (err) {
-      for (const t of temps) this.#files.discard(t);
       throw asFsError(err, `storing ${todo.length} blobs`);
     }
     // From here to the index rows: synchronous (see module comment).

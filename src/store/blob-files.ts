@@ -9,6 +9,7 @@ import { open, unlink } from "node:fs/promises";
 import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Oid } from "./types.ts";
+import { writeNewFiles } from "./file-writer.ts";
 import { Errno, errnoOf } from "../util/errno.ts";
 
 /** Blobs up to this size are written synchronously when no fsync is asked for. */
@@ -66,6 +67,27 @@ export class BlobFiles {
       throw err;
     }
     return tmp;
+  }
+
+  /**
+   * `writeTemp` for a batch: small blobs without fsync are written on the writer thread
+   * (store/file-writer), so their inode allocations do not hold up the JS thread; otherwise one by one.
+   * On failure no temp file of the batch remains.
+   */
+  async writeTemps(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<string[]> {
+    if (this.#fsync || items.some((it) => it.bytes.byteLength > SYNC_WRITE_MAX)) {
+      const temps: string[] = [];
+      try {
+        for (const it of items) temps.push(await this.writeTemp(it.oid, it.bytes));
+      } catch (err) {
+        for (const t of temps) this.discard(t);
+        throw err;
+      }
+      return temps;
+    }
+    const files = items.map((it) => ({ path: this.tempPath(it.oid), bytes: it.bytes }));
+    await writeNewFiles(files);
+    return files.map((f) => f.path);
   }
 
   /**

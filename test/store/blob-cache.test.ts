@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, statSync, truncateSync, unlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { Errno, errnoOf } from "../../src/util/errno.ts";
 import { join } from "node:path";
 import { openLocalStore, type LocalStore, type Oid } from "../../src/store/index.ts";
 import { EMPTY_BLOB_OID } from "../../src/remote/index.ts";
@@ -78,6 +79,22 @@ describe("blob cache", () => {
     for (const it of items) expect(store.blobs.hasBlob(it.oid)).toBe(true);
     expect(store.blobs.usage().blobs).toBe(300);
     expect(turns).toBeGreaterThan(0); // the event loop ran while the batch was stored
+    store.close();
+  });
+
+  test("a batch whose files cannot be written stores nothing and leaves no file behind", async () => {
+    const store = await openLocalStore({ path: tempDir(), fsyncBlobs: false });
+    const items = Array.from({ length: 40 }, (_, i) => blob(`unwritable ${i}\n`));
+    // The writer thread fails on its first file: tmp/ is gone.
+    rmSync(join(store.path, "tmp"), { recursive: true, force: true });
+    const err = await store.blobs.putManyVerified(items).then(() => null, (e: unknown) => e);
+    expect(errnoOf(err)).toBe(Errno.ENOENT);
+    for (const it of items) expect(store.blobs.hasBlob(it.oid)).toBe(false);
+    expect(store.blobs.usage().blobs).toBe(0);
+    expect(bytesOnDisk(store).files).toBe(0);
+    // With tmp/ back, the same batch goes in.
+    mkdirSync(join(store.path, "tmp"));
+    expect(await store.blobs.putManyVerified(items)).toBe(40);
     store.close();
   });
 
