@@ -266,6 +266,8 @@ export class DicfuseFs implements LowLevelFs {
   private listing(ino: number, offset: number, max: number): Maybe<Listed[]> {
     const dir = this.view.node(ino);
     if (dir.kind === "dir" && !this.view.isLoaded(ino)) return this.view.ensureLoaded(ino).then(() => this.listing(ino, offset, max));
+    // A listing read from its start: someone walks into this directory.
+    if (offset === 0 && dir.kind === "dir") this.view.walkedInto(ino);
     const out: Listed[] = [];
     // Offsets: 1 = after ".", 2 = after "..", 3 + i = after child i. Resume strictly after `offset`.
     if (offset < 1) out.push({ e: { name: ".", ino, mode: modeOf(dir), nextOffset: 1 }, node: null });

@@ -26,10 +26,15 @@ const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
 const COMMIT_KEY = "view_commit";
-/** Listings of sub-directories fetched ahead of a walker at once. */
+/** Listings fetched ahead of a walker at once: a minority of the client's request slots (10 by default), so a user's own requests never queue behind them. */
 const LISTING_AHEAD_CONCURRENCY = 4;
-/** A listing with more sub-directories than this fetches none of theirs ahead (`ls` of a wide directory). */
-const LISTING_AHEAD_MAX_DIRS = 16;
+/** Directory listings fetched ahead of a walker: this many sub-directories, and as many next siblings. */
+const LISTING_AHEAD_WINDOW = 16;
+/** Listings waiting to be fetched ahead, at most (the oldest are dropped: the walker has moved on). */
+const LISTING_AHEAD_QUEUE = 256;
+/** Entries looked at per query while looking for those directories, and in all. */
+const LISTING_SCAN = 256;
+const LISTING_SCAN_MAX = 4096;
 /** Background directory pre-loads in flight at once: a minority of the client's request slots. */
 const PRELOAD_CONCURRENCY = 2;
 /** Background work waits until the mount (its requests and the fetches they wait for) has been quiet this long. */
@@ -57,8 +62,9 @@ export class DicfuseView {
   private readonly packs = new Map<string, Promise<boolean>>();
   /** Directories whose pack brought content (a second one under the same parent widens to the parent). */
   private readonly packedDirs = new Set<number>();
-  /** Listings fetched ahead of a walker (`listingsAhead`), a few at a time. */
-  private readonly listingSlots = new Semaphore(LISTING_AHEAD_CONCURRENCY);
+  /** Directories whose listings are fetched ahead of a walker (`walkedInto`), newest last; and how many load now. */
+  private readonly aheadStack: number[] = [];
+  private aheadRunning = 0;
   /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
   private foreground = 0;
   private lastForeground = 0;
@@ -170,27 +176,56 @@ export class DicfuseView {
     if (!this.isLoaded(dirIno)) await this.loadForUser(dirIno);
   }
 
-  /** Loads a listing someone waits for, then starts its sub-directories' listings (`listingsAhead`). */
-  private async loadForUser(dirIno: number): Promise<void> {
-    await this.asForeground(this.loadDir(dirIno));
-    this.listingsAhead(dirIno);
+  /** Loads a listing someone waits for. */
+  private loadForUser(dirIno: number): Promise<void> {
+    return this.asForeground(this.loadDir(dirIno));
   }
 
   /**
-   * After a listing a user waited for, the listings of its sub-directories are fetched in the
-   * background, LISTING_AHEAD_CONCURRENCY at a time (at most LISTING_AHEAD_MAX_DIRS of them): a walker
-   * (`find`, an IDE, a build) enters them next, and they then arrive while it is busy with the parent
-   * instead of one round trip per directory in turn. Listings by tree id cost nothing when seen before;
-   * pre-loads and refreshes do not trigger this, and nothing here recurses.
+   * A user lists directory `dirIno` (a walker entering it): the listings it will want next are fetched
+   * in the background, LISTING_AHEAD_CONCURRENCY at a time — the first LISTING_AHEAD_WINDOW
+   * sub-directories of `dirIno` not loaded yet, and the next LISTING_AHEAD_WINDOW sibling directories
+   * after it in its parent. A walker (`find`, an IDE, a build) then finds them loaded instead of waiting
+   * one round trip per directory in turn, and the window moves with it through wide directories.
+   * Listings by tree id cost nothing when seen before. Called for listings read by the kernel (not for
+   * lookups, pre-loads or refreshes), and the loads it starts trigger nothing more.
    */
-  private listingsAhead(dirIno: number): void {
-    const dirs = this.tree.inodes.listChildren(dirIno as Ino).filter((c) => c.kind === "dir" && !this.isLoaded(c.ino));
-    if (dirs.length === 0 || dirs.length > LISTING_AHEAD_MAX_DIRS) return;
-    for (const d of dirs) {
-      this.listingSlots
-        .run(async () => (this.isLoaded(d.ino) ? undefined : this.loadDir(d.ino)))
-        .catch((err: unknown) => log.debug("listing read-ahead skipped a directory", { path: this.safePath(d.ino), error: err as Error }));
+  walkedInto(dirIno: number): void {
+    const node = this.tree.inodes.getInode(dirIno as Ino);
+    if (!node || node.kind !== "dir") return;
+    const ahead = this.unloadedDirs(dirIno, 0);
+    if (node.parent !== 0 && this.isLoaded(node.parent)) ahead.push(...this.unloadedDirs(node.parent, node.position + 1));
+    // Newest first: where the walker is now matters more than where it was (the stack's top is its end).
+    for (let i = ahead.length - 1; i >= 0; i--) this.aheadStack.push(ahead[i]!.ino);
+    if (this.aheadStack.length > LISTING_AHEAD_QUEUE) this.aheadStack.splice(0, this.aheadStack.length - LISTING_AHEAD_QUEUE);
+    while (this.aheadRunning < LISTING_AHEAD_CONCURRENCY && this.aheadStack.length > 0) this.nextListingAhead();
+  }
+
+  private nextListingAhead(): void {
+    const ino = this.aheadStack.pop();
+    if (ino === undefined) return;
+    this.aheadRunning++;
+    const load = this.isLoaded(ino) || this.loading.has(ino) ? Promise.resolve() : this.loadDir(ino);
+    load
+      .catch((err: unknown) => log.debug("listing read-ahead skipped a directory", { path: this.safePath(ino), error: err as Error }))
+      .finally(() => {
+        this.aheadRunning--;
+        this.nextListingAhead();
+      });
+  }
+
+  /**
+   * Up to LISTING_AHEAD_WINDOW sub-directories of `dirIno` from listing position `from` on that are not
+   * loaded (or loading), among the next LISTING_SCAN_MAX entries (a huge directory of files is not scanned).
+   */
+  private unloadedDirs(dirIno: number, from: number): Node[] {
+    const out: Node[] = [];
+    for (let offset = from; out.length < LISTING_AHEAD_WINDOW && offset < from + LISTING_SCAN_MAX; offset += LISTING_SCAN) {
+      const page = this.tree.inodes.listChildren(dirIno as Ino, { offset, limit: LISTING_SCAN });
+      for (const c of page) if (c.kind === "dir" && out.length < LISTING_AHEAD_WINDOW && !this.loading.has(c.ino) && !this.isLoaded(c.ino)) out.push(c);
+      if (page.length < LISTING_SCAN) break;
     }
+    return out;
   }
 
   /** Counts `p` as work a user waits for while it runs. */

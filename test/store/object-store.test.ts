@@ -292,25 +292,30 @@ describe("over the dev server", () => {
     store.close();
   });
 
-  test("a listing a user waited for starts its sub-directories' listings; a directory with too many sub-directories does not", async () => {
+  test("walking into a directory fetches the listings a walker wants next: a window of its sub-directories, then of the siblings after each one entered", async () => {
     for (const d of ["a", "b", "c"]) repo.commitFile(`ahead/${d}/f.txt`, `${d}\n`);
     for (let i = 0; i < 20; i++) repo.commitFile(`wide/d${i}/f.txt`, `${i}\n`);
     const { store, objects } = await objectStoreOver(client);
     const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const loaded = (dirs: Array<{ ino: number }>) => dirs.filter((c) => view.isLoaded(c.ino)).length;
     const ahead = (await view.lookup(1, "ahead"))!;
-    const wide = (await view.lookup(1, "wide"))!;
     const subdirs = await view.children(ahead.ino);
     expect(subdirs.map((c) => c.name)).toEqual(["a", "b", "c"]);
-    // Nobody asked for a/, b/ or c/: their listings come anyway.
-    expect(await eventually(async () => subdirs.every((c) => view.isLoaded(c.ino)), (v) => v)).toBe(true);
+    expect(loaded(subdirs)).toBe(0); // a listing alone (a lookup, `children`) reads nothing ahead
+    view.walkedInto(ahead.ino); // what the FUSE adapter calls for a listing read from its start
+    expect(await eventually(async () => loaded(subdirs), (n) => n === 3)).toBe(3);
     server.stats.reset();
     for (const c of subdirs) expect((await view.children(c.ino)).map((f) => f.name)).toEqual(["f.txt"]);
     expect(server.stats.total("/api/v1/file/tree") + server.stats.total("/api/v1/tree")).toBe(0);
-    // 20 sub-directories: above the bound, none is fetched ahead.
+    // 20 sub-directories: a window of 16 first; walking into the last of them brings the 4 after it.
+    const wide = (await view.lookup(1, "wide"))!;
     const many = await view.children(wide.ino);
     expect(many.length).toBe(20);
-    await Bun.sleep(300);
-    expect(many.filter((c) => view.isLoaded(c.ino))).toEqual([]);
+    view.walkedInto(wide.ino);
+    expect(await eventually(async () => loaded(many.slice(0, 16)), (n) => n === 16)).toBe(16);
+    expect(loaded(many.slice(16))).toBe(0);
+    view.walkedInto(many[15]!.ino);
+    expect(await eventually(async () => loaded(many), (n) => n === 20)).toBe(20);
     objects.close();
     store.close();
   });
