@@ -30,6 +30,8 @@ const COMMIT_KEY = "view_commit";
 const LISTING_AHEAD_CONCURRENCY = 4;
 /** Directory listings fetched ahead of a walker: this many sub-directories, and as many next siblings. */
 const LISTING_AHEAD_WINDOW = 16;
+/** Directories whose walk order is followed, at most (the least recently entered are dropped). */
+const MAX_WALKED_DIRS = 1_000;
 /** Listings waiting to be fetched ahead, at most (the oldest are dropped: the walker has moved on). */
 const LISTING_AHEAD_QUEUE = 256;
 /** Entries looked at per query while looking for those directories, and in all. */
@@ -65,6 +67,8 @@ export class DicfuseView {
   /** Directories whose listings are fetched ahead of a walker (`walkedInto`), newest last; and how many load now. */
   private readonly aheadStack: number[] = [];
   private aheadRunning = 0;
+  /** Per directory: the listing position of the sub-directory a walker entered last (for the sibling window). */
+  private readonly enteredAt = new Map<number, number>();
   /** Fetches a user waits for, in flight, and when the last one ended: background work yields to them. */
   private foreground = 0;
   private lastForeground = 0;
@@ -182,19 +186,29 @@ export class DicfuseView {
   }
 
   /**
-   * A user lists directory `dirIno` (a walker entering it): the listings it will want next are fetched
-   * in the background, LISTING_AHEAD_CONCURRENCY at a time — the first LISTING_AHEAD_WINDOW
-   * sub-directories of `dirIno` not loaded yet, and the next LISTING_AHEAD_WINDOW sibling directories
-   * after it in its parent. A walker (`find`, an IDE, a build) then finds them loaded instead of waiting
-   * one round trip per directory in turn, and the window moves with it through wide directories.
-   * Listings by tree id cost nothing when seen before. Called for listings read by the kernel (not for
-   * lookups, pre-loads or refreshes), and the loads it starts trigger nothing more.
+   * The kernel reads directory `dirIno`'s listing from its start (someone walks into it): the listings
+   * a walker wants next are fetched in the background, LISTING_AHEAD_CONCURRENCY at a time, newest
+   * first —
+   *   - all its sub-directories not loaded yet, when it has at most LISTING_AHEAD_WINDOW of them (a
+   *     wide directory is mostly listed, not walked: `ls` of a monorepo root must not fetch 100 more);
+   *   - when the walker is going through the parent in order (it entered an earlier sibling before this
+   *     one), the next LISTING_AHEAD_WINDOW sibling directories, so the window moves with it.
+   * A walker (`find`, an IDE, a build) then finds them loaded instead of waiting one round trip per
+   * directory in turn. Listings by tree id cost nothing when seen before; lookups, pre-loads and
+   * refreshes do not call this, and the loads it starts trigger nothing more.
    */
   walkedInto(dirIno: number): void {
     const node = this.tree.inodes.getInode(dirIno as Ino);
     if (!node || node.kind !== "dir") return;
-    const ahead = this.unloadedDirs(dirIno, 0);
-    if (node.parent !== 0 && this.isLoaded(node.parent)) ahead.push(...this.unloadedDirs(node.parent, node.position + 1));
+    const own = this.unloadedDirs(dirIno, 0, LISTING_AHEAD_WINDOW + 1);
+    const ahead = own.length <= LISTING_AHEAD_WINDOW ? own : [];
+    if (node.parent !== 0) {
+      const before = this.enteredAt.get(node.parent);
+      if (before !== undefined && before < node.position && this.isLoaded(node.parent)) ahead.push(...this.unloadedDirs(node.parent, node.position + 1, LISTING_AHEAD_WINDOW));
+      this.enteredAt.delete(node.parent); // most recent last: the bound drops the oldest
+      if (this.enteredAt.size >= MAX_WALKED_DIRS) this.enteredAt.delete(this.enteredAt.keys().next().value!);
+      this.enteredAt.set(node.parent, node.position);
+    }
     // Newest first: where the walker is now matters more than where it was (the stack's top is its end).
     for (let i = ahead.length - 1; i >= 0; i--) this.aheadStack.push(ahead[i]!.ino);
     if (this.aheadStack.length > LISTING_AHEAD_QUEUE) this.aheadStack.splice(0, this.aheadStack.length - LISTING_AHEAD_QUEUE);
@@ -215,14 +229,14 @@ export class DicfuseView {
   }
 
   /**
-   * Up to LISTING_AHEAD_WINDOW sub-directories of `dirIno` from listing position `from` on that are not
-   * loaded (or loading), among the next LISTING_SCAN_MAX entries (a huge directory of files is not scanned).
+   * Up to `max` sub-directories of `dirIno` from listing position `from` on that are not loaded (or
+   * loading), among the next LISTING_SCAN_MAX entries (a huge directory of files is not scanned).
    */
-  private unloadedDirs(dirIno: number, from: number): Node[] {
+  private unloadedDirs(dirIno: number, from: number, max: number): Node[] {
     const out: Node[] = [];
-    for (let offset = from; out.length < LISTING_AHEAD_WINDOW && offset < from + LISTING_SCAN_MAX; offset += LISTING_SCAN) {
+    for (let offset = from; out.length < max && offset < from + LISTING_SCAN_MAX; offset += LISTING_SCAN) {
       const page = this.tree.inodes.listChildren(dirIno as Ino, { offset, limit: LISTING_SCAN });
-      for (const c of page) if (c.kind === "dir" && out.length < LISTING_AHEAD_WINDOW && !this.loading.has(c.ino) && !this.isLoaded(c.ino)) out.push(c);
+      for (const c of page) if (c.kind === "dir" && out.length < max && !this.loading.has(c.ino) && !this.isLoaded(c.ino)) out.push(c);
       if (page.length < LISTING_SCAN) break;
     }
     return out;
