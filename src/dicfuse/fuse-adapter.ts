@@ -16,6 +16,7 @@ import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
 import type { DicfuseView } from "./view.ts";
 import { logger } from "../util/log.ts";
+import { setBounded } from "../util/bounded-map.ts";
 
 const log = logger("dicfuse");
 
@@ -216,15 +217,12 @@ export class DicfuseFs implements LowLevelFs {
         }
         if (push === "none") continue; // in the kernel's page cache already, or empty (no READ comes)
         budget -= push.size;
-        if (this.pushed.size >= MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value!);
-        this.pushed.set(c.ino, c.oid!);
+        setBounded(this.pushed, c.ino, c.oid!, MAX_PUSHED);
         files.push({ ino: c.ino, path: push.path, size: push.size });
       }
       if (files.length > 0) kernel.storeContents(files).catch((err: unknown) => log.debug("page cache push failed", { error: err as Error }));
     }
-    this.nextRead.delete(node.parent); // most recent last: the bound drops the oldest directory
-    if (this.nextRead.size >= MAX_READ_DIRS) this.nextRead.delete(this.nextRead.keys().next().value!);
-    this.nextRead.set(node.parent, next);
+    setBounded(this.nextRead, node.parent, next, MAX_READ_DIRS);
   }
 
   /**

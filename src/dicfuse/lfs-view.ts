@@ -15,6 +15,7 @@ import { LFS_POINTER_MAX_BYTES } from "../lfs/pointer.ts";
 import { resolveLfsBytes, type LfsResolution } from "../lfs/resolve.ts";
 import type { Ino, ObjectStore, Oid, ViewTreeStore } from "../store/index.ts";
 import type { Node } from "./types.ts";
+import { setBounded } from "../util/bounded-map.ts";
 
 const PLAIN: LfsResolution = { kind: "plain" };
 /** Decisions kept in memory (oldest dropped first); a dropped one is simply made again. */
@@ -98,8 +99,7 @@ export class LfsView {
   }
 
   private remember(node: Node, res: LfsResolution): LfsResolution {
-    if (this.decisions.size >= MAX_DECISIONS) this.decisions.delete(this.decisions.keys().next().value!);
-    this.decisions.set(node.ino, { oid: node.oid!, res });
+    setBounded(this.decisions, node.ino, { oid: node.oid!, res }, MAX_DECISIONS);
     return res;
   }
 
@@ -137,8 +137,7 @@ export class LfsView {
       (value) => { entry.value = value; },
       () => { if (this.dirStacks.get(dirIno) === entry) this.dirStacks.delete(dirIno); },
     );
-    if (this.dirStacks.size >= MAX_DIR_STACKS) this.dirStacks.delete(this.dirStacks.keys().next().value!);
-    this.dirStacks.set(dirIno, entry);
+    setBounded(this.dirStacks, dirIno, entry, MAX_DIR_STACKS);
     return stack;
   }
 

@@ -18,6 +18,7 @@
  */
 import { encodeName } from "../util/names.ts";
 import { wildmatch } from "./wildmatch.ts";
+import { setBounded } from "../util/bounded-map.ts";
 
 /** An attribute's state for a path: true (set), false (unset), a string value, or undefined (unspecified). */
 export type AttrValue = true | false | string | undefined;
@@ -286,14 +287,8 @@ export class LfsAttributes {
   private async parse(dir: string, name: AttributeFileName, ref: AttributeFileRef): Promise<AttributeFile> {
     // Macros are honoured in the root only, so the same content parses differently there.
     const key = `${dir === "" ? "root" : "sub"}:${name}:${ref.id}`;
-    let file = this.parsed.get(key);
-    if (file) {
-      this.parsed.delete(key); // refresh its LRU position
-    } else {
-      file = parseAttributeFile(await ref.load(), dir, `${dir ? dir + "/" : ""}${name}`);
-      if (this.parsed.size >= this.maxCachedFiles) this.parsed.delete(this.parsed.keys().next().value!);
-    }
-    this.parsed.set(key, file);
+    const file = this.parsed.get(key) ?? parseAttributeFile(await ref.load(), dir, `${dir ? dir + "/" : ""}${name}`);
+    setBounded(this.parsed, key, file, this.maxCachedFiles); // a hit moves to the newest end
     // The same content may sit in several directories: place it where it was found.
     return file.dir === dir ? file : { ...file, dir };
   }
