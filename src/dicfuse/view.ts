@@ -18,6 +18,7 @@ import { deadlineError } from "../store/object-store.ts";
 import type { LfsPointer } from "../lfs/pointer.ts";
 import { LfsView } from "./lfs-view.ts";
 import type { ChangeListener, DicfuseOptions, Node, ViewChange } from "./types.ts";
+import { setBounded } from "../util/bounded-map.ts";
 
 const log = logger("dicfuse");
 
@@ -34,7 +35,7 @@ const LISTING_AHEAD_WINDOW = 16;
 const MAX_WALKED_DIRS = 1_000;
 /** Listings waiting to be fetched ahead, at most (the oldest are dropped: the walker has moved on). */
 const LISTING_AHEAD_QUEUE = 256;
-/** Entries looked at per query while looking for those directories, and in all. */
+/** Sub-directories read per query while looking for those not loaded yet, among at most LISTING_SCAN_MAX entries. */
 const LISTING_SCAN = 256;
 const LISTING_SCAN_MAX = 4096;
 /** Background directory pre-loads in flight at once: a minority of the client's request slots. */
@@ -139,7 +140,7 @@ export class DicfuseView {
     if (dir.kind === "gitlink") return null;
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     if (this.isLoaded(parent)) return this.tree.inodes.lookupChild(parent as Ino, name);
-    return this.loadForUser(parent).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
+    return this.asForeground(this.loadDir(parent)).then(() => this.tree.inodes.lookupChild(parent as Ino, name));
   }
 
   /** The children of a directory, in server order, loading the listing on first use. */
@@ -148,7 +149,7 @@ export class DicfuseView {
     if (dir.kind === "gitlink") return [];
     if (dir.kind !== "dir") throw new FsError(Errno.ENOTDIR);
     if (this.isLoaded(dirIno)) return this.tree.inodes.listChildren(dirIno as Ino);
-    return this.loadForUser(dirIno).then(() => this.tree.inodes.listChildren(dirIno as Ino));
+    return this.asForeground(this.loadDir(dirIno)).then(() => this.tree.inodes.listChildren(dirIno as Ino));
   }
 
   /** When the listing of `dirIno` last changed, in ms since the epoch (0 = not since start). */
@@ -177,12 +178,7 @@ export class DicfuseView {
 
   /** Makes sure `dirIno` has a listing. A loaded directory costs nothing: freshness comes from the watcher. */
   async ensureLoaded(dirIno: number): Promise<void> {
-    if (!this.isLoaded(dirIno)) await this.loadForUser(dirIno);
-  }
-
-  /** Loads a listing someone waits for. */
-  private loadForUser(dirIno: number): Promise<void> {
-    return this.asForeground(this.loadDir(dirIno));
+    if (!this.isLoaded(dirIno)) await this.asForeground(this.loadDir(dirIno));
   }
 
   /**
@@ -205,9 +201,7 @@ export class DicfuseView {
     if (node.parent !== 0) {
       const before = this.enteredAt.get(node.parent);
       if (before !== undefined && before < node.position && this.isLoaded(node.parent)) ahead.push(...this.unloadedDirs(node.parent, node.position + 1, LISTING_AHEAD_WINDOW));
-      this.enteredAt.delete(node.parent); // most recent last: the bound drops the oldest
-      if (this.enteredAt.size >= MAX_WALKED_DIRS) this.enteredAt.delete(this.enteredAt.keys().next().value!);
-      this.enteredAt.set(node.parent, node.position);
+      setBounded(this.enteredAt, node.parent, node.position, MAX_WALKED_DIRS);
     }
     // Newest first: where the walker is now matters more than where it was (the stack's top is its end).
     for (let i = ahead.length - 1; i >= 0; i--) this.aheadStack.push(ahead[i]!.ino);
@@ -234,10 +228,11 @@ export class DicfuseView {
    */
   private unloadedDirs(dirIno: number, from: number, max: number): Node[] {
     const out: Node[] = [];
-    for (let offset = from; out.length < max && offset < from + LISTING_SCAN_MAX; offset += LISTING_SCAN) {
-      const page = this.tree.inodes.listChildren(dirIno as Ino, { offset, limit: LISTING_SCAN });
-      for (const c of page) if (c.kind === "dir" && out.length < max && !this.loading.has(c.ino) && !this.isLoaded(c.ino)) out.push(c);
+    for (let at = from; out.length < max; ) {
+      const page = this.tree.inodes.listChildDirs(dirIno as Ino, at, from + LISTING_SCAN_MAX, LISTING_SCAN);
+      for (const c of page) if (out.length < max && !this.loading.has(c.ino) && !this.isLoaded(c.ino)) out.push(c);
       if (page.length < LISTING_SCAN) break;
+      at = page[page.length - 1]!.position + 1;
     }
     return out;
   }
@@ -502,7 +497,7 @@ export class DicfuseView {
   readContentNow(node: Node): Opened | null {
     if (this.mayBeLfs(node)) return null;
     const opened = this.objects.openNow(this.contentOid(node));
-    if (opened?.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    if (opened) this.sizeSeen(node, opened.handle);
     return opened;
   }
 
@@ -514,15 +509,20 @@ export class DicfuseView {
     const signal = this.deadline(3);
     if (!this.objects.has(oid)) return this.asForeground(this.coldReadContent(node, oid, signal));
     const opened = await this.objects.open(oid, { signal });
-    if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    this.sizeSeen(node, opened.handle);
     return opened;
   }
 
   private async coldReadContent(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<Opened> {
     await this.beforeColdRead(node, oid, signal);
     const opened = await this.objects.open(oid, { signal });
-    if (opened.handle && node.size !== opened.handle.size) this.recordSize(node, opened.handle.size);
+    this.sizeSeen(node, opened.handle);
     return opened;
+  }
+
+  /** Records the size an opened content shows, when the tree had another (or none). */
+  private sizeSeen(node: Node, handle: BlobHandle | null): void {
+    if (handle && node.size !== handle.size) this.recordSize(node, handle.size);
   }
 
   /** Opens a file's content like an open file: pinned until the caller closes the handle (overlay opens, copy-ups). */
@@ -533,7 +533,7 @@ export class DicfuseView {
     const signal = this.deadline(3);
     if (!this.objects.has(oid)) await this.asForeground(this.beforeColdRead(node, oid, signal));
     const h = await this.objects.openPinned(oid, { signal });
-    if (h && node.size !== h.size) this.recordSize(node, h.size);
+    this.sizeSeen(node, h);
     return h;
   }
 

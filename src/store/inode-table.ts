@@ -140,6 +140,18 @@ export class InodeTable {
       .all(parent, opts.offset ?? 0, opts.limit ?? -1);
   }
 
+  /**
+   * Sub-directories of `parent` at positions [`from`, `to`), in server order, at most `limit`: a walk
+   * looks for them without reading every file row into JS.
+   */
+  listChildDirs(parent: Ino, from: number, to: number, limit: number): InodeRecord[] {
+    return this.#db
+      .query<InodeRecord, [number, number, number, number]>(
+        `SELECT ${COLUMNS} FROM inodes WHERE parent = ? AND position >= ? AND position < ? AND kind = 'dir' ORDER BY position LIMIT ?`,
+      )
+      .all(parent, from, to, limit);
+  }
+
   childCount(parent: Ino): number {
     return this.#db.query<{ n: number }, [number]>("SELECT COUNT(*) AS n FROM inodes WHERE parent = ?").get(parent)?.n ?? 0;
   }

@@ -34,6 +34,18 @@ describe("inode table", () => {
     db.close();
   });
 
+  test("listChildDirs: sub-directories only, in server order, within a position range and a limit", async () => {
+    const store = await openLocalStore({ path: tempDir() });
+    const t = store.inodes;
+    t.replaceDirectory(ROOT_INO, [file("a"), dir("d1"), file("b"), dir("d2"), dir("d3"), file("c"), dir("d4")]);
+    const names = (rows: { name: string }[]) => rows.map((r) => r.name);
+    expect(names(t.listChildDirs(ROOT_INO, 0, 100, 10))).toEqual(["d1", "d2", "d3", "d4"]);
+    expect(names(t.listChildDirs(ROOT_INO, 2, 100, 10))).toEqual(["d2", "d3", "d4"]);
+    expect(names(t.listChildDirs(ROOT_INO, 0, 4, 10))).toEqual(["d1", "d2"]); // positions 0..3
+    expect(names(t.listChildDirs(ROOT_INO, 0, 100, 2))).toEqual(["d1", "d2"]);
+    store.close();
+  });
+
   test("root is inode 1 with path /", async () => {
     const store = await openLocalStore({ path: tempDir() });
     const root = store.inodes.getInode(ROOT_INO);
