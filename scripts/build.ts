@@ -9,7 +9,8 @@ import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 const root = new URL("..", import.meta.url).pathname;
 mkdirSync(`${root}/dist`, { recursive: true });
 
-await $`bun build --compile --bytecode --minify-syntax src/cli/main.ts --outfile dist/scorpio`.cwd(root).quiet();
+// The pack parser runs on a worker thread: its module is an entry point of its own (remote/pack-thread.ts).
+await $`bun build --compile --bytecode --minify-syntax src/cli/main.ts src/remote/pack-worker.ts --outfile dist/scorpio`.cwd(root).quiet();
 console.error("built dist/scorpio");
 rmSync(`${root}/dist/antares`, { force: true });
 symlinkSync("scorpio", `${root}/dist/antares`);

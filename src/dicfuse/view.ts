@@ -450,14 +450,15 @@ export class DicfuseView {
       if (!o.subtree) {
         let missing = 0;
         for (const c of this.tree.inodes.listChildren(dirIno as Ino)) {
-          if ((c.kind === "file" || c.kind === "symlink") && c.oid && !this.objects.has(c.oid)) missing++;
+          if ((c.kind === "file" || c.kind === "symlink") && c.oid && !this.objects.has(c.oid) && !this.objects.isFetching(c.oid)) missing++;
         }
         if (missing < PACK_MIN_FILES) return Promise.resolve(false);
       }
       const path = this.remotePath(dirIno);
       // A directory worth its own pack: its siblings are likely next (see packParentAhead).
       if (!o.subtree) this.packParentAhead(dirIno);
-      p = this.objects.prefetchPack(path, { maxBytes: PACK_MAX_BYTES }).then(
+      // Readable is enough: sizes are known then, and a read waits for its own blob's store only.
+      p = this.objects.prefetchPack(path, { maxBytes: PACK_MAX_BYTES, until: "readable" }).then(
         (r) => {
           if (r.blobs > 0) this.packedDirs.add(dirIno);
           return r.blobs > 0;
@@ -472,8 +473,15 @@ export class DicfuseView {
     return raceSignal(p, signal).catch(() => false);
   }
 
+  /**
+   * Keeps a size on the inode only when the blob id does not tell it already (an LFS file shows its
+   * object's size, not its pointer's): the object store keeps sizes by blob id, and one SQLite write
+   * per file read or looked up cost more than the whole rest of a cold read.
+   */
   private recordSize(node: Node, size: number): number {
-    if (node.size !== size) this.tree.inodes.setSize(node.ino, size);
+    if (node.size === size) return size;
+    if (node.size === null && node.oid && this.objects.knownSize(node.oid) === size) return size;
+    this.tree.inodes.setSize(node.ino, size);
     return size;
   }
 
@@ -540,7 +548,7 @@ export class DicfuseView {
   /** A cold read: the directory comes as one pack when that pays; otherwise read-ahead of its next files. */
   private async beforeColdRead(node: Node, oid: Oid, signal: AbortSignal | undefined): Promise<void> {
     if (this.objects.has(oid) || this.objects.isFetching(oid)) return;
-    if (node.parent !== 0 && (await this.packFor(node.parent, signal)) && this.objects.has(oid)) return;
+    if (node.parent !== 0 && (await this.packFor(node.parent, signal)) && (this.objects.has(oid) || this.objects.isFetching(oid))) return;
     this.readaheadAfter(node);
   }
 

@@ -9,7 +9,8 @@ import { httpRequest, type HttpPolicy, type HttpRequest } from "./http.ts";
 import { decodeClFiles, decodeLatestCommit, decodeTreeHashItems, readJson, unwrapCommon } from "./decode.ts";
 import { EMPTY_BLOB_OID, EMPTY_TREE_OID, gitBlobOid, gitTreeOid, parseOid, type Oid } from "./oid.ts";
 import { RemoteError } from "./remote-error.ts";
-import { advertisedHead, packFromResponse, parsePack, uploadPackRequest, type PackFetch } from "./pack.ts";
+import { advertisedHead, packFromResponse, uploadPackRequest, type PackFetch } from "./pack.ts";
+import { parsePackOffThread } from "./pack-thread.ts";
 import { Semaphore } from "./semaphore.ts";
 import { raceSignal, SingleFlight } from "./single-flight.ts";
 import { encodeQueryValue, normalizeBaseUrl, normalizeRepoPath, pathQueryUrl } from "./url.ts";
@@ -194,7 +195,7 @@ class HttpMegaClient implements MegaClient {
           headers: { "content-type": "application/x-git-upload-pack-request", accept: "application/x-git-upload-pack-result" },
           body: uploadPackRequest(head),
           timeoutMs: this.blobTimeoutMs * 4,
-          read: async (res) => parsePack(packFromResponse(await readCapped(res, maxBytes, url), url), url),
+          read: async (res) => parsePackOffThread(packFromResponse(await readCapped(res, maxBytes, url), url), url),
         });
         for (const o of objects) if (o.type === "blob") this.counters.blobBytes += o.data.length;
         return { head, objects };

@@ -16,3 +16,4 @@ export {
   type LfsBatchEntry, type LfsDownloadTarget, type LfsTransferResult, type LfsUploadObject, type LfsUploadReport,
 } from "./lfs-client.ts";
 export { parsePack, applyDelta, reachableBlobs, type PackFetch, type PackObject, type PackObjectType } from "./pack.ts";
+export { parsePackOffThread } from "./pack-thread.ts";

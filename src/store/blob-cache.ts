@@ -121,12 +121,15 @@ export class BlobCache {
    * thousand. Meanwhile the event loop runs, so FUSE requests (and a smaller pack someone waits for) are
    * served while a big pack is stored. Blobs already cached are skipped. On failure nothing of the failing chunk stays
    * (its renamed files are removed again); earlier chunks are stored. Returns how many were stored.
+   * `onChunk` runs after each chunk is stored, with its items (readers waiting for one of them can go on).
    */
-  async putManyVerified(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>): Promise<number> {
+  async putManyVerified(items: ReadonlyArray<{ readonly oid: Oid; readonly bytes: Uint8Array }>, opts: { onChunk?: (chunk: ReadonlyArray<{ readonly oid: Oid }>) => void } = {}): Promise<number> {
     let stored = 0;
     for (let i = 0; i < items.length; i += BATCH_CHUNK) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      stored += await this.#putChunk(items.slice(i, i + BATCH_CHUNK));
+      const chunk = items.slice(i, i + BATCH_CHUNK);
+      stored += await this.#putChunk(chunk);
+      opts.onChunk?.(chunk);
     }
     return stored;
   }

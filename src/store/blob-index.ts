@@ -3,9 +3,17 @@
  * cached on disk, and when it was last read. Sizes learned without content (HEAD) live in the same
  * table with `stored = 0`, as do evicted blobs, so a known size survives eviction. Knows nothing of
  * files or pins.
+ *
+ * Rows read are remembered (absent ones too): the read path asks for the same blobs' sizes and presence
+ * many times per file (lookups, listings with attributes, page-cache pushes), and one process owns the
+ * store (store/lock.ts), so every write goes through here and drops what it changes.
  */
 import type { Database } from "bun:sqlite";
 import type { Oid } from "./types.ts";
+import { setBounded } from "../util/bounded-map.ts";
+
+/** Rows (or their absence) remembered; ~100 bytes each. */
+const MAX_REMEMBERED = 100_000;
 
 export interface BlobRow {
   readonly oid: Oid;
@@ -26,17 +34,23 @@ const toRow = (r: RawRow): BlobRow => ({ oid: r.oid as Oid, size: r.size, stored
 
 export class BlobIndex {
   readonly #db: Database;
+  readonly #rows = new Map<Oid, BlobRow | null>();
 
   constructor(db: Database) {
     this.#db = db;
   }
 
   get(oid: Oid): BlobRow | null {
+    const known = this.#rows.get(oid);
+    if (known !== undefined) return known;
     const r = this.#db.query<RawRow, [string]>("SELECT oid, size, stored, last_access FROM blobs WHERE oid = ?").get(oid);
-    return r ? toRow(r) : null;
+    const row = r ? toRow(r) : null;
+    setBounded(this.#rows, oid, row, MAX_REMEMBERED);
+    return row;
   }
 
   markStored(oid: Oid, size: number, lastAccess: number): void {
+    this.#rows.delete(oid);
     this.#db
       .query<null, [string, number, number]>(
         `INSERT INTO blobs (oid, size, stored, last_access) VALUES (?, ?, 1, ?)
@@ -54,6 +68,7 @@ export class BlobIndex {
 
   /** Records a size without content; never overrides the size of stored (verified) content. */
   recordSize(oid: Oid, size: number): void {
+    this.#rows.delete(oid);
     this.#db
       .query<null, [string, number]>(
         `INSERT INTO blobs (oid, size, stored, last_access) VALUES (?, ?, 0, 0)
@@ -64,6 +79,7 @@ export class BlobIndex {
 
   /** The content is gone from disk; the size stays known. */
   markDropped(oid: Oid): void {
+    this.#rows.delete(oid);
     this.#db.query<null, [string]>("UPDATE blobs SET stored = 0 WHERE oid = ?").run(oid);
   }
 
@@ -73,7 +89,10 @@ export class BlobIndex {
       "UPDATE blobs SET last_access = ? WHERE oid = ? AND last_access < ?",
     );
     this.#db.transaction(() => {
-      for (const [oid, t] of times) stmt.run(t, oid, t);
+      for (const [oid, t] of times) {
+        this.#rows.delete(oid);
+        stmt.run(t, oid, t);
+      }
     })();
   }
 

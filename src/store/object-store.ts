@@ -83,6 +83,18 @@ function closeLater(h: BlobHandle): void {
   setImmediate(() => h.close());
 }
 
+/** What a pack brought: blobs stored (or, while readable only, to be stored), their bytes, trees kept. */
+export interface PackResult {
+  blobs: number;
+  bytes: number;
+  trees: number;
+}
+
+interface PackJob {
+  readonly readable: Promise<PackResult>;
+  readonly stored: Promise<PackResult>;
+}
+
 export class ObjectStore {
   readonly counters: ObjectStoreCounters = {
     memory: 0, disk: 0, remote: 0, downloads: 0, downloadBytes: 0, hashed: 0, joins: 0, sizeRequests: 0, sizeHits: 0,
@@ -90,7 +102,14 @@ export class ObjectStore {
   };
   readonly #downloads = new SingleFlight<Oid, void>();
   readonly #sizing = new SingleFlight<Oid, number>();
-  readonly #packs = new SingleFlight<string, { blobs: number; bytes: number; trees: number }>();
+  /** Pack fetches in flight by (path, byte bound): when their blobs are known, and when stored. */
+  readonly #packs = new Map<string, PackJob>();
+  /**
+   * Blobs of a parsed pack that are still being stored: their sizes are known and they need no request;
+   * a reader waits for `#stored` ticks (one per stored chunk) until its blob is on disk.
+   */
+  readonly #arriving = new Map<Oid, number>();
+  #stored = Promise.withResolvers<void>();
   readonly #downloadSlots: Semaphore;
   readonly #sizeSlots: Semaphore;
   readonly #readaheadSlots: Semaphore;
@@ -130,9 +149,9 @@ export class ObjectStore {
     return this.cache.storedPath(oid);
   }
 
-  /** True while a download of `oid` is in flight. */
+  /** True while a download of `oid` is in flight, or it came in a pack that is being stored. */
   isFetching(oid: Oid): boolean {
-    return this.#downloads.has(oid);
+    return this.#downloads.has(oid) || this.#arriving.has(oid);
   }
 
   /** Makes sure the blob is cached: downloaded once (single-flight), hashed once, stored. */
@@ -146,11 +165,23 @@ export class ObjectStore {
       });
       return "remote";
     }
+    if (this.#arriving.has(oid)) {
+      await raceSignal(this.#untilStored(oid), opts.signal).catch((err: unknown) => {
+        throw deadlineError(err, opts.signal, `blob ${oid}`);
+      });
+      if (this.has(oid)) return "remote";
+      // The pack's store failed (a full disk, say): fetch the blob on its own, which reports why.
+    }
     if (this.#downloads.has(oid)) this.counters.joins++;
     await raceSignal(this.#downloads.do(oid, () => this.#download(oid)), opts.signal).catch((err: unknown) => {
       throw deadlineError(err, opts.signal, `blob ${oid}`);
     });
     return "remote";
+  }
+
+  /** Resolves once `oid` has left `#arriving` (stored, or its pack's store failed). */
+  async #untilStored(oid: Oid): Promise<void> {
+    while (this.#arriving.has(oid)) await this.#stored.promise;
   }
 
   async #download(oid: Oid): Promise<void> {
@@ -291,7 +322,7 @@ export class ObjectStore {
    */
   readahead(oids: Iterable<Oid>): void {
     for (const oid of oids) {
-      if (this.has(oid) || this.#downloads.has(oid)) continue;
+      if (this.has(oid) || this.isFetching(oid)) continue;
       this.counters.readahead++;
       void (async () => {
         const release = await this.#readaheadSlots.acquire();
@@ -311,7 +342,7 @@ export class ObjectStore {
   /** A size known without asking the server (cached content or a size recorded earlier), else null. */
   knownSize(oid: Oid): number | null {
     if (oid === EMPTY_BLOB_OID) return 0;
-    return this.cache.blobSize(oid);
+    return this.#arriving.get(oid) ?? this.cache.blobSize(oid);
   }
 
   /** A blob's size: known, or asked of the server once (HEAD) and persisted by blob id. */
@@ -424,34 +455,77 @@ export class ObjectStore {
    * history is dropped) and its trees. With `wanted`, only those blobs are kept. A pack larger than
    * `maxBytes` is abandoned (EFBIG) so the caller can fall back to per-blob requests. Throws ENOTSUP
    * when the backing store cannot send packs.
+   *
+   * Resolves when every blob is stored; with `until: "readable"`, as soon as the pack is parsed: its
+   * trees are kept, its blobs' sizes known, and each blob is either stored or on its way to disk
+   * (`ensure` and `open` wait for that blob alone, not for the whole pack). Blobs are stored in the
+   * order of a walk of the tree, so a reader going through the directories finds its next files first.
    */
-  prefetchPack(path: string, o: { wanted?: ReadonlySet<Oid>; maxBytes?: number; signal?: AbortSignal } = {}): Promise<{ blobs: number; bytes: number; trees: number }> {
+  prefetchPack(path: string, o: { wanted?: ReadonlySet<Oid>; maxBytes?: number; signal?: AbortSignal; until?: "readable" | "stored" } = {}): Promise<PackResult> {
     const fetchPack = this.backing.fetchPack?.bind(this.backing);
     if (!fetchPack) return Promise.reject(new FsError(Errno.ENOTSUP, "the server cannot send packs"));
-    const p = this.#packs.do(`${path}\0${o.maxBytes ?? ""}`, async () => {
-      const fetched = await fetchPack(path, o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {});
-      this.counters.packs++;
-      const current = reachableBlobs(fetched);
-      let trees = 0;
-      const wanted: PackObject[] = [];
-      for (const obj of fetched.objects) {
-        if (obj.type === "tree") {
-          this.putTree(obj.oid, obj.data);
-          trees++;
-        } else if (obj.type === "blob" && current.has(obj.oid) && (!o.wanted || o.wanted.has(obj.oid)) && !this.cache.hasBlob(obj.oid)) wanted.push(obj);
-      }
-      // Ids were computed from the bytes while parsing: each blob is hashed once, here as elsewhere.
-      this.counters.hashed += wanted.length;
-      const blobs = await this.cache.putManyVerified(wanted.map((w) => ({ oid: w.oid, bytes: w.data })));
-      const bytes = wanted.reduce((n, w) => n + w.data.byteLength, 0);
+    const key = `${path}\0${o.maxBytes ?? ""}`;
+    let job = this.#packs.get(key);
+    if (!job) {
+      const readable = Promise.withResolvers<PackResult>();
+      const stored = this.#runPack(fetchPack, path, o, readable.resolve);
+      // A failure before the blobs were known fails both; `readable` is settled once either way.
+      stored.then(readable.resolve, readable.reject);
+      readable.promise.catch(() => undefined);
+      const settled = () => {
+        if (this.#packs.get(key) === job) this.#packs.delete(key);
+      };
+      stored.then(settled, settled);
+      job = { readable: readable.promise, stored };
+      this.#packs.set(key, job);
+    }
+    return raceSignal(o.until === "readable" ? job.readable : job.stored, o.signal).catch((err: unknown) => {
+      throw deadlineError(err, o.signal, `pack of ${path}`);
+    });
+  }
+
+  async #runPack(fetchPack: NonNullable<BackingStore["fetchPack"]>, path: string, o: { wanted?: ReadonlySet<Oid>; maxBytes?: number }, onReadable: (r: PackResult) => void): Promise<PackResult> {
+    const fetched = await fetchPack(path, o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {});
+    this.counters.packs++;
+    const blobsById = new Map<Oid, Uint8Array>();
+    let trees = 0;
+    for (const obj of fetched.objects) {
+      if (obj.type === "tree") {
+        this.putTree(obj.oid, obj.data);
+        trees++;
+      } else if (obj.type === "blob") blobsById.set(obj.oid, obj.data);
+    }
+    // In walk order (the current tree, depth first), which is the order readers and builds go in.
+    const items: Array<{ oid: Oid; bytes: Uint8Array }> = [];
+    let bytes = 0;
+    for (const oid of reachableBlobs(fetched)) {
+      const data = blobsById.get(oid);
+      if (!data || (o.wanted && !o.wanted.has(oid)) || this.cache.hasBlob(oid) || this.#arriving.has(oid)) continue;
+      items.push({ oid, bytes: data });
+      bytes += data.byteLength;
+    }
+    for (const it of items) this.#arriving.set(it.oid, it.bytes.byteLength);
+    const announced = { blobs: items.length, bytes, trees };
+    onReadable(announced);
+    // Ids were computed from the bytes while parsing: each blob is hashed once, here as elsewhere.
+    this.counters.hashed += items.length;
+    const arrived = (chunk: ReadonlyArray<{ readonly oid: Oid }>) => {
+      for (const it of chunk) this.#arriving.delete(it.oid);
+      const current = this.#stored;
+      this.#stored = Promise.withResolvers<void>();
+      current.resolve();
+    };
+    try {
+      const blobs = await this.cache.putManyVerified(items, { onChunk: arrived });
       this.counters.packBlobs += blobs;
       this.counters.downloads += blobs;
       this.counters.downloadBytes += bytes;
       return { blobs, bytes, trees };
-    });
-    return raceSignal(p, o.signal).catch((err: unknown) => {
-      throw deadlineError(err, o.signal, `pack of ${path}`);
-    });
+    } catch (err) {
+      // What was not stored is left to per-blob requests: nobody may wait for it any longer.
+      arrived(items.filter((it) => this.#arriving.has(it.oid)));
+      throw err;
+    }
   }
 
   // ---- maintenance -----------------------------------------------------------------------------

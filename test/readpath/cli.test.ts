@@ -78,7 +78,15 @@ describe("client commands find the daemon from its config", () => {
   });
 
   test("prefetch downloads matching files; du shows them; gc trims them", async () => {
-    const before = JSON.parse((await cli(["du", "--json"])).stdout) as { bytes: number; blobs: number };
+    // The cold reads above go on as soon as their pack is parsed; its blobs may still be being stored.
+    const du = async () => JSON.parse((await cli(["du", "--json"])).stdout) as { bytes: number; blobs: number };
+    let before = await du();
+    for (let settled = false; !settled; ) {
+      await Bun.sleep(100);
+      const again = await du();
+      settled = again.blobs === before.blobs;
+      before = again;
+    }
     const r = await cli(["prefetch", "project/**", "--json"]);
     expect(r.code).toBe(0);
     const files = git(repo.path, ["ls-tree", "-r", "--name-only", "HEAD", "project"]).trim().split("\n");

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
-import { gitBlobOid, type Oid } from "../../src/remote/index.ts";
+import { gitBlobOid, gitObjectOid, type Oid, type PackFetch } from "../../src/remote/index.ts";
 import type { BackingStore } from "../../src/store/index.ts";
 
 /** A fresh directory under the OS temp dir, removed after the file's tests. */
@@ -42,13 +42,15 @@ export function manualClock(start = 1_000_000): { now: () => number; set(t: numb
 }
 
 /**
- * A backing store over a map of blobs that counts what it is asked (fetches per blob, HEADs); `gate`
- * holds every fetch until resolved, `corrupt` flips a byte of every body. No trees or commits.
+ * A backing store over a map of blobs that counts what it is asked (fetches per blob, HEADs, packs);
+ * `gate` holds every fetch until resolved, `corrupt` flips a byte of every body. Its only tree is the
+ * one its packs carry: every blob, as files `f000000`, `f000001`, … in the order they were added.
  */
 export class FakeBacking implements BackingStore {
   readonly blobs = new Map<string, Uint8Array>();
   fetches = new Map<string, number>();
   heads = 0;
+  packs = 0;
   /** Resolves held fetches; while set, every fetch waits on it. */
   gate: Promise<void> | null = null;
   corrupt = false;
@@ -72,6 +74,20 @@ export class FakeBacking implements BackingStore {
     this.heads++;
     if (this.gate) await this.gate;
     return this.blobs.get(oid)!.length;
+  }
+
+  /** Any path: one commit whose tree holds every blob (ids computed from the bytes, as a parsed pack's). */
+  async fetchPack(): Promise<PackFetch> {
+    this.packs++;
+    if (this.gate) await this.gate;
+    const enc = new TextEncoder();
+    const entries = [...this.blobs.keys()].map((oid, i) => [enc.encode(`100644 f${String(i).padStart(6, "0")}\0`), Buffer.from(oid, "hex")]);
+    const tree = new Uint8Array(Buffer.concat(entries.flat()));
+    const treeOid = gitObjectOid("tree", tree);
+    const commit = enc.encode(`tree ${treeOid}\nauthor a <a@a> 0 +0000\ncommitter a <a@a> 0 +0000\n\nfake\n`);
+    const head = gitObjectOid("commit", commit);
+    const blobs = [...this.blobs].map(([oid, data]) => ({ type: "blob" as const, oid: oid as Oid, data }));
+    return { head, objects: [{ type: "commit", oid: head, data: commit }, { type: "tree", oid: treeOid, data: tree }, ...blobs] };
   }
 
   async rawTree(): Promise<never> {

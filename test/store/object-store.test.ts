@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ObjectStore, openLocalStore, type BackingStore, type LocalStore, type Oid } from "../../src/store/index.ts";
-import { createMegaClient, parsePack, applyDelta, type MegaClient } from "../../src/remote/index.ts";
+import { createMegaClient, parsePack, parsePackOffThread, applyDelta, RemoteError, type MegaClient } from "../../src/remote/index.ts";
 import { DicfuseView } from "../../src/dicfuse/index.ts";
 import { startDevServer, type DevServer } from "../../src/devserver/index.ts";
 import { git, makeLargeRepo, makeSampleRepo, type SampleRepo } from "../support/sample-repo.ts";
@@ -49,6 +49,36 @@ describe("object store over a fake backing store", () => {
     const again = await objects.open(oids[0]!);
     expect(again.origin).toBe("memory");
     expect(fake.totalFetches).toBe(oids.length);
+    objects.close();
+    store.close();
+  });
+
+  test("a pack is readable before it is stored: sizes known at once, blobs stored in tree order, each read waits for its own blob only", async () => {
+    const fake = new FakeBacking();
+    const blobs = Array.from({ length: 600 }, (_, i) => sizedBlob(`packed${i}`, 50 + (i % 7)));
+    for (const b of blobs) fake.add(b.bytes);
+    const { store, objects } = await objectStoreOver(fake);
+    const stored = objects.prefetchPack("/any");
+    const r = await objects.prefetchPack("/any", { until: "readable" });
+    expect(r.blobs).toBe(blobs.length);
+    expect(fake.packs).toBe(1);
+    for (const b of blobs) expect(objects.knownSize(b.oid)).toBe(b.bytes.length);
+    const first = blobs[0]!;
+    const last = blobs.at(-1)!;
+    expect(objects.has(last.oid)).toBe(false);
+    expect(objects.isFetching(last.oid)).toBe(true);
+    // The tree's first files are stored first: reading one does not wait for the whole pack.
+    expect((await objects.read(first.oid)).bytes).toEqual(first.bytes);
+    expect(objects.has(last.oid)).toBe(false);
+    const reads = await Promise.all(blobs.map((b) => objects.open(b.oid)));
+    reads.forEach((o, i) => expect(o.handle?.size).toBe(blobs[i]!.bytes.length));
+    expect((await objects.read(last.oid)).bytes).toEqual(last.bytes);
+    expect(await stored).toMatchObject({ blobs: blobs.length });
+    // Nothing was asked blob by blob, and each blob was hashed once (when the pack was parsed).
+    expect(fake.totalFetches).toBe(0);
+    expect(fake.heads).toBe(0);
+    expect(objects.counters.hashed).toBe(blobs.length);
+    expect(objects.isFetching(last.oid)).toBe(false);
     objects.close();
     store.close();
   });
@@ -133,6 +163,22 @@ describe("packs", () => {
     clearInterval(ticker);
     expect(objects.map((o): string => o.oid).sort()).toEqual([...revs].sort());
     expect(turns).toBeGreaterThan(0);
+  });
+
+  test("the pack thread parses to the same objects as parsePack; a damaged pack is a protocol error", async () => {
+    const repo = makeLargeRepo(join(tempDir(), "thread.git"), { files: 300, filesPerDir: 100, dirsPerDir: 3 });
+    const revs = git(repo, ["rev-list", "--objects", "--all"]).split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
+    const pack = new Uint8Array(Bun.spawnSync(["git", "pack-objects", "--stdout"], { cwd: repo, stdin: new TextEncoder().encode(revs.join("\n") + "\n") }).stdout);
+    const here = await parsePack(pack.slice());
+    const there = await parsePackOffThread(pack.slice(), "test-pack");
+    expect(there.map((o) => [o.type, o.oid, Buffer.from(o.data).toString("hex")])).toEqual(here.map((o) => [o.type, o.oid, Buffer.from(o.data).toString("hex")]));
+    const damaged = pack.slice();
+    damaged[100] = damaged[100]! ^ 0xff;
+    const err = await parsePackOffThread(damaged, "damaged-pack").then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as RemoteError).failure).toBe("protocol");
+    expect((err as RemoteError).url).toBe("damaged-pack");
+    expect(errnoOf(err)).toBe(Errno.EIO);
   });
 
   test("a pack made by git parses to objects whose ids are git's, deltas resolved", async () => {

@@ -1,0 +1,82 @@
+/**
+ * @module remote/pack-thread — parses packs on a thread of their own. Inflating and hashing a pack of a
+ * thousand small files is tens of milliseconds of CPU; on the daemon's JS thread that time would hold
+ * up the FUSE requests of every mount (the reader waiting for the pack's first files among them). One
+ * worker, started on first use and unref'd while idle; packs are parsed one after another in it.
+ */
+import { RemoteError, type RemoteFailure } from "./remote-error.ts";
+import type { PackObject, PackObjectType } from "./pack.ts";
+import type { Oid } from "./oid.ts";
+import { logger } from "../util/log.ts";
+
+const log = logger("remote/pack-thread");
+
+export interface PackRequest {
+  id: number;
+  pack: Uint8Array;
+  url: string;
+}
+
+export type PackResponse =
+  | { id: number; types: string[]; oids: string[]; ends: Uint32Array; bytes: Uint8Array; error?: undefined }
+  | { id: number; error: { message: string; failure: RemoteFailure } };
+
+/**
+ * Where the worker's code is: next to this module when run from source; in the executable, where
+ * `bun build --compile` puts a second entry point (paths relative to `src/`).
+ */
+function workerUrl(): string {
+  return Bun.main.startsWith("/$bunfs/") ? "/$bunfs/root/remote/pack-worker.js" : new URL("./pack-worker.ts", import.meta.url).href;
+}
+
+class PackThread {
+  private readonly worker = new Worker(workerUrl());
+  private nextId = 1;
+  private readonly pending = new Map<number, { url: string; resolve: (o: PackObject[]) => void; reject: (e: Error) => void }>();
+
+  constructor() {
+    this.worker.onmessage = (ev: MessageEvent<PackResponse>) => {
+      const r = ev.data;
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (!p) return;
+      if (r.error) return p.reject(new RemoteError({ failure: r.error.failure, url: p.url, message: r.error.message }));
+      const objects: PackObject[] = new Array(r.oids.length);
+      let start = 0;
+      for (let i = 0; i < r.oids.length; i++) {
+        objects[i] = { type: r.types[i] as PackObjectType, oid: r.oids[i] as Oid, data: r.bytes.subarray(start, r.ends[i]) };
+        start = r.ends[i]!;
+      }
+      p.resolve(objects);
+    };
+    this.worker.onerror = (ev) => {
+      const message = `pack parser thread failed: ${(ev as ErrorEvent).message}`;
+      log.error("pack parser thread failed", { error: (ev as ErrorEvent).message });
+      for (const [, p] of this.pending) p.reject(new RemoteError({ failure: "protocol", url: p.url, message }));
+      this.pending.clear();
+      thread = undefined; // the next pack starts a fresh one
+    };
+    this.worker.unref();
+  }
+
+  parse(pack: Uint8Array, url: string): Promise<PackObject[]> {
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { url, resolve, reject });
+      const req: PackRequest = { id, pack, url };
+      // The pack's bytes are not needed here any more: moved, not copied, when they own their buffer.
+      const whole = pack.byteOffset === 0 && pack.byteLength === pack.buffer.byteLength;
+      this.worker.postMessage(req, whole ? [pack.buffer as ArrayBuffer] : []);
+    });
+  }
+}
+
+let thread: PackThread | undefined;
+
+/** `parsePack` on the pack thread: the same objects (ids computed from their bytes), the same errors. */
+export function parsePackOffThread(pack: Uint8Array, url: string): Promise<PackObject[]> {
+  thread ??= new PackThread();
+  return thread.parse(pack, url);
+}
