@@ -10,7 +10,7 @@ import { decodeClFiles, decodeLatestCommit, decodeTreeHashItems, readJson, unwra
 import { EMPTY_BLOB_OID, EMPTY_TREE_OID, gitBlobOid, gitTreeOid, parseOid, type Oid } from "./oid.ts";
 import { RemoteError } from "./remote-error.ts";
 import { advertisedHead, packFromResponse, uploadPackRequest, type PackFetch } from "./pack.ts";
-import { parsePackOffThread } from "./pack-thread.ts";
+import { parsePackOffThread, preparePackThread } from "./pack-thread.ts";
 import { Semaphore } from "./semaphore.ts";
 import { raceSignal, SingleFlight } from "./single-flight.ts";
 import { encodeQueryValue, normalizeBaseUrl, normalizeRepoPath, pathQueryUrl } from "./url.ts";
@@ -184,6 +184,7 @@ class HttpMegaClient implements MegaClient {
     return this.shared(`pack:${repo}:${maxBytes}`, opts, () =>
       this.blobLimit.run(async () => {
         const refsUrl = `${repo}/info/refs?service=git-upload-pack`;
+        preparePackThread();
         this.counters.requests++;
         const head = await httpRequest(this.policy, { method: "GET", url: refsUrl, read: async (res) => advertisedHead(new Uint8Array(await res.arrayBuffer()), refsUrl) });
         if (!head) return { head: null, objects: [] };

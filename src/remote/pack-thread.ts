@@ -2,10 +2,13 @@
  * @module remote/pack-thread — parses packs on a thread of their own. Inflating and hashing a pack of a
  * thousand small files is tens of milliseconds of CPU; on the daemon's JS thread that time would hold
  * up the FUSE requests of every mount (the reader waiting for the pack's first files among them). One
- * worker, started on first use and unref'd while idle; packs are parsed one after another in it.
+ * worker, started when a pack fetch begins (its start-up then overlaps the network wait) and unref'd
+ * while idle; packs are parsed one after another in it. A small pack is parsed on the calling thread:
+ * a few hundred objects take a millisecond or two, less than a trip to the worker, and the small pack
+ * a reader waits for must not queue behind a big one.
  */
 import { RemoteError, type RemoteFailure } from "./remote-error.ts";
-import type { PackObject, PackObjectType } from "./pack.ts";
+import { parsePack, type PackObject, type PackObjectType } from "./pack.ts";
 import type { Oid } from "./oid.ts";
 import { logger } from "../util/log.ts";
 
@@ -75,8 +78,22 @@ class PackThread {
 
 let thread: PackThread | undefined;
 
-/** `parsePack` on the pack thread: the same objects (ids computed from their bytes), the same errors. */
-export function parsePackOffThread(pack: Uint8Array, url: string): Promise<PackObject[]> {
+/** Packs of at most this many objects are parsed on the calling thread. */
+const INLINE_MAX_OBJECTS = 256;
+
+/** Starts the pack thread if it is not running: call when a pack is on its way. */
+export function preparePackThread(): void {
   thread ??= new PackThread();
-  return thread.parse(pack, url);
+}
+
+/**
+ * `parsePack` on the pack thread (inline for a small pack): the same objects (ids computed from their
+ * bytes), the same errors.
+ */
+export function parsePackOffThread(pack: Uint8Array, url: string): Promise<PackObject[]> {
+  // The object count is in the header (bytes 8-11); parsePack checks the rest.
+  const count = pack.length >= 12 ? new DataView(pack.buffer, pack.byteOffset, 12).getUint32(8) : 0;
+  if (count <= INLINE_MAX_OBJECTS) return parsePack(pack, url);
+  preparePackThread();
+  return thread!.parse(pack, url);
 }
