@@ -2,7 +2,8 @@
  * What a walk of a directory costs in FUSE requests, through the compiled binary: listings come with
  * attributes (READDIRPLUS on every block), so `ls` + `lstat` of every entry needs no LOOKUP — on a
  * restart over a warm store, and on a first load (whose kernel entries must not be invalidated); and
- * reading a file from its start pushes the next cached files of its directory into the page cache.
+ * reading a file from its start pushes the next cached files of its directory into the page cache. A
+ * cold read of a big directory comes as one pack parsed on the executable's pack thread.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
@@ -15,6 +16,8 @@ import { ensureBuilt, startDevServerProcess, startServe, tearDown, writeServeCon
 
 /** More entries than one 4 KiB READDIRPLUS block holds, so AUTO mode would fall back to READDIR + LOOKUPs. */
 const FILES = 80;
+/** More objects than a pack parsed inline may have (remote/pack-thread.ts): its pack goes to the worker. */
+const BIG_FILES = 400;
 
 let dir: string;
 let repo: SampleRepo;
@@ -26,7 +29,9 @@ beforeAll(async () => {
   repo = makeSampleRepo(join(dir, "repo"));
   fs.mkdirSync(join(repo.path, "many"));
   for (let i = 0; i < FILES; i++) fs.writeFileSync(join(repo.path, "many", `file-${i}.txt`), `file ${i}\n`.repeat(i + 1));
-  git(repo.path, ["add", "many"]);
+  fs.mkdirSync(join(repo.path, "big"));
+  for (let i = 0; i < BIG_FILES; i++) fs.writeFileSync(join(repo.path, "big", `b-${i}.txt`), `big ${i}\n`);
+  git(repo.path, ["add", "many", "big"]);
   git(repo.path, ["commit", "-q", "-m", "many files"]);
   dev = await startDevServerProcess(repo.path);
 }, 120_000);
@@ -118,6 +123,25 @@ describe("reads push ahead into the kernel's page cache", () => {
       const reads = await opCount(serve, "read");
       for (let i = 2; i <= 20; i++) await expectContent(i);
       expect(await opCount(serve, "read")).toBe(reads);
+    } finally {
+      await tearDown({ daemon: serve, sb });
+    }
+  }, 120_000);
+});
+
+describe("a cold read of a big directory", () => {
+  test("comes as one pack, parsed on the pack thread of the executable: every file right, no request per file", async () => {
+    const sb = writeServeConfig(join(dir, "pack"), dev.url);
+    const serve = await startServe(sb);
+    try {
+      const names = await fsp.readdir(join(sb.workspace, "big"));
+      expect(names.length).toBe(BIG_FILES);
+      for (const n of names) expect(await fsp.readFile(join(sb.workspace, "big", n), "utf8")).toBe(`big ${/b-(\d+)/.exec(n)![1]}\n`);
+      const cache = (await (await fetch(`${serve.httpUrl()}/api/v1/cache`)).json()) as { objects: { packs: number; packBlobs: number; downloads: number } };
+      expect(cache.objects.packs).toBeGreaterThanOrEqual(1);
+      expect(cache.objects.packBlobs).toBeGreaterThanOrEqual(BIG_FILES);
+      // Every download was a blob of a pack.
+      expect(cache.objects.downloads).toBe(cache.objects.packBlobs);
     } finally {
       await tearDown({ daemon: serve, sb });
     }
