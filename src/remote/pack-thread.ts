@@ -58,7 +58,8 @@ class PackThread {
       log.error("pack parser thread failed", { error: (ev as ErrorEvent).message });
       for (const [, p] of this.pending) p.reject(new RemoteError({ failure: "protocol", url: p.url, message }));
       this.pending.clear();
-      thread = undefined; // the next pack starts a fresh one
+      this.worker.terminate();
+      if (thread === this) thread = undefined; // the next pack starts a fresh one
     };
     this.worker.unref();
   }
