@@ -552,11 +552,27 @@ export class DicfuseView {
     this.readaheadAfter(node);
   }
 
-  /** The pack that brings directory `dirIno`'s files: its parent's subtree when widening applies, else its own. */
+  /**
+   * The pack that brings directory `dirIno`'s files: its parent's subtree when widening applies, an
+   * ancestor's pack already on its way (parallel readers in sibling directories: the first one's read
+   * started it), else its own.
+   */
   private async packFor(dirIno: number, signal: AbortSignal | undefined): Promise<boolean> {
     const wider = this.packTarget(dirIno);
     if (wider !== dirIno && (await this.packDirectory(wider, signal, { subtree: true }))) return true;
+    const ancestors = this.ancestorPacks(dirIno);
+    for (const p of ancestors) if (await raceSignal(p, signal).catch(() => false)) return true;
     return this.packDirectory(dirIno, signal);
+  }
+
+  /** Packs started (or done) for the ancestors of `dirIno` at their current tree ids, nearest first. */
+  private ancestorPacks(dirIno: number): Promise<boolean>[] {
+    const out: Promise<boolean>[] = [];
+    for (let d = this.tree.inodes.getInode(dirIno as Ino)?.parent ?? 0; d !== 0 && d !== ROOT_INO; d = this.tree.inodes.getInode(d as Ino)?.parent ?? 0) {
+      const p = this.packs.get(`${d}:${this.loaded.get(d) ?? ""}`);
+      if (p) out.push(p);
+    }
+    return out;
   }
 
   /**

@@ -335,6 +335,26 @@ describe("over the dev server", () => {
     store.close();
   });
 
+  test("parallel cold reads in sibling directories wait for the parent's pack the first one started: two packs in all", async () => {
+    for (const d of ["p", "q", "r", "s"]) for (let i = 0; i < 5; i++) repo.commitFile(`par/${d}/f${i}.txt`, `${d} ${i}\n`);
+    const { store, objects } = await objectStoreOver(client);
+    const view = new DicfuseView(store, objects, { basePath: "/", replyTtlSecs: 60, statMode: "fast", loadDirDepth: 0, watchIntervalMs: 0, negativeTtlSecs: 1 });
+    const par = (await view.lookup(1, "par"))!;
+    const dirs = await view.children(par.ino);
+    const files = await Promise.all(dirs.map((d) => view.children(d.ino)));
+    server.stats.reset();
+    // Four readers at once, one per directory, as a parallel build's.
+    const read = await Promise.all(files.map((fs) => view.readContent(fs[1]!).then((o) => objects.read(o.handle!.oid))));
+    read.forEach((r, i) => expect(new TextDecoder().decode(r.bytes)).toBe(`${dirs[i]!.name} 1\n`));
+    // The first reader's own pack and the parent's (which the other three waited for).
+    expect(server.stats.get("POST", `/par/${dirs[0]!.name}.git/git-upload-pack`)).toBe(1);
+    expect(server.stats.get("POST", "/par.git/git-upload-pack")).toBe(1);
+    for (const d of dirs.slice(1)) expect(server.stats.get("POST", `/par/${d.name}.git/git-upload-pack`)).toBe(0);
+    expect(server.stats.total("/api/v1/file/blob")).toBe(0);
+    objects.close();
+    store.close();
+  });
+
   test("walking into a directory fetches the listings a walker wants next: its sub-directories, and the siblings after it when walking in order", async () => {
     for (const d of ["a", "b", "c"]) repo.commitFile(`ahead/${d}/f.txt`, `${d}\n`);
     for (let i = 0; i < 20; i++) repo.commitFile(`wide/d${i}/f.txt`, `${i}\n`);
