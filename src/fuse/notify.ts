@@ -9,10 +9,9 @@
  * store likewise waits for a page lock that a READ in flight holds until the JS thread replies). One
  * worker sends everything in order, so an invalidation always lands after a store queued before it.
  */
-import { logger } from "../util/log.ts";
+import { Errno } from "../util/errno.ts";
+import { WorkerCalls } from "../util/worker-calls.ts";
 import { loadLibfuse } from "./libfuse.ts";
-
-const log = logger("fuse/notify");
 
 const WORKER_SOURCE = (libPath: string) => `
 import { dlopen, FFIType, ptr } from "bun:ffi";
@@ -75,43 +74,20 @@ type Message =
   | { kind: "entry"; se: number; parent: number; name: string }
   | { kind: "delete"; se: number; parent: number; child: number; name: string };
 
-class Notifier {
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, (rc: number) => void>();
-
-  constructor() {
-    const lib = loadLibfuse();
-    const url = URL.createObjectURL(new Blob([WORKER_SOURCE(lib.path)], { type: "application/javascript" }));
-    this.worker = new Worker(url);
-    this.worker.onmessage = (ev: MessageEvent<{ id: number; rc: number }>) => {
-      const done = this.pending.get(ev.data.id);
-      this.pending.delete(ev.data.id);
-      if (this.pending.size === 0) this.worker.unref();
-      done?.(ev.data.rc);
-    };
-    this.worker.onerror = (ev) => log.error("notify worker failed", { error: (ev as ErrorEvent).message });
-    this.worker.unref();
-  }
-
-  send(msg: Message): Promise<number> {
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.worker.postMessage({ ...msg, id });
-    });
-  }
-}
-
-let notifier: Notifier | undefined;
+let notifier: WorkerCalls<Message, { id: number; rc: number }> | undefined;
 
 /**
  * Sends one notification for session `se`. Resolves to libfuse's return code: 0, or -errno
- * (-ENOENT when the kernel had nothing cached, which callers may ignore).
+ * (-ENOENT when the kernel had nothing cached, which callers may ignore; -EIO when the notify thread
+ * failed, as when the call itself throws in it).
  */
-export function sendNotification(msg: Message): Promise<number> {
-  notifier ??= new Notifier();
-  return notifier.send(msg);
+export async function sendNotification(msg: Message): Promise<number> {
+  if (!notifier || notifier.failed) {
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE(loadLibfuse().path)], { type: "application/javascript" }));
+    notifier = new WorkerCalls(new Worker(url), "FUSE notify");
+  }
+  return notifier.call(msg).then(
+    (r) => r.rc,
+    () => -Errno.EIO,
+  );
 }
-

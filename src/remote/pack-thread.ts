@@ -4,15 +4,13 @@
  * up the FUSE requests of every mount (the reader waiting for the pack's first files among them). One
  * worker, started when a pack fetch begins (its start-up then overlaps the network wait) and unref'd
  * while idle; packs are parsed one after another in it. A small pack is parsed on the calling thread:
- * a few hundred objects take a millisecond or two, less than a trip to the worker, and the small pack
- * a reader waits for must not queue behind a big one.
+ * a few hundred small objects take a millisecond or two, less than a trip to the worker, and the small
+ * pack a reader waits for must not queue behind a big one.
  */
 import { RemoteError, type RemoteFailure } from "./remote-error.ts";
 import { parsePack, type PackObject, type PackObjectType } from "./pack.ts";
 import type { Oid } from "./oid.ts";
-import { logger } from "../util/log.ts";
-
-const log = logger("remote/pack-thread");
+import { WorkerCalls } from "../util/worker-calls.ts";
 
 export interface PackRequest {
   id: number;
@@ -32,69 +30,39 @@ function workerUrl(): string {
   return Bun.main.startsWith("/$bunfs/") ? "/$bunfs/root/remote/pack-worker.js" : new URL("./pack-worker.ts", import.meta.url).href;
 }
 
-class PackThread {
-  private readonly worker = new Worker(workerUrl());
-  private nextId = 1;
-  private readonly pending = new Map<number, { url: string; resolve: (o: PackObject[]) => void; reject: (e: Error) => void }>();
+let thread: WorkerCalls<Omit<PackRequest, "id">, PackResponse> | undefined;
 
-  constructor() {
-    this.worker.onmessage = (ev: MessageEvent<PackResponse>) => {
-      const r = ev.data;
-      const p = this.pending.get(r.id);
-      this.pending.delete(r.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (!p) return;
-      if (r.error) return p.reject(new RemoteError({ failure: r.error.failure, url: p.url, message: r.error.message }));
-      const objects: PackObject[] = new Array(r.oids.length);
-      let start = 0;
-      for (let i = 0; i < r.oids.length; i++) {
-        objects[i] = { type: r.types[i] as PackObjectType, oid: r.oids[i] as Oid, data: r.bytes.subarray(start, r.ends[i]) };
-        start = r.ends[i]!;
-      }
-      p.resolve(objects);
-    };
-    this.worker.onerror = (ev) => {
-      const message = `pack parser thread failed: ${(ev as ErrorEvent).message}`;
-      log.error("pack parser thread failed", { error: (ev as ErrorEvent).message });
-      for (const [, p] of this.pending) p.reject(new RemoteError({ failure: "protocol", url: p.url, message }));
-      this.pending.clear();
-      this.worker.terminate();
-      if (thread === this) thread = undefined; // the next pack starts a fresh one
-    };
-    this.worker.unref();
-  }
-
-  parse(pack: Uint8Array, url: string): Promise<PackObject[]> {
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { url, resolve, reject });
-      const req: PackRequest = { id, pack, url };
-      // The pack's bytes are not needed here any more: moved, not copied, when they own their buffer.
-      const whole = pack.byteOffset === 0 && pack.byteLength === pack.buffer.byteLength;
-      this.worker.postMessage(req, whole ? [pack.buffer as ArrayBuffer] : []);
-    });
-  }
-}
-
-let thread: PackThread | undefined;
-
-/** Packs of at most this many objects are parsed on the calling thread. */
+/** Packs of at most this many objects and bytes are parsed on the calling thread. */
 const INLINE_MAX_OBJECTS = 256;
+const INLINE_MAX_BYTES = 256 * 1024;
 
 /** Starts the pack thread if it is not running: call when a pack is on its way. */
-export function preparePackThread(): void {
-  thread ??= new PackThread();
+export function preparePackThread(): WorkerCalls<Omit<PackRequest, "id">, PackResponse> {
+  if (!thread || thread.failed) thread = new WorkerCalls(new Worker(workerUrl()), "pack parser");
+  return thread;
 }
 
 /**
  * `parsePack` on the pack thread (inline for a small pack): the same objects (ids computed from their
  * bytes), the same errors.
  */
-export function parsePackOffThread(pack: Uint8Array, url: string): Promise<PackObject[]> {
+export async function parsePackOffThread(pack: Uint8Array, url: string): Promise<PackObject[]> {
   // The object count is in the header (bytes 8-11); parsePack checks the rest.
   const count = pack.length >= 12 ? new DataView(pack.buffer, pack.byteOffset, 12).getUint32(8) : 0;
-  if (count <= INLINE_MAX_OBJECTS) return parsePack(pack, url);
-  preparePackThread();
-  return thread!.parse(pack, url);
+  if (count <= INLINE_MAX_OBJECTS && pack.length <= INLINE_MAX_BYTES) return parsePack(pack, url);
+  // The pack's bytes are not needed here any more: moved, not copied, when they own their buffer.
+  const whole = pack.byteOffset === 0 && pack.byteLength === pack.buffer.byteLength;
+  const r = await preparePackThread()
+    .call({ pack, url }, whole ? [pack.buffer as ArrayBuffer] : [])
+    .catch((err: Error) => {
+      throw new RemoteError({ failure: "protocol", url, message: err.message });
+    });
+  if (r.error) throw new RemoteError({ failure: r.error.failure, url, message: r.error.message });
+  const objects: PackObject[] = new Array(r.oids.length);
+  let start = 0;
+  for (let i = 0; i < r.oids.length; i++) {
+    objects[i] = { type: r.types[i] as PackObjectType, oid: r.oids[i] as Oid, data: r.bytes.subarray(start, r.ends[i]) };
+    start = r.ends[i]!;
+  }
+  return objects;
 }

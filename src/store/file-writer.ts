@@ -6,9 +6,7 @@
  * read-only (0444), without fsync; the caller renames them into place. A failed batch leaves none of
  * its files behind.
  */
-import { logger } from "../util/log.ts";
-
-const log = logger("store/file-writer");
+import { WorkerCalls } from "../util/worker-calls.ts";
 
 const WORKER_SOURCE = `
 import { unlinkSync, writeFileSync } from "node:fs";
@@ -37,47 +35,15 @@ interface Reply {
   error?: { message: string; code?: string };
 }
 
-class FileWriter {
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
-
-  constructor() {
-    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
-    this.worker = new Worker(url);
-    this.worker.onmessage = (ev: MessageEvent<Reply>) => {
-      const p = this.pending.get(ev.data.id);
-      this.pending.delete(ev.data.id);
-      if (this.pending.size === 0) this.worker.unref();
-      const e = ev.data.error;
-      if (!p) return;
-      if (e) p.reject(Object.assign(new Error(e.message), e.code ? { code: e.code } : {}));
-      else p.resolve();
-    };
-    this.worker.onerror = (ev) => {
-      log.error("file writer worker failed", { error: (ev as ErrorEvent).message });
-      for (const p of this.pending.values()) p.reject(new Error(`file writer worker failed: ${(ev as ErrorEvent).message}`));
-      this.pending.clear();
-    };
-    // An idle writer must not keep a finished process alive.
-    this.worker.unref();
-  }
-
-  write(files: readonly NewFile[]): Promise<void> {
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, files });
-    });
-  }
-}
-
-let writer: FileWriter | undefined;
+let writer: WorkerCalls<{ files: readonly NewFile[] }, Reply> | undefined;
 
 /** Creates every file of the batch (exclusively, 0444) on the writer thread; on failure none remains. */
-export function writeNewFiles(files: readonly NewFile[]): Promise<void> {
-  if (files.length === 0) return Promise.resolve();
-  writer ??= new FileWriter();
-  return writer.write(files);
+export async function writeNewFiles(files: readonly NewFile[]): Promise<void> {
+  if (files.length === 0) return;
+  if (!writer || writer.failed) {
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
+    writer = new WorkerCalls(new Worker(url), "file writer");
+  }
+  const e = (await writer.call({ files })).error;
+  if (e) throw Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
 }
