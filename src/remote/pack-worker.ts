@@ -10,10 +10,10 @@ import type { PackRequest, PackResponse } from "./pack-thread.ts";
 
 declare const self: Worker;
 
-self.onmessage = async (ev: MessageEvent<PackRequest>) => {
+self.onmessage = (ev: MessageEvent<PackRequest>) => {
   const { id, pack, url } = ev.data;
   try {
-    const objects = await parsePack(pack, url);
+    const objects = parsePack(pack, url);
     let total = 0;
     for (const o of objects) total += o.data.byteLength;
     const bytes = new Uint8Array(total);

@@ -25,14 +25,15 @@ export interface PackFetch {
 }
 
 /**
- * The blobs reachable from `head`'s tree inside a pack: a sub-path repository's pack carries the path's
- * history too, and only the current versions are worth caching.
+ * The blobs of the pack reachable from `head`'s tree, each once, in depth-first tree order (the order
+ * a walk of the tree reads them): a sub-path repository's pack carries the path's history too, and only
+ * the current versions are worth caching.
  */
-export function reachableBlobs(fetched: PackFetch): Set<Oid> {
+export function reachableBlobs(fetched: PackFetch): PackObject[] {
   const byOid = new Map<Oid, PackObject>(fetched.objects.map((o) => [o.oid, o]));
-  const out = new Set<Oid>();
+  const out = new Map<Oid, PackObject>();
   const commit = fetched.head ? byOid.get(fetched.head) : undefined;
-  if (!commit || commit.type !== "commit") return out;
+  if (!commit || commit.type !== "commit") return [];
   const m = /^tree ([0-9a-f]{40})/.exec(decoder.decode(commit.data.subarray(0, 46)));
   const seen = new Set<Oid>();
   const visit = (tree: Oid) => {
@@ -42,11 +43,14 @@ export function reachableBlobs(fetched: PackFetch): Set<Oid> {
     if (!t || t.type !== "tree") return;
     for (const e of parseGitTree(t.data)) {
       if (e.kind === "tree") visit(e.oid);
-      else if (e.kind === "blob") out.add(e.oid);
+      else if (e.kind === "blob" && !out.has(e.oid)) {
+        const b = byOid.get(e.oid);
+        if (b?.type === "blob") out.set(e.oid, b);
+      }
     }
   };
   if (m) visit(m[1] as Oid);
-  return out;
+  return [...out.values()];
 }
 
 const TYPES: Record<number, PackObjectType> = { 1: "commit", 2: "tree", 3: "blob", 4: "tag" };
@@ -125,16 +129,11 @@ interface RawEntry {
   baseOid?: Oid;
 }
 
-/** Objects parsed (inflated, or resolved and hashed) between two turns of the event loop. */
-const PARSE_STEP = 256;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
- * Parses a version 2 pack: every object with its type, resolved bytes and computed id. Gives the
- * event loop a turn every PARSE_STEP objects: a big pack parsed on the daemon's thread must not hold
- * up the FUSE requests of every mount.
+ * Parses a version 2 pack: every object with its type, resolved bytes and computed id. Synchronous: the
+ * daemon runs it on the pack thread, or inline for a small pack only (remote/pack-thread.ts).
  */
-export async function parsePack(pack: Uint8Array, url = "pack"): Promise<PackObject[]> {
+export function parsePack(pack: Uint8Array, url = "pack"): PackObject[] {
   if (pack.length < 32 || decoder.decode(pack.subarray(0, 4)) !== "PACK") throw protocol(url, "not a git pack");
   const dv = new DataView(pack.buffer, pack.byteOffset, pack.byteLength);
   const version = dv.getUint32(4);
@@ -148,7 +147,6 @@ export async function parsePack(pack: Uint8Array, url = "pack"): Promise<PackObj
   const entries: RawEntry[] = [];
   let pos = 12;
   for (let n = 0; n < count; n++) {
-    if (n > 0 && n % PARSE_STEP === 0) await nextTurn();
     const offset = pos;
     let c = pack[pos++]!;
     const type = (c >> 4) & 7;
@@ -220,12 +218,7 @@ export async function parsePack(pack: Uint8Array, url = "pack"): Promise<PackObj
     byOid.set(obj.oid, obj);
     return obj;
   };
-  const objects: PackObject[] = [];
-  for (const e of entries) {
-    if (objects.length > 0 && objects.length % PARSE_STEP === 0) await nextTurn();
-    objects.push(resolve(e, 0));
-  }
-  return objects;
+  return entries.map((e) => resolve(e, 0));
 }
 
 /** git's delta format: source size, target size, then copy (from base) and insert instructions. */

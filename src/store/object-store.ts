@@ -17,7 +17,7 @@
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
 import { EMPTY_BLOB_OID, gitBlobOid, parseGitTree, raceSignal, reachableBlobs, Semaphore, SingleFlight, type TreeEntry } from "../remote/index.ts";
-import type { BackingStore, FetchOptions, PackObject } from "./backing-store.ts";
+import type { BackingStore, FetchOptions } from "./backing-store.ts";
 import type { BlobCache } from "./blob-cache.ts";
 import type { LfsObjects } from "./lfs-objects.ts";
 import type { TreeIndex } from "./tree-index.ts";
@@ -75,10 +75,9 @@ export interface Opened {
 }
 
 /**
- * A read that just got a handle replies from its fd in a later microtask of the same turn; closing in
- * that turn could pull the fd from under the reply. Closes wait for the next macrotask.
+ * Closes an fd in the next macrotask: a read that just got a handle replies from its fd in a later
+ * microtask of the same turn, and closing in that turn could pull the fd from under the reply.
  */
-/** Closes an fd in the next macrotask: a read reply in flight may still be sent from it. */
 function closeLater(h: BlobHandle): void {
   setImmediate(() => h.close());
 }
@@ -487,20 +486,17 @@ export class ObjectStore {
   async #runPack(fetchPack: NonNullable<BackingStore["fetchPack"]>, path: string, o: { wanted?: ReadonlySet<Oid>; maxBytes?: number }, onReadable: (r: PackResult) => void): Promise<PackResult> {
     const fetched = await fetchPack(path, o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {});
     this.counters.packs++;
-    const blobsById = new Map<Oid, Uint8Array>();
     let trees = 0;
     for (const obj of fetched.objects) {
-      if (obj.type === "tree") {
-        this.putTree(obj.oid, obj.data);
-        trees++;
-      } else if (obj.type === "blob") blobsById.set(obj.oid, obj.data);
+      if (obj.type !== "tree") continue;
+      this.putTree(obj.oid, obj.data);
+      trees++;
     }
     // In walk order (the current tree, depth first), which is the order readers and builds go in.
     const items: Array<{ oid: Oid; bytes: Uint8Array }> = [];
     let bytes = 0;
-    for (const oid of reachableBlobs(fetched)) {
-      const data = blobsById.get(oid);
-      if (!data || (o.wanted && !o.wanted.has(oid)) || this.cache.hasBlob(oid) || this.#arriving.has(oid)) continue;
+    for (const { oid, data } of reachableBlobs(fetched)) {
+      if ((o.wanted && !o.wanted.has(oid)) || this.cache.hasBlob(oid) || this.#arriving.has(oid)) continue;
       items.push({ oid, bytes: data });
       bytes += data.byteLength;
     }
