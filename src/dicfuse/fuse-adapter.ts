@@ -11,7 +11,7 @@
  */
 import { Errno, FsError } from "../util/errno.ts";
 import { CAP, checkAccess, O, type StoreFile, type ConnectionInfo, type FileInfo, type RequestContext, type AttrReply, type DirEntryPlus, type EntryReply, type LowLevelFs, type NegativeEntryReply, type OpenReply, type ReadReply, type StatfsReply } from "../fuse/index.ts";
-import type { BlobHandle, Ino } from "../store/index.ts";
+import type { BlobHandle, Ino, Opened } from "../store/index.ts";
 import { attrOf, modeOf, type Owner } from "./attrs.ts";
 import type { Node } from "./types.ts";
 import type { DicfuseView } from "./view.ts";
@@ -178,16 +178,13 @@ export class DicfuseFs implements LowLevelFs {
     const own = this.pinned.get(fh);
     if (own !== undefined) return sliceOf(own, size, offset);
     const node = this.view.node(ino);
-    // Cached content replies within the request; only a fetch makes the read wait.
-    const local = this.view.readContentNow(node);
-    if (local) {
-      if (offset === 0) this.pushAhead(node);
-      return sliceOf(local.handle, size, offset);
-    }
-    return this.view.readContent(node).then((o) => {
+    const reply = (o: Opened) => {
       if (offset === 0) this.pushAhead(node);
       return sliceOf(o.handle, size, offset);
-    });
+    };
+    // Cached content replies within the request; only a fetch makes the read wait.
+    const local = this.view.readContentNow(node);
+    return local ? reply(local) : this.view.readContent(node).then(reply);
   }
 
   /**

@@ -565,6 +565,11 @@ export class DicfuseView {
     return this.packDirectory(dirIno, signal);
   }
 
+  /** Every sub-directory of `dirIno` (the file rows of a big directory are not read). */
+  private childDirs(dirIno: number): Node[] {
+    return this.tree.inodes.listChildDirs(dirIno as Ino, 0, Number.MAX_SAFE_INTEGER, -1);
+  }
+
   /** Packs started (or done) for the ancestors of `dirIno` at their current tree ids, nearest first. */
   private ancestorPacks(dirIno: number): Promise<boolean>[] {
     const out: Promise<boolean>[] = [];
@@ -585,8 +590,7 @@ export class DicfuseView {
   private packParentAhead(dirIno: number): void {
     const parent = this.tree.inodes.getInode(dirIno as Ino)?.parent ?? 0;
     if (parent === 0 || parent === ROOT_INO) return;
-    const siblingDirs = this.tree.inodes.listChildren(parent as Ino).some((c) => c.ino !== dirIno && c.kind === "dir");
-    if (!siblingDirs) return;
+    if (!this.childDirs(parent).some((c) => c.ino !== dirIno)) return;
     void this.packDirectory(parent, undefined, { subtree: true });
   }
 
@@ -602,7 +606,7 @@ export class DicfuseView {
       const node = this.tree.inodes.getInode(d as Ino);
       const parent = node?.parent ?? 0;
       if (parent === 0 || parent === ROOT_INO) return d;
-      const siblingPacked = this.tree.inodes.listChildren(parent as Ino).some((c) => c.ino !== d && c.kind === "dir" && this.packedDirs.has(c.ino));
+      const siblingPacked = this.childDirs(parent).some((c) => c.ino !== d && this.packedDirs.has(c.ino));
       if (!siblingPacked) return d;
       d = parent;
     }
@@ -866,12 +870,12 @@ function normalizeBase(p: string): string {
   return "/" + parts.join("/");
 }
 
-/** The literal leading directories of a glob ("src/app/**" → "src/app"). */
 /** The distinct paths of `dirs` not below another one of them ("" is above everything). */
 function outermost(dirs: readonly string[]): string[] {
   return [...new Set(dirs)].filter((p, _, all) => !all.some((q) => q !== p && (q === "" || p.startsWith(q + "/"))));
 }
 
+/** The literal leading directories of a glob ("src/app/**" → "src/app"). */
 function staticPrefix(glob: string): string {
   const parts = glob.split("/");
   const out: string[] = [];
