@@ -12,7 +12,7 @@
  */
 import { Errno, FsError, errnoOf } from "../util/errno.ts";
 import { logger } from "../util/log.ts";
-import { raceSignal, Semaphore, type TreeEntry } from "../remote/index.ts";
+import { EMPTY_BLOB_OID, raceSignal, Semaphore, type TreeEntry } from "../remote/index.ts";
 import { ROOT_INO, type BlobHandle, type DirEntryInput, type Ino, type ObjectStore, type Oid, type Opened, type ReplaceDirectoryResult, type ViewTreeStore } from "../store/index.ts";
 import { deadlineError } from "../store/object-store.ts";
 import type { LfsPointer } from "../lfs/pointer.ts";
@@ -22,7 +22,6 @@ import { setBounded } from "../util/bounded-map.ts";
 
 const log = logger("dicfuse");
 
-const EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 /** Directory read-ahead skips files known to be larger than this. */
 const READAHEAD_MAX_FILE = 1024 * 1024;
 /** The tree store's meta key for the commit a following view's listings were last brought up to. */
@@ -398,7 +397,7 @@ export class DicfuseView {
       if (d.kind === "lfs") return d.pointer.size;
     }
     if (node.size !== null) return node.size;
-    if (!node.oid || node.oid === EMPTY_BLOB) return 0;
+    if (!node.oid || node.oid === EMPTY_BLOB_OID) return 0;
     return this.objects.knownSize(node.oid);
   }
 
@@ -688,7 +687,7 @@ export class DicfuseView {
     if (n <= 0 || node.parent === 0) return;
     const oids: Oid[] = [];
     for (const s of this.tree.inodes.listChildren(node.parent, { offset: node.position + 1, limit: n })) {
-      if (s.kind !== "file" || !s.oid || s.oid === EMPTY_BLOB || (s.size !== null && s.size > READAHEAD_MAX_FILE)) continue;
+      if (s.kind !== "file" || !s.oid || s.oid === EMPTY_BLOB_OID || (s.size !== null && s.size > READAHEAD_MAX_FILE)) continue;
       oids.push(s.oid);
     }
     this.objects.readahead(oids);
@@ -860,7 +859,7 @@ function toEntryInput(e: TreeEntry): DirEntryInput {
       return { name: e.name, kind: "gitlink", oid: e.oid };
     default:
       if (e.mode === 0o120000) return { name: e.name, kind: "symlink", oid: e.oid };
-      return { name: e.name, kind: "file", oid: e.oid, mode: e.mode === 0o100755 ? 0o100755 : 0o100644, ...(e.oid === EMPTY_BLOB ? { size: 0 } : {}) };
+      return { name: e.name, kind: "file", oid: e.oid, mode: e.mode === 0o100755 ? 0o100755 : 0o100644, ...(e.oid === EMPTY_BLOB_OID ? { size: 0 } : {}) };
   }
 }
 
